@@ -59,6 +59,7 @@ class Config:
     DOCX_MAX_COMPRESSION_RATIO = 100
     DOCX_MAX_PARTS = 1000
 
+    GENERATE_SECRET_KEY = False
     TESTING = False
     DEBUG = False
 
@@ -67,7 +68,7 @@ class DevelopmentConfig(Config):
     # Local HTTP on 127.0.0.1: secure cookies would never be sent back.
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
-    SECRET_KEY = "dev-only-not-secret"  # noqa: S105
+    GENERATE_SECRET_KEY = True  # kept in the instance folder, never in the code
 
 
 class TestingConfig(Config):
@@ -75,7 +76,10 @@ class TestingConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     SECRET_KEY = "test-only-not-secret"  # noqa: S105
-    LOGIN_LOCKOUT_MINUTES = 15
+    # Cheap hashes: the suite creates many users; production keeps argon2's defaults.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
 
 
 class ProductionConfig(Config):

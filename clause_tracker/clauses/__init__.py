@@ -1,0 +1,7 @@
+"""The versioned clause library: published, immutable versions per variant and language."""
+
+from flask import Blueprint
+
+bp = Blueprint("clauses", __name__, url_prefix="/clauses")
+
+from clause_tracker.clauses import routes  # noqa: E402,F401

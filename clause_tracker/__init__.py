@@ -1,0 +1,101 @@
+"""clause_tracker: the anti-racism clause on every municipal contract and grant of Jena."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+try:
+    __version__ = version("clause-tracker")
+except PackageNotFoundError:  # running from a checkout that was never installed
+    __version__ = "0.0.0+checkout"
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: configuration, extensions, blueprints, error pages, headers."""
+    config_module = _load_config_module()
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.from_mapping(config_module.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    _finish_configuration(app)
+
+    from clause_tracker import i18n
+    from clause_tracker.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    i18n.init_app(app)
+
+    from clause_tracker import audit, auth, clauses, errors, main, security_headers, templating
+
+    # The permission check runs before the CSRF check: a forbidden POST is a 403.
+    auth.init_app(app)
+    csrf.init_app(app)
+    for feature in (auth, audit, clauses, main):
+        app.register_blueprint(feature.bp)
+    errors.init_app(app)
+    security_headers.init_app(app)
+    templating.init_app(app)
+    _register_optional_features(app)
+    return app
+
+
+def _instance_secret(path: Path) -> str:
+    """A random key made once per development instance."""
+    import secrets
+
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _load_config_module() -> Any:
+    """`config.py` sits beside the package (top level of the checkout), not inside it."""
+    import importlib.util
+    import sys
+
+    if "clause_tracker_config" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("clause_tracker_config", ROOT / "config.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["clause_tracker_config"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["clause_tracker_config"]
+
+
+def _register_optional_features(app: Flask) -> None:
+    """Blueprints of features that may not exist in every checkout yet."""
+    try:
+        from clause_tracker import documents
+    except ImportError:
+        return
+    if hasattr(documents, "bp"):
+        app.register_blueprint(documents.bp)
+
+
+def _finish_configuration(app: Flask) -> None:
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'clause_tracker.db'}"
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "No secret key: set CLAUSE_TRACKER_SECRET_KEY to a long random value "
+            "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
+        )

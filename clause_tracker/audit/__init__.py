@@ -1,0 +1,7 @@
+"""The append-only, hash-chained audit trail."""
+
+from flask import Blueprint
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+from clause_tracker.audit import routes  # noqa: E402,F401

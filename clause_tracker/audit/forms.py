@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, Form, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+
+class EventFilterForm(Form):
+    """A GET form: filters are part of the URL, nothing changes, so no CSRF token."""
+
+    action = SelectField(_l("Action"), validators=[Optional()], validate_choice=False)
+    actor = StringField(_l("User"), validators=[Optional(), Length(max=80)])
+    object_type = SelectField(_l("Record type"), validators=[Optional()], validate_choice=False)
+    object_id = StringField(_l("Record ID"), validators=[Optional(), Length(max=80)])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from flask import render_template, request
+from wtforms.fields.choices import SelectChoice
+
+from clause_tracker.audit import bp
+from clause_tracker.audit.forms import EventFilterForm
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.audit.queries import EventFilter, distinct_values, events_page
+from clause_tracker.audit.services import verify_chain
+from clause_tracker.auth.permissions import Permission, requires
+
+
+def _choices(values: list[str]) -> list[SelectChoice]:
+    return [SelectChoice("", "—")] + [SelectChoice(v, v) for v in values]
+
+
+def _choices(values: list[str]) -> list[SelectChoice]:
+    return [SelectChoice("", "—")] + [SelectChoice(v, v) for v in values]
+
+
+@bp.route("/")
+@requires(Permission.AUDIT_READ)
+def events():
+    form = EventFilterForm(request.args)
+    form.action.choices = _choices(distinct_values(AuditEvent.action))
+    form.object_type.choices = _choices(distinct_values(AuditEvent.object_type))
+    flt = EventFilter()
+    if form.validate():
+        flt = EventFilter(
+            action=form.action.data or None,
+            actor=(form.actor.data or "").strip() or None,
+            object_type=form.object_type.data or None,
+            object_id=(form.object_id.data or "").strip() or None,
+            since=form.since.data,
+            until=form.until.data,
+        )
+    page = events_page(flt, request.args.get("page", 1, type=int))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("audit/events.html", form=form, page=page, args=args)
+
+
+@bp.route("/verify")
+@requires(Permission.AUDIT_READ)
+def verify():
+    return render_template("audit/verify.html", result=verify_chain())

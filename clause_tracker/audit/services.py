@@ -1,0 +1,148 @@
+"""Writing and checking the audit trail.
+
+`record` is called by the service layer inside the transaction of the change it
+describes, so an event exists exactly when its change was committed. Each event's
+hash covers its content and its predecessor's hash: editing, removing or
+reordering a row breaks the chain at that row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import has_request_context
+from flask_login import current_user
+from sqlalchemy import select, text
+
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.extensions import db
+
+GENESIS = "0" * 64
+# Arbitrary constant naming the PostgreSQL advisory lock that serialises appends.
+_CHAIN_LOCK = 0x61756469
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    name: str
+    role: str
+
+
+SYSTEM = Actor(None, "system", "system")
+
+
+def utcnow() -> datetime:
+    """Naive UTC with microseconds: stored alike by SQLite and PostgreSQL."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def current_actor() -> Actor:
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return Actor(current_user.id, current_user.username, current_user.role)
+    return SYSTEM
+
+
+def event_hash(event: AuditEvent) -> str:
+    content = [
+        event.id,
+        event.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        event.actor_id,
+        event.actor_name,
+        event.actor_role,
+        event.action,
+        event.object_type,
+        event.object_id,
+        event.summary,
+        event.details,
+        event.prev_hash,
+    ]
+    payload = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def record(
+    action: str,
+    object_type: str,
+    object_id: object | None,
+    summary: str,
+    details: dict[str, Any] | None = None,
+    actor: Actor | None = None,
+) -> AuditEvent:
+    """Append an event to the current transaction; the caller commits with its change."""
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        # Two transactions must not both extend the chain from the same predecessor.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    last = session.execute(
+        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    actor = actor or current_actor()
+    event = AuditEvent(
+        id=(last.id + 1) if last else 1,
+        occurred_at=utcnow(),
+        actor_id=actor.id,
+        actor_name=actor.name,
+        actor_role=actor.role,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        summary=summary[:500],
+        details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
+        prev_hash=last.hash if last else GENESIS,
+    )
+    event.hash = event_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    event_id: int
+    kind: str  # "edited" | "removed" | "reordered"
+    message: str
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    checked: int
+    problem: ChainProblem | None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def _events() -> Iterator[AuditEvent]:
+    stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
+    yield from db.session.scalars(stmt)
+
+
+def verify_chain() -> VerifyResult:
+    """Walk the chain in order and report the first event that does not fit."""
+    expected_id, expected_prev, checked = 1, GENESIS, 0
+    for event in _events():
+        if event.id != expected_id:
+            return VerifyResult(checked, ChainProblem(
+                event.id, "removed",
+                f"event {expected_id}" + (f"–{event.id - 1}" if event.id - 1 > expected_id else "")
+                + f" missing before event {event.id}",
+            ))
+        if event.prev_hash != expected_prev:
+            return VerifyResult(checked, ChainProblem(
+                event.id, "reordered",
+                f"event {event.id} does not follow event {event.id - 1} (predecessor hash differs)",
+            ))
+        if event_hash(event) != event.hash:
+            return VerifyResult(checked, ChainProblem(
+                event.id, "edited", f"event {event.id} was changed after it was written",
+            ))
+        checked += 1
+        expected_id, expected_prev = event.id + 1, event.hash
+    return VerifyResult(checked, None)

@@ -1,0 +1,65 @@
+"""Signing in, users and roles, and the permission check that runs before every request."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, abort, current_app, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from clause_tracker.auth.permissions import PUBLIC
+from clause_tracker.extensions import db, login_manager
+
+bp = Blueprint("auth", __name__)
+
+# Served by Flask itself; nothing secret there.
+BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
+
+
+def required_permission(endpoint: str | None) -> str | None:
+    if endpoint is None:
+        return None
+    if endpoint in BUILTIN_PUBLIC_ENDPOINTS:
+        return PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "required_permission", None)
+
+
+def check_request() -> None:
+    """Deny by default: unknown permission → 403; not signed in → sign-in page; lacking → 403."""
+    if request.endpoint is None:  # 404/405: the error handlers answer
+        return None
+    needed = required_permission(request.endpoint)
+    if needed == PUBLIC:
+        return None
+    if needed is None:
+        current_app.logger.error("Endpoint %s declares no permission", request.endpoint)
+        abort(403)
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.can(needed):
+        abort(403)
+    return None
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from clause_tracker.auth.models import User
+
+    ident, _, token = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    app.before_request(check_request)
+
+
+from clause_tracker.auth import routes  # noqa: E402,F401

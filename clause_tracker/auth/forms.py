@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from clause_tracker.auth.permissions import Role
+
+ROLE_LABELS = {
+    Role.PROCUREMENT_OFFICER: _l("Procurement officer"),
+    Role.GRANT_MANAGER: _l("Grant manager"),
+    Role.AUDITOR: _l("Auditor"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Sign in"))
+
+
+class UserCreateForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    display_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Email(), Length(max=200)])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
+    )
+    org_unit = SelectField(_l("Unit"), coerce=int)
+    password = PasswordField(_l("Initial password"),
+                             validators=[DataRequired(), Length(min=12, max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Create user"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: CSRF-protected POST, no fields."""
+
+    submit = SubmitField(_l("Confirm"))

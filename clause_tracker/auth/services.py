@@ -1,0 +1,163 @@
+"""Signing in (with lockout) and managing users; each change writes its audit event."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from clause_tracker.audit.services import Actor, record, utcnow
+from clause_tracker.auth.models import User
+from clause_tracker.auth.passwords import check_password, dummy_check, hash_password
+from clause_tracker.auth.permissions import Role
+from clause_tracker.extensions import db
+from clause_tracker.orgunits.models import OrgUnit
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class UserError(ValueError):
+    """A user change that cannot be made; the message is shown to the person."""
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    user: User | None
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+def find_user(username: str) -> User | None:
+    return db.session.scalar(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    )
+
+
+def authenticate(username: str, password: str) -> LoginOutcome:
+    """Check a login; count failures in the database and lock after too many."""
+    user = find_user(username)
+    now = utcnow()
+    if user is None or not user.active:
+        dummy_check(password)
+        record("auth.login_failed", "User", user.id if user else None,
+               "Failed sign-in (unknown or inactive account)", actor=_anonymous())
+        db.session.commit()
+        return LoginOutcome(None)
+    if user.locked_until and user.locked_until > now:
+        record("auth.login_refused_locked", "User", user.id,
+               f"Sign-in refused: {user.username} is locked", actor=_as(user))
+        db.session.commit()
+        return LoginOutcome(None, user.locked_until)
+    if not check_password(user.password_hash, password):
+        user.failed_logins += 1
+        locked = user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]
+        if locked:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+            user.failed_logins = 0
+        record("auth.locked" if locked else "auth.login_failed", "User", user.id,
+               f"{'Account locked after repeated failed sign-ins' if locked else 'Failed sign-in'}"
+               f": {user.username}", {"locked_until": user.locked_until} if locked else None,
+               actor=_as(user))
+        db.session.commit()
+        return LoginOutcome(None, user.locked_until if locked else None)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    record("auth.login", "User", user.id, f"Signed in: {user.username}", actor=_as(user))
+    db.session.commit()
+    return LoginOutcome(user)
+
+
+def record_logout(user: User) -> None:
+    record("auth.logout", "User", user.id, f"Signed out: {user.username}", actor=_as(user))
+    db.session.commit()
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    org_unit: OrgUnit | None = None,
+    email: str | None = None,
+) -> User:
+    username = username.strip()
+    if not username:
+        raise UserError(_l("A username is required."))
+    if find_user(username):
+        raise UserError(_l("The username %(name)s is taken.", name=username))
+    if role not in set(Role):
+        raise UserError(
+            _l("Unknown role %(role)s; roles: %(roles)s.", role=role, roles=", ".join(Role))
+        )
+    if role in (Role.PROCUREMENT_OFFICER, Role.GRANT_MANAGER) and org_unit is None:
+        raise UserError(_l("Procurement officers and grant managers belong to a unit."))
+    _check_password_strength(password)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email or None,
+        password_hash=hash_password(password),
+        role=role,
+        org_unit=org_unit,
+        created_at=utcnow(),
+        session_token=secrets.token_hex(16),
+        failed_logins=0,
+        active=True,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record("user.create", "User", user.id, f"User {username} created with role {role}",
+           {"username": username, "role": role, "unit": org_unit.code if org_unit else None})
+    db.session.commit()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    _check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.session_token = secrets.token_hex(16)
+    user.failed_logins = 0
+    user.locked_until = None
+    record("user.password_set", "User", user.id, f"Password set for {user.username}")
+    db.session.commit()
+
+
+def unlock(user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    record("user.unlock", "User", user.id, f"Account {user.username} unlocked")
+    db.session.commit()
+
+
+def set_locale(user: User, locale: str) -> None:
+    if user.locale != locale:
+        user.locale = locale
+        record("user.locale", "User", user.id, f"Language set to {locale}", actor=_as(user))
+        db.session.commit()
+
+
+def all_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(
+            _l("Passwords have at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
+        )
+
+
+def _as(user: User) -> Actor:
+    return Actor(user.id, user.username, user.role)
+
+
+def _anonymous() -> Actor:
+    return Actor(None, "anonymous", "anonymous")

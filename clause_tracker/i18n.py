@@ -1,0 +1,77 @@
+"""German first, English second: locale choice, compiled catalogs, German dates and money."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request
+from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from clause_tracker.extensions import babel
+
+CATALOG_SOURCE = Path(__file__).resolve().parent / "translations"
+LANGUAGE_COOKIE = "lang"
+
+
+def compile_catalogs(source: Path, target: Path) -> list[Path]:
+    """Compile every messages.po below `source` into `target`, when the .mo is missing or older.
+
+    Catalogs are committed as .po text only; the binary .mo files are built here, on
+    install (`clause-tracker init`) or at start-up, into the instance folder.
+    """
+    written = []
+    for po_path in sorted(source.glob("*/LC_MESSAGES/messages.po")):
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parts[-3])
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp.replace(mo_path)  # atomic: concurrent workers never read a half-written file
+        written.append(mo_path)
+    return written
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_app(app: Flask) -> None:
+    compiled = Path(app.instance_path) / "translations"
+    compile_catalogs(CATALOG_SOURCE, compiled)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(compiled),
+    )
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.filters.update(date=format_day, datetime=format_moment, money=format_money)
+    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
+
+
+def format_day(value: date | datetime | None) -> str:
+    """05.03.2026 in German, Mar 5, 2026 in English; empty for no date."""
+    return format_date(value, "medium") if value else ""
+
+
+def format_moment(value: datetime | None) -> str:
+    return format_datetime(value, "medium") if value else ""
+
+
+def format_money(value: Decimal | float | int | None) -> str:
+    """1.234,56 € in German, €1,234.56 in English."""
+    return format_currency(value, "EUR") if value is not None else ""

@@ -1,0 +1,1 @@
+"""Organisational units: city departments and municipal enterprises (Eigenbetriebe)."""

@@ -1,0 +1,89 @@
+"""Every route declares a permission, and the roles get exactly what the map gives them."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from clause_tracker.auth import BUILTIN_PUBLIC_ENDPOINTS, required_permission
+from clause_tracker.auth.permissions import PUBLIC, ROLE_PERMISSIONS, Permission, Role
+
+SAMPLE_ARGS = {"variant": "procurement", "language": "de", "version": "1.0", "user_id": 1,
+               "filename": "css/app.css"}
+
+
+def test_every_endpoint_declares_a_permission(app: Flask) -> None:
+    missing = [
+        rule.endpoint for rule in app.url_map.iter_rules()
+        if rule.endpoint not in BUILTIN_PUBLIC_ENDPOINTS
+        and required_permission(rule.endpoint) is None
+    ]
+    assert missing == []
+
+
+def test_only_login_language_and_health_are_public(app: Flask) -> None:
+    public = sorted({
+        rule.endpoint for rule in app.url_map.iter_rules()
+        if required_permission(rule.endpoint) == PUBLIC and rule.endpoint != "static"
+    })
+    assert public == ["auth.login", "main.healthz", "main.set_language"]
+
+
+def test_an_undeclared_endpoint_is_refused(app: Flask, client, signed_in) -> None:
+    app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
+    signed_in("admin")
+    assert client.get("/forgotten").status_code == 403
+
+
+def _get_rules(app: Flask):
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        needed = required_permission(rule.endpoint)
+        if needed == PUBLIC:
+            continue
+        args = {name: SAMPLE_ARGS[name] for name in rule.arguments}
+        yield rule, needed, args
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_role_route_matrix(app: Flask, client, signed_in, library, role: Role | None) -> None:
+    if role:
+        signed_in(role.value)
+    checked = 0
+    with app.test_request_context():
+        from flask import url_for
+
+        rules = [(rule, needed, url_for(rule.endpoint, **args))
+                 for rule, needed, args in _get_rules(app)]
+    for _rule, needed, url in rules:
+        response = client.get(url)
+        if role is None:
+            assert response.status_code == 302, url
+            assert response.headers["Location"].startswith("/login"), url
+        elif Permission(needed) in ROLE_PERMISSIONS[role]:
+            assert response.status_code in (200, 302), (role, url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)
+        checked += 1
+    assert checked >= 7
+
+
+@pytest.mark.parametrize(("role", "path", "status"), [
+    ("auditor", "/admin/users", 403),
+    ("procurement_officer", "/audit/", 403),
+    ("grant_manager", "/admin/users", 403),
+    ("auditor", "/audit/", 200),
+    ("admin", "/admin/users", 200),
+    ("procurement_officer", "/clauses/", 200),
+])
+def test_key_decisions(client, signed_in, role: str, path: str, status: int) -> None:
+    signed_in(role)
+    assert client.get(path).status_code == status
+
+
+def test_post_routes_need_permission_too(client, signed_in, csrf) -> None:
+    signed_in("auditor")
+    token = csrf(client, "/")
+    response = client.post("/admin/users", data={"csrf_token": token, "username": "x"})
+    assert response.status_code == 403
