@@ -1,0 +1,209 @@
+"""Putting the clause into a document: a locked content control in the document's own styles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+
+from clause_tracker.clauses.texts import ClauseText
+from clause_tracker.documents import externals, provenance
+from clause_tracker.documents.ingest import Limits
+from clause_tracker.documents.locate import ALIAS, TAG, Location, find_location
+from clause_tracker.documents.namespaces import MC, Names
+from clause_tracker.documents.package import Package
+from clause_tracker.documents.provenance import Provenance
+from clause_tracker.documents.styles import ClauseStyles, choose_styles
+from clause_tracker.documents.wordml import (
+    MARKERS,
+    empty_paragraph,
+    isolate_span,
+    local,
+    make_t,
+    markers_of,
+    remove_text,
+    split_at,
+)
+
+_MARKER = "{urn:clause-tracker:marker}split"
+# Containers whose last child must be a paragraph for Word to open the file.
+_NEEDS_TRAILING_P = frozenset({"tc", "txbxContent"})
+
+
+@dataclass
+class InsertResult:
+    """The new document and what the web layer stores about it."""
+
+    data: bytes
+    location: Location
+    provenance: Provenance
+    styles: ClauseStyles
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_package(data: bytes, limits: Limits | None) -> Package:
+    return Package.open(data, limits if limits is not None else Limits.current())
+
+
+def preview_location(data: bytes, *, limits: Limits | None = None) -> Location:
+    """Where `insert_clause` would put the clause, with the paragraphs around it."""
+    package = open_package(data, limits)
+    return find_location(package.tree(package.main_part), package.names, context=True)
+
+
+def insert_clause(
+    data: bytes,
+    clause: ClauseText,
+    *,
+    limits: Limits | None = None,
+    now: datetime | None = None,
+    context: bool = False,
+) -> InsertResult:
+    """Insert `clause` into the DOCX `data`; raise DocumentRejected for hostile or broken files."""
+    package = open_package(data, limits)
+    names = package.names
+    root = package.tree(package.main_part)
+    location = find_location(root, names, context=context)
+    styles_parts = package.related_parts(package.main_part, "styles")
+    styles_root = package.tree(styles_parts[0]) if styles_parts else None
+    styles = choose_styles(root, styles_root, names)
+    control = build_control(clause, styles, names)
+    apply_location(location, control, names)
+    package.mark_dirty(package.main_part)
+    warnings = list(location.warnings)
+    warnings += externals.remove_external(package)
+    stamp = Provenance.for_clause(clause, now)
+    provenance.write(package, stamp)
+    return InsertResult(
+        data=package.to_bytes(),
+        location=location,
+        provenance=stamp,
+        styles=styles,
+        warnings=warnings,
+    )
+
+
+# --- the content control -------------------------------------------------------
+
+
+def _paragraph(text: str, style: str | None, names: Names) -> etree._Element:
+    p = etree.Element(names.q("p"))
+    if style:
+        props = etree.SubElement(p, names.q("pPr"))
+        etree.SubElement(props, names.q("pStyle")).set(names.q("val"), style)
+    run = etree.SubElement(p, names.q("r"))
+    run.append(make_t(names, text))
+    return p
+
+
+def build_control(clause: ClauseText, styles: ClauseStyles, names: Names) -> etree._Element:
+    """A block-level content control, tagged and locked, holding the clause paragraphs."""
+    val = names.q("val")
+    sdt = etree.Element(names.q("sdt"))
+    props = etree.SubElement(sdt, names.q("sdtPr"))
+    etree.SubElement(props, names.q("alias")).set(val, ALIAS)
+    etree.SubElement(props, names.q("tag")).set(val, TAG)
+    etree.SubElement(props, names.q("id")).set(val, str(int(clause.sha256[:7], 16)))
+    etree.SubElement(props, names.q("lock")).set(val, "sdtContentLocked")
+    content = etree.SubElement(sdt, names.q("sdtContent"))
+    role_style = {"title": styles.title, "heading": styles.heading, "paragraph": styles.body}
+    for block in clause.blocks:
+        content.append(_paragraph(block.text, role_style.get(block.kind), names))
+    return sdt
+
+
+# --- applying a location ---------------------------------------------------------
+
+
+def apply_location(location: Location, control: etree._Element, names: Names) -> None:
+    """Put `control` at `location`, consuming the placeholder, old control or nothing."""
+    element = location.element
+    assert element is not None
+    if location.mode == "content_control":
+        parent = element.getparent()
+        if local(parent) in ("p", "r", "hyperlink", "fldSimple", "smartTag", "ins", "del"):
+            marker = etree.Element(_MARKER)
+            parent.replace(element, marker)
+            _split_paragraph_and_insert(_paragraph_of(marker, names), marker, control, names)
+        else:
+            parent.replace(element, control)
+    elif location.mode == "bookmark":
+        if local(element.getparent()) in ("body", "tc", "txbxContent", "sdtContent", "customXml"):
+            element.addnext(control)
+        else:
+            marker = etree.Element(_MARKER)
+            element.addnext(marker)
+            _split_paragraph_and_insert(_paragraph_of(marker, names), marker, control, names)
+    elif location.mode == "placeholder":
+        assert location.span is not None
+        marker = _cut_placeholder(element, location.span, names)
+        _split_paragraph_and_insert(element, marker, control, names)
+    elif location.mode == "signature":
+        element.addprevious(control)
+    else:  # end: before the final section properties
+        sect = element.find(names.q("sectPr"))
+        if sect is not None:
+            sect.addprevious(control)
+        else:
+            element.append(control)
+    _keep_valid(control, names)
+
+
+def _paragraph_of(el: etree._Element, names: Names) -> etree._Element:
+    for ancestor in el.iterancestors(names.q("p")):
+        return ancestor
+    raise ValueError("marker outside a paragraph")
+
+
+def _cut_placeholder(p: etree._Element, span: tuple[int, int], names: Names) -> etree._Element:
+    """Remove the placeholder characters (across runs) and leave a marker where they began."""
+    covered = isolate_span(p, span[0], span[1], names)
+    marker = etree.Element(_MARKER)
+    covered[0].getparent().addprevious(marker)
+    for t in covered:
+        remove_text(t)
+    return marker
+
+
+def _split_paragraph_and_insert(
+    p: etree._Element, marker: etree._Element, control: etree._Element, names: Names
+) -> None:
+    right = split_at(p, marker, names)
+    p.addnext(control)
+    content = control.find(names.q("sdtContent"))
+    first, last = content[0], content[-1]
+    if empty_paragraph(p, names):
+        _move_markers(p, first, names, at_start=True)
+        p.getparent().remove(p)
+    if empty_paragraph(right, names):
+        _move_markers(right, last, names, at_start=False)
+        right.getparent().remove(right)
+
+
+def _move_markers(
+    source: etree._Element, target: etree._Element, names: Names, *, at_start: bool
+) -> None:
+    """Keep bookmarks and comment ranges of a paragraph that is about to disappear."""
+    marks = [m for m in markers_of(source, names) if local(m) in MARKERS]
+    if not marks:
+        return
+    if at_start:
+        props = target.find(names.q("pPr"))
+        anchor_index = 1 if props is not None else 0
+        for offset, mark in enumerate(marks):
+            target.insert(anchor_index + offset, mark)
+    else:
+        for mark in marks:
+            target.append(mark)
+
+
+def _keep_valid(control: etree._Element, names: Names) -> None:
+    parent = control.getparent()
+    if local(parent) in _NEEDS_TRAILING_P and control.getnext() is None:
+        control.addnext(etree.Element(names.q("p")))
+    # A text box exists twice (DrawingML choice, VML fallback): drop the stale fallback.
+    for choice in control.iterancestors(f"{{{MC}}}Choice"):
+        alternate = choice.getparent()
+        for fallback in alternate.findall(f"{{{MC}}}Fallback"):
+            alternate.remove(fallback)

@@ -1,0 +1,164 @@
+"""Where the clause goes: content control, bookmark, placeholder, signature block or the end.
+
+`find_location` only looks; `insert.apply_location` changes the tree. The
+split lets the UI preview the spot (the surrounding paragraphs) before
+anything is written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from clause_tracker.clauses.texts import normalize_line
+from clause_tracker.documents.namespaces import Names
+from clause_tracker.documents.wordml import in_fallback, local, paragraphs, plain_text, text_nodes
+
+TAG = "antirassismusklausel"
+ALIAS = "Antirassismusklausel"
+BOOKMARK = "antirassismusklausel"
+PLACEHOLDER = re.compile(r"\{\{\s*antirassismusklausel\s*\}\}", re.IGNORECASE)
+SIGNATURE = re.compile(r"^unterschrift(en)?\b", re.IGNORECASE)
+CONTEXT = 2  # paragraphs shown on each side in the preview
+
+MODES = ("content_control", "bookmark", "placeholder", "signature", "end")
+# Where a block-level content control may stand (it holds paragraphs).
+_BLOCK_PARENTS = frozenset({"body", "tc", "txbxContent", "sdtContent", "customXml", "comment"})
+
+
+@dataclass
+class Location:
+    """The insertion point found in a document, plus text around it for a preview."""
+
+    mode: str  # one of MODES
+    element: etree._Element | None = field(default=None, repr=False)
+    span: tuple[int, int] | None = None  # placeholder: character span in the paragraph
+    before: list[str] = field(default_factory=list)  # paragraphs before the spot, nearest last
+    after: list[str] = field(default_factory=list)  # paragraphs after the spot, nearest first
+    warnings: list[str] = field(default_factory=list)
+
+    def preview(self) -> dict[str, object]:
+        return {"mode": self.mode, "before": self.before, "after": self.after}
+
+
+def is_clause_control(sdt: etree._Element, names: Names) -> bool:
+    props = sdt.find(names.q("sdtPr"))
+    if props is None:
+        return False
+    for name in ("tag", "alias"):
+        el = props.find(names.q(name))
+        if el is not None and (el.get(names.q("val")) or "").strip().lower() == TAG:
+            return True
+    return False
+
+
+def clause_controls(root: etree._Element, names: Names) -> list[etree._Element]:
+    """Content controls tagged as the clause, outermost first, fallbacks skipped."""
+    found = []
+    for sdt in root.iter(names.q("sdt")):
+        if (
+            is_clause_control(sdt, names)
+            and not in_fallback(sdt)
+            and not any(a in found for a in sdt.iterancestors(names.q("sdt")))
+        ):
+            found.append(sdt)
+    return found
+
+
+def find_location(root: etree._Element, names: Names, context: bool = True) -> Location:
+    """The first matching insertion point in the main document part `root`.
+
+    With `context`, the paragraphs around the spot are collected for a preview.
+    """
+    body = root.find(names.q("body"))
+    if body is None:
+        body = root
+    location = (
+        _by_control(root, names)
+        or _by_bookmark(root, names)
+        or _by_placeholder(root, names)
+        or _by_signature(body, names)
+        or Location("end", element=body)
+    )
+    if context:
+        _add_context(root, location, names)
+    return location
+
+
+def _by_control(root: etree._Element, names: Names) -> Location | None:
+    for sdt in clause_controls(root, names):
+        parent = local(sdt.getparent())
+        if parent in ("tbl", "tr"):
+            continue  # a row or cell control cannot hold paragraphs
+        return Location("content_control", element=sdt)
+    return None
+
+
+def _by_bookmark(root: etree._Element, names: Names) -> Location | None:
+    for mark in root.iter(names.q("bookmarkStart")):
+        if (mark.get(names.q("name")) or "").lower() == BOOKMARK and not in_fallback(mark):
+            if local(mark.getparent()) in ("tbl", "tr"):
+                continue
+            return Location("bookmark", element=mark)
+    return None
+
+
+def _by_placeholder(root: etree._Element, names: Names) -> Location | None:
+    for p in paragraphs(root, names):
+        if "{" not in p.xpath("string()"):
+            continue  # cheap filter: no brace, no placeholder
+        match = PLACEHOLDER.search(plain_text(p, names))
+        if match:
+            return Location("placeholder", element=p, span=match.span())
+    return None
+
+
+def _by_signature(body: etree._Element, names: Names) -> Location | None:
+    for p in paragraphs(body, names):
+        if SIGNATURE.match(normalize_line(plain_text(p, names))):
+            block = p
+            while block.getparent() is not None and block.getparent() is not body:
+                block = block.getparent()
+            if block.getparent() is body:
+                return Location("signature", element=block)
+    return None
+
+
+# --- preview context ---------------------------------------------------------
+
+
+def _add_context(root: etree._Element, location: Location, names: Names) -> None:
+    """Fill `before`/`after` with the visible paragraphs around the spot."""
+    order = {el: i for i, el in enumerate(root.iter())}
+    anchor = location.element
+    start = end = len(order)  # "end" mode: everything comes before
+    if anchor is not None and location.mode != "end":
+        start = order[anchor]
+        end = start + sum(1 for _ in anchor.iterdescendants())
+    before: list[str] = []
+    after: list[str] = []
+    for p in paragraphs(root, names):
+        text = plain_text(p, names)
+        position = order[p]
+        if location.mode == "placeholder" and p is anchor and location.span:
+            before.append(text[: location.span[0]])
+            after.append(text[location.span[1] :])
+        elif location.mode == "bookmark" and anchor in p.iterdescendants():
+            head = _text_before(p, anchor, names, order)
+            before.append(head)
+            after.append(text[len(head) :])
+        elif position < start:
+            before.append(text)
+        elif position > end or location.mode in ("signature", "bookmark"):
+            after.append(text)
+        # paragraphs inside a replaced content control are left out
+    location.before = [t for t in before if t.strip()][-CONTEXT:]
+    location.after = [t for t in after if t.strip()][:CONTEXT]
+
+
+def _text_before(
+    p: etree._Element, mark: etree._Element, names: Names, order: dict[etree._Element, int]
+) -> str:
+    return "".join(t.text or "" for t in text_nodes(p, names) if order[t] < order[mark])
