@@ -43,6 +43,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
     LANGUAGES = ("de", "en")
+    CLI_LOCALE = "en"  # messages of the command line, which scripts may parse
 
     # Mail (used by the compliance reminders)
     MAIL_SERVER = "localhost"

@@ -48,6 +48,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security_headers.init_app(app)
     templating.init_app(app)
     _register_optional_features(app)
+
+    from clause_tracker.cli import register_commands
+
+    register_commands(app)
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from clause_tracker import create_app
 
@@ -18,7 +18,8 @@ def main() -> None:
     """clause_tracker: the anti-racism clause for Jena's contracts and grants."""
 
 
-@main.command("init")
+@click.command("init")
+@with_appcontext
 def init() -> None:
     """Create or upgrade the database and publish the clause texts."""
     from clause_tracker.bootstrap import init_database
@@ -28,7 +29,8 @@ def init() -> None:
                f"{report.unchanged} unchanged")
 
 
-@main.command("demo")
+@click.command("demo")
+@with_appcontext
 @click.option("--serve", is_flag=True, help="Start the development server afterwards.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
@@ -85,18 +87,15 @@ def create_user(username: str, role: str, unit_code: str | None, display_name: s
     click.echo(f"created {user.username} ({user.role})")
 
 
-def _register() -> None:
+def register_commands(app: Flask) -> None:
+    """On app.cli, so `flask --app wsgi …` and the test runner see them too."""
     from clause_tracker.audit.cli import audit_cli
     from clause_tracker.clauses.cli import clauses_cli
 
-    main.add_command(users_cli)
-    main.add_command(clauses_cli)
-    main.add_command(audit_cli)
+    for command in (init, demo, users_cli, clauses_cli, audit_cli):
+        app.cli.add_command(command)
     try:
         from clause_tracker.documents.cli import docx_cli
     except ImportError:
         return
-    main.add_command(docx_cli)
-
-
-_register()
+    app.cli.add_command(docx_cli)

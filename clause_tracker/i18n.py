@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_currency, format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -41,6 +41,8 @@ def compile_catalogs(source: Path, target: Path) -> list[Path]:
 
 
 def select_locale() -> str:
+    if not has_request_context():  # command line: its own setting (English by default)
+        return current_app.config.get("CLI_LOCALE", "en")
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale

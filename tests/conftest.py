@@ -7,6 +7,7 @@ CI must not go green on tests that did not run.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
@@ -118,9 +119,22 @@ def app_config(database: Database, tmp_path: Path) -> dict[str, object]:
     return _base_config(database.fresh_url(tmp_path), tmp_path)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The test itself holds an app context for database access; without this, requests
+    would share its `g` and database session and hide bugs (stale CSRF tokens, leaked
+    transactions).
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config: dict[str, object]) -> Iterator[Flask]:
     application = create_app(app_config)
+    application.test_client_class = IsolatedClient
     with application.app_context():
         yield application
         from clause_tracker.extensions import db

@@ -1,0 +1,131 @@
+"""The audit trail: written with the change, append-only, and tamper-evident."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.audit.services import record, verify_chain
+from clause_tracker.extensions import db
+from clause_tracker.orgunits.models import OrgUnit, UnitKind
+
+
+def _events(n: int = 5) -> None:
+    for i in range(n):
+        record("test.event", "Thing", i, f"event {i}", {"n": i})
+    db.session.commit()
+
+
+def _raw(sql: str, **params: object) -> None:
+    """Change the table behind the application's back, as an intruder with DB access would."""
+    dialect = db.engine.dialect.name
+    with db.engine.begin() as conn:
+        if dialect == "postgresql":
+            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+        else:
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_update"))
+            conn.execute(text("DROP TRIGGER IF EXISTS audit_events_no_delete"))
+        conn.execute(text(sql), params)
+        if dialect == "postgresql":
+            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+
+
+def test_event_is_written_in_the_same_transaction_as_the_change(app) -> None:
+    unit = OrgUnit(code="X", name="Test unit", kind=UnitKind.DEPARTMENT)
+    db.session.add(unit)
+    db.session.flush()
+    record("orgunit.create", "OrgUnit", unit.id, "created")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OrgUnit)) == 0
+
+
+def test_intact_chain_verifies(app) -> None:
+    _events()
+    result = verify_chain()
+    assert result.ok and result.checked == 5
+
+
+def test_database_refuses_update_and_delete(app) -> None:
+    _events(2)
+    for statement in ("UPDATE audit_events SET summary = 'x' WHERE id = 1",
+                      "DELETE FROM audit_events WHERE id = 1"):
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(statement))
+
+
+def test_edited_event_is_named(app, runner) -> None:
+    _events()
+    _raw("UPDATE audit_events SET summary = 'harmless' WHERE id = 3")
+    result = verify_chain()
+    assert not result.ok
+    assert (result.problem.event_id, result.problem.kind) == (3, "edited")
+    out = runner.invoke(args=["audit", "verify"])
+    assert out.exit_code == 1
+    assert "event 3" in out.output
+
+
+def test_removed_event_is_named(app) -> None:
+    _events()
+    _raw("DELETE FROM audit_events WHERE id = 2")
+    problem = verify_chain().problem
+    assert (problem.event_id, problem.kind) == (3, "removed")
+    assert "event 2 missing" in problem.message
+
+
+def test_reordered_events_are_named(app) -> None:
+    _events()
+    # Swap the contents of events 2 and 4, hashes included.
+    _raw("UPDATE audit_events SET id = 100 WHERE id = 2")
+    _raw("UPDATE audit_events SET id = 2 WHERE id = 4")
+    _raw("UPDATE audit_events SET id = 4 WHERE id = 100")
+    problem = verify_chain().problem
+    assert problem.event_id == 2
+    assert problem.kind in ("reordered", "edited")
+
+
+def test_rehashed_edit_is_still_detected(app) -> None:
+    """An intruder who recomputes the edited row's hash breaks the link to the next one."""
+    from clause_tracker.audit.services import event_hash
+
+    _events()
+    event = db.session.get(AuditEvent, 3)
+    event.summary = "forged"
+    forged_hash = event_hash(event)
+    db.session.expunge(event)
+    _raw("UPDATE audit_events SET summary = 'forged', hash = :h WHERE id = 3", h=forged_hash)
+    problem = verify_chain().problem
+    assert problem.event_id == 4
+
+
+def test_cli_verify_ok(app, runner) -> None:
+    _events(3)
+    out = runner.invoke(args=["audit", "verify"])
+    assert out.exit_code == 0
+    assert "3 events" in out.output
+
+
+def test_auditor_browses_and_filters(client, signed_in) -> None:
+    _events(3)
+    signed_in("auditor")
+    page = client.get("/audit/?action=test.event&object_id=1").get_data(as_text=True)
+    assert "event 1" in page and "event 2" not in page
+    page = client.get("/audit/?action=auth.login").get_data(as_text=True)
+    assert "Signed in" in page or "Angemeldet" in page
+
+
+def test_auditor_sees_tampering_in_the_ui(client, signed_in) -> None:
+    _events(3)
+    signed_in("auditor")
+    assert client.get("/audit/verify").status_code == 200
+    _raw("UPDATE audit_events SET summary = 'x' WHERE id = 2")
+    page = client.get("/audit/verify").get_data(as_text=True)
+    assert "#2" in page
+
+
+def test_bad_filter_input_is_a_message_not_an_error(client, signed_in) -> None:
+    signed_in("auditor")
+    response = client.get("/audit/?since=not-a-date&page=abc")
+    assert response.status_code == 200
