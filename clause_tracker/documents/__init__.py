@@ -12,7 +12,12 @@ from clause_tracker.documents.errors import (
 )
 from clause_tracker.documents.generate import TEMPLATE_KINDS, generate
 from clause_tracker.documents.ingest import Limits
-from clause_tracker.documents.insert import InsertResult, insert_clause, preview_location
+from clause_tracker.documents.insert import (
+    InsertResult,
+    insert_clause,
+    preview_location,
+    select_clause,
+)
 from clause_tracker.documents.locate import Location
 from clause_tracker.documents.provenance import Provenance
 from clause_tracker.documents.verify import VerifyResult, verify
@@ -31,5 +36,6 @@ __all__ = [
     "generate",
     "insert_clause",
     "preview_location",
+    "select_clause",
     "verify",
 ]

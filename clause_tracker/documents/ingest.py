@@ -90,11 +90,7 @@ class CheckedZip:
 
 def check_bytes(data: bytes, limits: Limits) -> CheckedZip:
     """Run every pre-parse check; raise DocumentRejected (specific code) on the first failure."""
-    if len(data) > limits.max_file_bytes:
-        raise reject(
-            "file_too_large",
-            _l("The file is larger than %(limit)s.", limit=_mib(limits.max_file_bytes)),
-        )
+    check_size(len(data), limits)
     if data[:8] == OLE_MAGIC:
         raise reject(
             "encrypted",
@@ -125,6 +121,15 @@ def check_bytes(data: bytes, limits: Limits) -> CheckedZip:
         )
     _check_macros(infos, content_types)
     return CheckedZip(data=data, infos=infos, xml=xml, content_types=content_types)
+
+
+def check_size(size: int, limits: Limits) -> None:
+    """Refuse a file by its size alone (callers can check before reading it)."""
+    if size > limits.max_file_bytes:
+        raise reject(
+            "file_too_large",
+            _l("The file is larger than %(limit)s.", limit=_mib(limits.max_file_bytes)),
+        )
 
 
 def _too_many(limits: Limits) -> DocumentRejected:

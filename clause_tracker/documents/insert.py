@@ -7,8 +7,9 @@ from datetime import datetime
 
 from lxml import etree
 
-from clause_tracker.clauses.texts import ClauseText
+from clause_tracker.clauses.texts import ClauseText, current
 from clause_tracker.documents import externals, provenance
+from clause_tracker.documents.errors import ClauseUnavailable
 from clause_tracker.documents.ingest import Limits
 from clause_tracker.documents.locate import ALIAS, TAG, Location, find_location
 from clause_tracker.documents.namespaces import MC, Names
@@ -82,6 +83,21 @@ def insert_clause(
         styles=styles,
         warnings=warnings,
     )
+
+
+def select_clause(
+    library: list[ClauseText], variant: str, language: str, version: str | None = None
+) -> ClauseText:
+    """The requested version, or the current one; ClauseUnavailable when there is none."""
+    if version:
+        for text in library:
+            if (text.variant, text.language, text.version) == (variant, language, version):
+                return text
+        raise ClauseUnavailable(variant, language, version)
+    text = current(library, variant, language)
+    if text is None:
+        raise ClauseUnavailable(variant, language)
+    return text
 
 
 # --- the content control -------------------------------------------------------
