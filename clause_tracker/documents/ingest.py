@@ -282,7 +282,7 @@ def _read_all(
 
 
 def _has_doctype(data: bytes) -> bool:
-    if _DOCTYPE.search(data):
+    if b"<!" in data and _DOCTYPE.search(data):
         return True
     # UTF-16 encoded XML would hide the marker from a byte search.
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00<" in data[:4] or b"<\x00" in data[:4]:

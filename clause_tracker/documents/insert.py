@@ -14,7 +14,7 @@ from clause_tracker.documents.ingest import Limits
 from clause_tracker.documents.locate import ALIAS, TAG, Location, find_location
 from clause_tracker.documents.namespaces import MC, Names
 from clause_tracker.documents.package import Package
-from clause_tracker.documents.provenance import Provenance
+from clause_tracker.documents.provenance import Provenance, clause_sha256
 from clause_tracker.documents.styles import ClauseStyles, choose_styles
 from clause_tracker.documents.wordml import (
     MARKERS,
@@ -67,8 +67,8 @@ def insert_clause(
     root = package.tree(package.main_part)
     location = find_location(root, names, context=context)
     styles_parts = package.related_parts(package.main_part, "styles")
-    styles_root = package.tree(styles_parts[0]) if styles_parts else None
-    styles = choose_styles(root, styles_root, names)
+    styles_xml = package.xml_bytes(styles_parts[0]) if styles_parts else None
+    styles = choose_styles(root, styles_xml, names)
     control = build_control(clause, styles, names)
     apply_location(location, control, names)
     package.mark_dirty(package.main_part)
@@ -120,7 +120,7 @@ def build_control(clause: ClauseText, styles: ClauseStyles, names: Names) -> etr
     props = etree.SubElement(sdt, names.q("sdtPr"))
     etree.SubElement(props, names.q("alias")).set(val, ALIAS)
     etree.SubElement(props, names.q("tag")).set(val, TAG)
-    etree.SubElement(props, names.q("id")).set(val, str(int(clause.sha256[:7], 16)))
+    etree.SubElement(props, names.q("id")).set(val, str(int(clause_sha256(clause)[:7], 16)))
     etree.SubElement(props, names.q("lock")).set(val, "sdtContentLocked")
     content = etree.SubElement(sdt, names.q("sdtContent"))
     role_style = {"title": styles.title, "heading": styles.heading, "paragraph": styles.body}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from clause_tracker.clauses.texts import normalize_line
-from clause_tracker.documents.namespaces import Names
+from clause_tracker.documents.namespaces import W_STRICT, W_TRANSITIONAL, Names
 from clause_tracker.documents.wordml import in_fallback, local, paragraphs, plain_text, text_nodes
 
 TAG = "antirassismusklausel"
@@ -23,6 +23,10 @@ PLACEHOLDER = re.compile(r"\{\{\s*antirassismusklausel\s*\}\}", re.IGNORECASE)
 SIGNATURE = re.compile(r"^unterschrift(en)?\b", re.IGNORECASE)
 CONTEXT = 2  # paragraphs shown on each side in the preview
 
+_BRACED = {
+    w: etree.XPath("//w:t[contains(., '{')]", namespaces={"w": w})
+    for w in (W_STRICT, W_TRANSITIONAL)
+}
 MODES = ("content_control", "bookmark", "placeholder", "signature", "end")
 # Where a block-level content control may stand (it holds paragraphs).
 _BLOCK_PARENTS = frozenset({"body", "tc", "txbxContent", "sdtContent", "customXml", "comment"})
@@ -106,9 +110,13 @@ def _by_bookmark(root: etree._Element, names: Names) -> Location | None:
 
 
 def _by_placeholder(root: etree._Element, names: Names) -> Location | None:
-    for p in paragraphs(root, names):
-        if "{" not in p.xpath("string()"):
-            continue  # cheap filter: no brace, no placeholder
+    # A placeholder starts with a brace inside some w:t: look only at those paragraphs.
+    seen: set[etree._Element] = set()
+    for t in _BRACED[names.w](root):
+        p = next(t.iterancestors(names.q("p")), None)
+        if p is None or p in seen or in_fallback(p):
+            continue
+        seen.add(p)
         match = PLACEHOLDER.search(plain_text(p, names))
         if match:
             return Location("placeholder", element=p, span=match.span())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import metadata
 
 from lxml import etree
@@ -35,6 +36,13 @@ FIELDS = {
 }
 
 
+@lru_cache(maxsize=256)
+def clause_sha256(clause: ClauseText) -> str:
+    """The clause's fingerprint, computed once per loaded text (normalising is not free)."""
+    return clause.sha256
+
+
+@lru_cache(maxsize=1)
 def app_version() -> str:
     try:
         return metadata.version("clause-tracker")
@@ -61,7 +69,7 @@ class Provenance:
             variant=clause.variant,
             version=clause.version,
             language=clause.language,
-            sha256=clause.sha256,
+            sha256=clause_sha256(clause),
             app_version=app_version(),
             inserted_at=(now or datetime.now(UTC)).replace(microsecond=0),
         )

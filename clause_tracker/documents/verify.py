@@ -219,8 +219,8 @@ def _describe(result: VerifyResult, text: ClauseText) -> None:
 
 def _expected_styles(package: Package) -> ClauseStyles:
     styles = package.related_parts(package.main_part, "styles")
-    styles_root = package.tree(styles[0]) if styles else None
-    return choose_styles(package.tree(package.main_part), styles_root, package.names)
+    styles_xml = package.xml_bytes(styles[0]) if styles else None
+    return choose_styles(package.tree(package.main_part), styles_xml, package.names)
 
 
 def _formatted(region: list[_Para], text: ClauseText, styles: ClauseStyles) -> bool:
