@@ -42,12 +42,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The permission check runs before the CSRF check: a forbidden POST is a 403.
     auth.init_app(app)
     csrf.init_app(app)
-    for feature in (auth, audit, clauses, main):
+    from clause_tracker.documents import web as documents
+
+    for feature in (auth, audit, clauses, documents, main):
         app.register_blueprint(feature.bp)
     errors.init_app(app)
     security_headers.init_app(app)
     templating.init_app(app)
-    _register_optional_features(app)
 
     from clause_tracker.cli import register_commands
 
@@ -77,16 +78,6 @@ def _load_config_module() -> Any:
         sys.modules["clause_tracker_config"] = module
         spec.loader.exec_module(module)
     return sys.modules["clause_tracker_config"]
-
-
-def _register_optional_features(app: Flask) -> None:
-    """Blueprints of features that may not exist in every checkout yet."""
-    try:
-        from clause_tracker import documents
-    except ImportError:
-        return
-    if hasattr(documents, "bp"):
-        app.register_blueprint(documents.bp)
 
 
 def _finish_configuration(app: Flask) -> None:

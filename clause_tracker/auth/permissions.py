@@ -27,25 +27,28 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit_read"
     USERS_MANAGE = "users_manage"
     DOCUMENTS_PREPARE = "documents_prepare"  # insert the clause, generate documents
-    DOCUMENTS_VERIFY = "documents_verify"  # check a returned document (reads only)
+    DOCUMENTS_VERIFY = "documents_verify"  # check a returned document, record the result
+    DOCUMENTS_READ = "documents_read"  # see issued and checked documents (own unit, or all)
+    ALL_UNITS = "all_units"  # not limited to the user's own unit
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROCUREMENT_OFFICER: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
-        Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY,
+        Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY, Permission.DOCUMENTS_READ,
     }),
     Role.GRANT_MANAGER: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
-        Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY,
+        Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY, Permission.DOCUMENTS_READ,
     }),
+    # Auditors read everything and change nothing.
     Role.AUDITOR: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ, Permission.AUDIT_READ,
-        Permission.DOCUMENTS_VERIFY,
+        Permission.DOCUMENTS_READ, Permission.ALL_UNITS,
     }),
     Role.ADMIN: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ, Permission.AUDIT_READ,
-        Permission.USERS_MANAGE,
+        Permission.USERS_MANAGE, Permission.ALL_UNITS,
     }),
 }
 

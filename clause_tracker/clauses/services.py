@@ -103,6 +103,29 @@ def _from_text(text: ClauseText) -> ClauseVersion:
     )
 
 
+def as_clause_text(version: ClauseVersion) -> ClauseText:
+    """The published version in the form the document engine works with."""
+    return ClauseText(
+        clause_id=version.clause_id,
+        variant=version.variant,
+        version=version.version,
+        language=version.language,
+        title=version.title,
+        valid_from=version.valid_from,
+        legal_basis=version.legal_basis,
+        council_decision=version.council_decision,
+        change_note=version.change_note,
+        master_version=version.master_version,
+        blocks=tuple(version.blocks),
+        path=Path(version.source_path),
+    )
+
+
+def published_texts() -> list[ClauseText]:
+    """Every published version: what a returned document is compared against."""
+    return [as_clause_text(v) for v in versions()]
+
+
 def versions(variant: str | None = None, language: str | None = None) -> list[ClauseVersion]:
     stmt = select(ClauseVersion)
     if variant:

@@ -1,0 +1,7 @@
+"""The documents desk: insert the clause, generate from templates, verify returned documents."""
+
+from flask import Blueprint
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+from clause_tracker.documents.web import routes  # noqa: E402,F401

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from clause_tracker.auth.permissions import Permission, requires
+from clause_tracker.documents import DocumentError, TemplateFieldMissing
+from clause_tracker.documents.web import bp, services
+from clause_tracker.documents.web.forms import (
+    ConfirmInsertForm,
+    GenerateForm,
+    InsertForm,
+    VerifyForm,
+)
+from clause_tracker.extensions import db
+from clause_tracker.storage import StorageKeyError, storage
+
+LOCATION_LABELS = {
+    "content_control": _l("in the content control “antirassismusklausel” of the document"),
+    "bookmark": _l("at the bookmark “Antirassismusklausel”"),
+    "placeholder": _l("in place of the placeholder {{ antirassismusklausel }}"),
+    "signature": _l("before the signature block"),
+    "end": _l("at the end of the document, as a section of its own"),
+}
+STATUS_LABELS = {
+    "verbatim": _l("Clause present, word for word"),
+    "formatting_only": _l("Clause present, word for word; only the formatting differs"),
+    "deviation": _l("The clause text was changed"),
+    "tracked_changes": _l("Tracked changes in the clause are not yet accepted or rejected"),
+    "missing": _l("No clause found"),
+}
+
+
+def _render_index(insert_form=None, verify_form=None, status: int = 200):
+    return render_template(
+        "documents/index.html",
+        insert_form=insert_form or InsertForm(formdata=None),
+        verify_form=verify_form or VerifyForm(formdata=None),
+        records=services.recent(current_user),
+        location_labels=LOCATION_LABELS, status_labels=STATUS_LABELS,
+    ), status
+
+
+def _refuse(message: object) -> None:
+    db.session.rollback()
+    flash(_("The document was not accepted: %(reason)s", reason=str(message)), "error")
+
+
+@bp.route("/")
+@requires(Permission.DOCUMENTS_READ)
+def index():
+    return _render_index()
+
+
+@bp.route("/insert", methods=["POST"])
+@requires(Permission.DOCUMENTS_PREPARE)
+def insert():
+    form = InsertForm()
+    if not form.validate_on_submit():
+        return _render_index(insert_form=form, status=400)
+    try:
+        data, filename = services.read_upload(form.document.data)
+        key, location = services.prepare_insert(data)
+    except (services.UploadError, DocumentError) as exc:
+        _refuse(exc)
+        return _render_index(insert_form=form, status=422)
+    confirm = ConfirmInsertForm(formdata=None, upload=key, filename=filename,
+                                variant=form.variant.data, language=form.language.data)
+    return render_template("documents/preview.html", form=confirm, location=location,
+                           filename=filename, location_labels=LOCATION_LABELS)
+
+
+@bp.route("/insert/confirm", methods=["POST"])
+@requires(Permission.DOCUMENTS_PREPARE)
+def insert_confirm():
+    form = ConfirmInsertForm()
+    if not form.validate_on_submit() or not storage().exists(form.upload.data):
+        flash(_("The upload has expired. Please upload the document again."), "error")
+        return redirect(url_for("documents.index"))
+    try:
+        record = services.insert(form.upload.data, services.display_name(form.filename.data),
+                                 form.variant.data, form.language.data, current_user)
+    except (DocumentError, StorageKeyError) as exc:
+        _refuse(exc)
+        return redirect(url_for("documents.index"))
+    flash(_("The clause was inserted. Download the document below."), "success")
+    return redirect(url_for("documents.show", record_id=record.id))
+
+
+@bp.route("/verify", methods=["POST"])
+@requires(Permission.DOCUMENTS_VERIFY)
+def verify():
+    form = VerifyForm()
+    if not form.validate_on_submit():
+        return _render_index(verify_form=form, status=400)
+    try:
+        data, filename = services.read_upload(form.document.data)
+        record, _result = services.check(data, filename, current_user)
+    except (services.UploadError, DocumentError) as exc:
+        _refuse(exc)
+        return _render_index(verify_form=form, status=422)
+    return redirect(url_for("documents.show", record_id=record.id))
+
+
+@bp.route("/generate", methods=["GET", "POST"])
+@requires(Permission.DOCUMENTS_PREPARE)
+def generate():
+    unit = current_user.org_unit
+    form = GenerateForm(authority=f"Stadt Jena – {unit.name}" if unit else "Stadt Jena",
+                        authority_address="Am Anger 15, 07743 Jena")
+    if form.validate_on_submit():
+        try:
+            record = services.generate(form.template.data, form.language.data, form.record(),
+                                       current_user)
+        except TemplateFieldMissing as exc:
+            db.session.rollback()
+            flash(_("The template needs a value for %(field)s.", field=str(exc)), "error")
+        except DocumentError as exc:
+            _refuse(exc)
+        else:
+            flash(_("The document was generated with the clause."), "success")
+            return redirect(url_for("documents.show", record_id=record.id))
+    return render_template("documents/generate.html", form=form)
+
+
+@bp.route("/<int:record_id>")
+@requires(Permission.DOCUMENTS_READ)
+def show(record_id: int):
+    record = services.get_visible(record_id, current_user) or abort(404)
+    return render_template("documents/show.html", record=record,
+                           location_labels=LOCATION_LABELS, status_labels=STATUS_LABELS)
+
+
+@bp.route("/<int:record_id>/download")
+@requires(Permission.DOCUMENTS_READ)
+def download(record_id: int):
+    record = services.get_visible(record_id, current_user) or abort(404)
+    if not record.output_sha256:
+        abort(404)
+    try:
+        data = storage().get(record.output_sha256)
+    except StorageKeyError:
+        abort(404)
+    return send_file(BytesIO(data), mimetype=services.DOCX_MIMETYPE, as_attachment=True,
+                     download_name=record.filename, max_age=0)

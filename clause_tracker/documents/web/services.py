@@ -1,0 +1,171 @@
+"""Operations of the documents desk; each stores its record and audit event in one transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import PurePath
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from clause_tracker.audit.services import record as audit
+from clause_tracker.audit.services import utcnow
+from clause_tracker.auth.models import User
+from clause_tracker.auth.permissions import Permission
+from clause_tracker.clauses import services as clauses
+from clause_tracker.documents import (
+    ClauseUnavailable,
+    InsertResult,
+    Limits,
+    Location,
+    VerifyResult,
+    insert_clause,
+    preview_location,
+    verify,
+)
+from clause_tracker.documents.generate import fill, template_bytes
+from clause_tracker.documents.provenance import app_version
+from clause_tracker.documents.web.models import DocumentRecord
+from clause_tracker.extensions import db
+from clause_tracker.storage import storage
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class UploadError(ValueError):
+    """An upload refused before the engine saw it; the message is for the user."""
+
+
+def read_upload(file: FileStorage) -> tuple[bytes, str]:
+    """The upload's bytes and a safe display name; refuses empty or oversized files."""
+    limit = Limits.current().max_file_bytes
+    data = file.stream.read(limit + 1)
+    if not data:
+        raise UploadError(_l("The file is empty."))
+    if len(data) > limit:
+        raise UploadError(_l("The file is larger than %(size)d MiB.", size=limit // 2**20))
+    return data, display_name(file.filename or "document.docx")
+
+
+def display_name(filename: str) -> str:
+    """The user's file name without any path, safe in a Content-Disposition header."""
+    name = secure_filename(PurePath(filename.replace("\\", "/")).name) or "document.docx"
+    return name[:200]
+
+
+def _clause(variant: str, language: str):
+    version = clauses.current_version(variant, language)
+    if version is None:
+        raise ClauseUnavailable(
+            "clause_unavailable",
+            _l("No published clause version for %(variant)s (%(language)s).",
+               variant=variant, language=language),
+        )
+    return version
+
+
+def prepare_insert(data: bytes) -> tuple[str, Location]:
+    """Check the file, find where the clause goes, keep the upload for the confirmation."""
+    location = preview_location(data)  # runs every ingest check first
+    return storage().put(data), location
+
+
+def _new_record(action: str, user: User, filename: str, **values: object) -> DocumentRecord:
+    return DocumentRecord(action=action, filename=filename, created_by=user,
+                          org_unit_id=user.org_unit_id, created_at=utcnow(),
+                          app_version=app_version(), **values)
+
+
+def _store_issued(action: str, user: User, filename: str, input_sha: str | None,
+                  result: InsertResult, version) -> DocumentRecord:
+    output_key = storage().put(result.data)
+    stamp = result.provenance
+    record = _new_record(
+        action, user, filename,
+        input_sha256=input_sha, output_sha256=output_key, clause_version=version,
+        clause_id=stamp.clause_id, variant=stamp.variant, version=stamp.version,
+        language=stamp.language, clause_sha256=stamp.sha256, location_mode=result.location.mode,
+        details_json=json.dumps({
+            "warnings": [str(w) for w in result.warnings],
+            "before": result.location.before[-2:], "after": result.location.after[:2],
+            "inserted_at": stamp.inserted_at.isoformat(),
+        }, ensure_ascii=False),
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def insert(upload_key: str, filename: str, variant: str, language: str,
+           user: User) -> DocumentRecord:
+    data = storage().get(upload_key)
+    version = _clause(variant, language)
+    result = insert_clause(data, clauses.as_clause_text(version), context=True)
+    record = _store_issued("insert", user, filename, upload_key, result, version)
+    audit("document.insert", "DocumentRecord", record.id,
+          f"Clause {variant} {version.version} ({language}) inserted into {filename}",
+          {"input_sha256": upload_key, "output_sha256": record.output_sha256,
+           "location": result.location.mode, "warnings": len(result.warnings)})
+    db.session.commit()
+    return record
+
+
+def generate(template: str, language: str, values: dict[str, object],
+             user: User) -> DocumentRecord:
+    variant = "grant" if template == "grant" else "procurement"
+    version = _clause(variant, language)
+    filled = fill(template_bytes(template), values)
+    result = insert_clause(filled, clauses.as_clause_text(version), context=True)
+    reference = str(values.get("reference", ""))
+    filename = display_name(f"{template}_{reference}.docx")
+    record = _store_issued("generate", user, filename, None, result, version)
+    audit("document.generate", "DocumentRecord", record.id,
+          f"{template} document {reference} generated with clause {variant} {version.version}",
+          {"output_sha256": record.output_sha256, "reference": reference})
+    db.session.commit()
+    return record
+
+
+def check(data: bytes, filename: str, user: User) -> tuple[DocumentRecord, VerifyResult]:
+    result = verify(data, clauses.published_texts())
+    issued = db.session.scalar(select(DocumentRecord).where(
+        DocumentRecord.output_sha256 == result.sha256).limit(1))
+    record = _new_record(
+        "verify", user, filename, input_sha256=result.sha256, status=result.status,
+        clause_id=result.clause_id, variant=result.variant, version=result.version,
+        language=result.language, location_mode=result.found_in,
+        details_json=json.dumps({
+            "diff": [asdict(op) for op in result.diff],
+            "warnings": [str(w) for w in result.warnings],
+            "provenance": result.provenance and {
+                k: str(v) for k, v in asdict(result.provenance).items()},
+            "identical_to_issued": issued.id if issued else None,
+        }, ensure_ascii=False),
+    )
+    db.session.add(record)
+    db.session.flush()
+    audit("document.verify", "DocumentRecord", record.id,
+          f"Returned document {filename} checked: {result.status}",
+          {"sha256": result.sha256, "status": result.status})
+    db.session.commit()
+    return record, result
+
+
+def visible(user: User) -> Select:
+    """Records the user may see: their own unit's, or all for auditors."""
+    stmt = select(DocumentRecord)
+    if not user.can(Permission.ALL_UNITS):
+        stmt = stmt.where(DocumentRecord.org_unit_id == user.org_unit_id)
+    return stmt
+
+
+def recent(user: User, limit: int = 20) -> list[DocumentRecord]:
+    stmt = visible(user).order_by(DocumentRecord.id.desc()).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def get_visible(record_id: int, user: User) -> DocumentRecord | None:
+    return db.session.scalar(visible(user).where(DocumentRecord.id == record_id))

@@ -1,0 +1,67 @@
+"""Where uploaded and issued files live: outside the web root, named by their SHA-256.
+
+A content address is a generated name that can never overwrite a different file.
+The interface is small so that shared or object storage can replace the local
+folder when the app runs on several nodes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+
+_KEY = re.compile(r"\A[0-9a-f]{64}\Z")
+
+
+class StorageKeyError(KeyError):
+    """No stored file under that key (or the key is malformed)."""
+
+
+class LocalStorage:
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        if not _KEY.match(key):
+            raise StorageKeyError(key)
+        return self.root / key[:2] / key
+
+    def put(self, data: bytes) -> str:
+        key = hashlib.sha256(data).hexdigest()
+        path = self._path(key)
+        if path.exists():
+            return key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, 0o600)
+            os.link(tmp, path)  # fails rather than replace an existing file
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+        return key
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as exc:
+            raise StorageKeyError(key) from exc
+
+    def exists(self, key: str) -> bool:
+        try:
+            return self._path(key).exists()
+        except StorageKeyError:
+            return False
+
+
+def storage() -> LocalStorage:
+    return LocalStorage(current_app.config["UPLOAD_FOLDER"])
