@@ -1,0 +1,156 @@
+"""Builders for the DOCX engine tests: real documents made with python-docx,
+edited at the XML level where a test needs something python-docx cannot write."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import docx
+from lxml import etree
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+NS = {"w": W}
+NSDECL = (
+    'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" '
+    'xmlns:v="urn:schemas-microsoft-com:vml" '
+    'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"'
+)
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "docx"
+
+CLAUSE_FILE = """+++
+id = "test-{variant}"
+variant = "{variant}"
+version = "{version}"
+language = "{language}"
+valid_from = {valid_from}
+legal_basis = "§ 1 Test"
+change_note = "test"
+{master}
++++
+
+# {title}
+
+## § 1 Pflichten
+
+(1) Der Auftragnehmer unterlässt jede Diskriminierung bei der Ausführung des Auftrags.
+
+(2) {second}
+"""
+
+
+def write_clause(
+    folder: Path,
+    *,
+    variant: str = "procurement",
+    version: str = "1.0",
+    language: str = "de",
+    valid_from: str = "2025-01-01",
+    title: str = "Testklausel gegen Diskriminierung",
+    second: str = "Verstöße werden nach Anhörung geahndet.",
+) -> Path:
+    path = folder / variant / f"{version}.{language}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    master = 'master_version = "1.0"' if language != "de" else ""
+    path.write_text(
+        CLAUSE_FILE.format(
+            variant=variant, version=version, language=language, valid_from=valid_from,
+            title=title, second=second, master=master,
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def save(document: docx.document.Document) -> bytes:
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def simple_document(*paragraphs: str) -> bytes:
+    document = docx.Document()
+    document.add_heading("§ 1 Gegenstand", level=1)
+    for text in paragraphs:
+        document.add_paragraph(text)
+    return save(document)
+
+
+def docx_with_body(body_xml: str) -> bytes:
+    """A python-docx default document whose body is `body_xml` (WordprocessingML, w: prefix)."""
+    document = docx.Document()
+    body = document.element.body
+    fragment = etree.fromstring(f"<w:body {NSDECL}>{body_xml}</w:body>")
+    sect = body.find(f"{{{W}}}sectPr")
+    for child in list(body):
+        if child is not sect:
+            body.remove(child)
+    for child in fragment:
+        sect.addprevious(child)
+    return save(document)
+
+
+def read_part(data: bytes, name: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read(name)
+
+
+def document_root(data: bytes) -> etree._Element:
+    return etree.fromstring(read_part(data, "word/document.xml"))
+
+
+def rewrite(data: bytes, changes: dict[str, bytes | None]) -> bytes:
+    """A copy of the ZIP with some entries replaced (bytes), removed (None) or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(
+        out, "w", zipfile.ZIP_DEFLATED
+    ) as target:
+        for info in source.infolist():
+            if info.filename in changes:
+                continue
+            target.writestr(info, source.read(info))
+        for name, content in changes.items():
+            if content is not None:
+                target.writestr(name, content)
+    return out.getvalue()
+
+
+def edit_document(data: bytes, edit: Callable[[etree._Element], None]) -> bytes:
+    root = document_root(data)
+    edit(root)
+    return rewrite(data, {"word/document.xml": etree.tostring(root, xml_declaration=True,
+                                                                encoding="UTF-8",
+                                                                standalone=True)})
+
+
+def text_of(el: etree._Element) -> str:
+    return "".join(el.itertext())
+
+
+def clause_control(root: etree._Element) -> etree._Element:
+    found = root.xpath("//w:sdt[w:sdtPr/w:tag/@w:val='antirassismusklausel']", namespaces=NS)
+    assert len(found) == 1, f"{len(found)} clause controls"
+    return found[0]
+
+
+def control_paragraph_texts(data: bytes) -> list[str]:
+    control = clause_control(document_root(data))
+    return ["".join(p.itertext()) for p in control.iter(f"{{{W}}}p")]
+
+
+def body_texts(data: bytes) -> list[str]:
+    """Top-level body paragraph texts, a content control shown as [CLAUSE]."""
+    root = document_root(data)
+    out = []
+    for child in root.find(f"{{{W}}}body"):
+        tag = etree.QName(child).localname
+        if tag == "p":
+            out.append(text_of(child))
+        elif tag == "sdt":
+            out.append("[CLAUSE]")
+        elif tag == "tbl":
+            out.append("[TABLE]")
+    return out
