@@ -11,7 +11,8 @@ import hashlib
 import os
 import re
 import tempfile
-from pathlib import Path
+import unicodedata
+from pathlib import Path, PurePath
 
 from flask import current_app
 
@@ -65,3 +66,14 @@ class LocalStorage:
 
 def storage() -> LocalStorage:
     return LocalStorage(current_app.config["UPLOAD_FOLDER"])
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f"*/:<>?\\|]+')
+
+
+def safe_filename(filename: str, default: str = "document.docx") -> str:
+    """The user's file name for display and download: no path, no control or shell
+    characters, umlauts kept (Content-Disposition carries them as filename*)."""
+    name = PurePath(filename.replace("\\", "/")).name
+    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", name)).strip(" .")
+    return name[:200] or default

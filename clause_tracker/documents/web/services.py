@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import PurePath
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, select
 from werkzeug.datastructures import FileStorage
-from werkzeug.utils import secure_filename
 
 from clause_tracker.audit.services import record as audit
 from clause_tracker.audit.services import utcnow
@@ -30,7 +28,7 @@ from clause_tracker.documents.generate import fill, template_bytes
 from clause_tracker.documents.provenance import app_version
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
-from clause_tracker.storage import storage
+from clause_tracker.storage import safe_filename, storage
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -51,9 +49,7 @@ def read_upload(file: FileStorage) -> tuple[bytes, str]:
 
 
 def display_name(filename: str) -> str:
-    """The user's file name without any path, safe in a Content-Disposition header."""
-    name = secure_filename(PurePath(filename.replace("\\", "/")).name) or "document.docx"
-    return name[:200]
+    return safe_filename(filename, "document.docx")
 
 
 def _clause(variant: str, language: str):
