@@ -124,6 +124,24 @@ def heading_level(style_id: str | None, styles: dict[str, _Style]) -> int | None
     return None
 
 
+def _family(style: _Style) -> str:
+    return re.sub(r"\d", "", style.name or style.style_id).strip().lower()
+
+
+def _sub_heading(title: str, level: int | None, styles: dict[str, _Style]) -> str:
+    """The next heading level, preferably from the title's family ("Überschrift 1" -> "… 2")."""
+    if level is None:
+        return title
+    candidates = [s for s in styles.values() if heading_level(s.style_id, styles) == level + 1]
+    family = _family(styles[title])
+    same = [s for s in candidates if _family(s) == family]
+    own = [s for s in candidates if _own_level(s) == level + 1]
+    for group in (same, own, candidates):
+        if group:
+            return group[0].style_id
+    return title
+
+
 def choose_styles(
     document: etree._Element, styles_xml: bytes | None, names: Names
 ) -> ClauseStyles:
@@ -161,6 +179,6 @@ def choose_styles(
     else:
         title_level = None
     title = style_of_level.get(title_level) if title_level else None
-    heading = style_of_level.get(title_level + 1, title) if title_level else None
+    heading = _sub_heading(title, title_level, styles) if title else None
     body_style = max(bodies, key=lambda s: (bodies[s], s is None)) if bodies else None
     return ClauseStyles(title=title, heading=heading, body=body_style)
