@@ -143,9 +143,15 @@ def _sub_heading(title: str, level: int | None, styles: dict[str, _Style]) -> st
 
 
 def choose_styles(
-    document: etree._Element, styles_xml: bytes | None, names: Names
+    document: etree._Element,
+    styles_xml: bytes | None,
+    names: Names,
+    exclude: frozenset[etree._Element] = frozenset(),
 ) -> ClauseStyles:
-    """Pick the heading level the document uses most for its sections, and its usual body style."""
+    """Pick the heading level the document uses most for its sections, and its usual body style.
+
+    `exclude`: paragraphs not to count (verification leaves out the clause itself).
+    """
     styles = _read_styles(styles_xml, names)
     if not styles:
         return ClauseStyles()
@@ -154,6 +160,8 @@ def choose_styles(
     bodies: Counter[str | None] = Counter()
     style_of_level: dict[int, str] = {}
     for p in (body if body is not None else document).iterchildren(names.q("p")):
+        if p in exclude:
+            continue
         ref = p.find(f"{names.q('pPr')}/{names.q('pStyle')}")
         style_id = ref.get(names.q("val")) if ref is not None else None
         if style_id is not None and style_id not in styles:

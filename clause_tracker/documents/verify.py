@@ -92,6 +92,7 @@ class VerifyResult:
 
 @dataclass
 class _Para:
+    element: etree._Element
     accepted: str  # the text once pending changes are accepted
     original: str  # the text if they were rejected
     revised: bool
@@ -192,7 +193,7 @@ def _classify(
     if exact and not any(p.revised for p in region):
         match = exact[0]
         _describe(result, match)
-        styles = _expected_styles(package)
+        styles = _expected_styles(package, frozenset(p.element for p in region))
         result.status = "formatting_only" if _formatted(region, match, styles) else "verbatim"
     else:
         if not library:
@@ -217,10 +218,10 @@ def _describe(result: VerifyResult, text: ClauseText) -> None:
     result.language = text.language
 
 
-def _expected_styles(package: Package) -> ClauseStyles:
+def _expected_styles(package: Package, exclude: frozenset[etree._Element]) -> ClauseStyles:
     styles = package.related_parts(package.main_part, "styles")
     styles_xml = package.xml_bytes(styles[0]) if styles else None
-    return choose_styles(package.tree(package.main_part), styles_xml, package.names)
+    return choose_styles(package.tree(package.main_part), styles_xml, package.names, exclude)
 
 
 def _formatted(region: list[_Para], text: ClauseText, styles: ClauseStyles) -> bool:
@@ -306,6 +307,7 @@ def _read_paragraph(p: etree._Element, names: Names) -> _Para:
         if state != "inserted":
             original.append(piece)
     return _Para(
+        element=p,
         accepted="".join(accepted),
         original="".join(original),
         revised=revised,
