@@ -25,8 +25,8 @@ import docx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clause_tracker.clauses.texts import current, default_library_dir, load_library  # noqa: E402
-from clause_tracker.documents import insert_clause  # noqa: E402
+from clause_tracker.clauses.texts import current, default_library_dir, load_library
+from clause_tracker.documents import insert_clause
 
 LOREM = (
     "Der Auftragnehmer erbringt die Leistung nach den anerkannten Regeln der Technik, "
@@ -73,6 +73,37 @@ def naive_python_docx(data: bytes, paragraphs: tuple[str, ...]) -> bytes:
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def zip_bomb(size: int = 1 << 30) -> bytes:
+    """A DOCX-shaped ZIP whose document.xml unpacks to `size` zeros (about 1 MiB per GiB)."""
+    out = io.BytesIO()
+    chunk = b"\0" * (1 << 20)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("word/document.xml", "w", force_zip64=True) as stream:
+            for _ in range(size // len(chunk)):
+                stream.write(chunk)
+    return out.getvalue()
+
+
+def measure_bomb(clause: object) -> None:
+    import tracemalloc
+
+    from clause_tracker.documents import DocumentRejected
+
+    bomb = zip_bomb()
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        insert_clause(bomb, clause)
+    except DocumentRejected as rejection:
+        code = rejection.code
+    elapsed = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"\n1 GiB zip bomb ({len(bomb) / 1024:.0f} KiB file): refused as {code} in "
+          f"{elapsed * 1000:.2f} ms, peak traced memory {peak / (1 << 20):.1f} MiB")
 
 
 def median_ms(fn: Callable[[], object], rounds: int) -> float:
@@ -139,6 +170,7 @@ def main() -> None:
     print(f"\nbatch of {args.batch}: insert_clause {batch:.2f} s "
           f"({args.batch / batch:.0f} docs/s), floor {floor_batch:.2f} s, "
           f"ratio {batch / floor_batch:.2f}x")
+    measure_bomb(clause)
     ratio = results["insert_clause"] / base
     print(f"\ngoal insert <= 1.5x floor: {'met' if ratio <= 1.5 else 'NOT met'} ({ratio:.2f}x)")
 
