@@ -112,13 +112,16 @@ def verify(
     result.provenance = provenance_part.read(package)
     roots = _story_roots(package)
     region = _region_in_controls(roots, names, result)
-    if region is None:
-        region = _region_by_title(roots, names, library)
-        if region is not None:
-            result.found_in = "paragraphs"
+    result.found_in = "content_control" if region is not None else None
+    if region is None or not _exact(region, library):
+        # Pasted without the control, or the control lost paragraphs: LibreOffice, for
+        # one, saves a block-level control around the first paragraph only.
+        pasted = _region_by_title(roots, names, library)
+        if pasted is not None and (region is None or _exact(pasted, library)):
+            if region is not None:
+                result.warnings.append("the content control holds only part of the clause")
+            region, result.found_in = pasted, "paragraphs"
             result.warnings.append("the clause is not in a locked content control")
-    else:
-        result.found_in = "content_control"
     if region is None:
         return result
     _classify(region, library, package, result)
@@ -173,6 +176,11 @@ def _region_by_title(
                 if score == 1.0:
                     return window
     return best[1] if best else None
+
+
+def _exact(region: list[_Para], library: list[ClauseText]) -> bool:
+    text = _canonical(region)
+    return any(t.canonical == text for t in library)
 
 
 def _canonical(region: list[_Para], view: str = "accepted") -> str:

@@ -1,0 +1,97 @@
+"""Outputs open in LibreOffice: convert to PDF headless and find the clause in pdftotext output."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from docx_builders import CORPUS, simple_document
+
+from clause_tracker.clauses.texts import ClauseText, current, normalize_line
+from clause_tracker.documents import generate, insert_clause, verify
+
+pytestmark = pytest.mark.slow
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+PDFTOTEXT = shutil.which("pdftotext")
+RECORD = {
+    "reference": "V-2026/1", "contracting_authority": "Stadt Jena",
+    "contracting_authority_address": "Am Anger 15, 07743 Jena", "contractor": "A & B <GmbH>",
+    "contractor_address": "Weg 1, 07745 Jena", "subject": "Büromöbel", "value": Decimal("99.5"),
+    "start_date": date(2026, 3, 5), "end_date": date(2026, 12, 31),
+    "signature_date": date(2026, 3, 1),
+}
+
+
+@pytest.fixture(scope="module")
+def office(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not SOFFICE or not PDFTOTEXT:
+        pytest.skip("LibreOffice (soffice) or pdftotext not installed: "
+                    "apt-get install libreoffice-writer-nogui poppler-utils")
+    return tmp_path_factory.mktemp("lo-profile")
+
+
+def convert(profile: Path, source: Path, target_format: str, outdir: Path) -> Path:
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+         "--convert-to", target_format, "--outdir", str(outdir), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )
+    out = outdir / f"{source.stem}.{target_format.split(':')[0]}"
+    assert out.exists(), f"LibreOffice wrote no {out}"
+    return out
+
+
+def pdf_text(pdf: Path) -> str:
+    text = subprocess.run([PDFTOTEXT, "-enc", "UTF-8", str(pdf), "-"], check=True,
+                          capture_output=True, timeout=60).stdout.decode("utf-8")
+    return re.sub(r"\s+", " ", normalize_line(text.replace("\n", " ")))
+
+
+def documents(clause: ClauseText, library: list) -> dict[str, bytes]:
+    docs = {
+        "generated-contract": generate("services", RECORD, clause).data,
+        "generated-grant": generate("grant", {
+            **RECORD, "grantor": "Stadt Jena", "grantee": "Verein e. V.",
+            "grantee_address": "Markt 1", "notice_date": date(2026, 2, 1),
+            "proof_due_date": date(2027, 6, 30),
+        }, current(library, "grant", "de")).data,
+        "inserted-simple": insert_clause(simple_document("Text", "Unterschrift"), clause).data,
+    }
+    for name in ("mwilliamson+python-mammoth--tests_test-data_strict-format.docx",
+                 "mwilliamson+python-mammoth--tests_test-data_text-box.docx",
+                 "python-openxml+python-docx--features_steps_test_files_hdr-header-footer.docx"):
+        if (CORPUS / name).exists():
+            docs[name.split("--")[1]] = insert_clause((CORPUS / name).read_bytes(), clause).data
+    return docs
+
+
+def test_clause_appears_in_the_pdf(
+    office: Path, tmp_path: Path, clause: ClauseText, library: list
+) -> None:
+    for name, data in documents(clause, library).items():
+        source = tmp_path / f"{name}.docx"
+        source.write_bytes(data)
+        pdf = convert(office, source, "pdf", tmp_path)
+        text = pdf_text(pdf)
+        variant_text = clause if not name.endswith("grant") else current(library, "grant", "de")
+        assert normalize_line(variant_text.title) in text, f"{name}: title not in PDF"
+        sentence = variant_text.paragraphs[2]
+        assert normalize_line(sentence)[:80] in text, f"{name}: sentence not in PDF"
+
+
+def test_a_libreoffice_round_trip_still_passes(
+    office: Path, tmp_path: Path, clause: ClauseText, library: list
+) -> None:
+    source = tmp_path / "contract.docx"
+    source.write_bytes(generate("supplies", RECORD, clause).data)
+    outdir = tmp_path / "saved"
+    outdir.mkdir()
+    saved = convert(office, source, "docx:MS Word 2007 XML", outdir)
+    verdict = verify(saved.read_bytes(), library)
+    assert verdict.passed, (verdict.status, [str(d) for d in verdict.diff[:5]])
