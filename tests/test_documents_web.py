@@ -179,3 +179,17 @@ def test_units_see_only_their_own_documents(client, make_user, login, library, c
     response = _upload(client, csrf, "/documents/insert", _contract(), variant="procurement",
                        language="de")
     assert response.status_code == 403
+
+
+def test_no_published_clause_is_a_clear_message(client, signed_in, csrf) -> None:
+    """Without `library` nothing is published: the officer is told, nothing is issued."""
+    signed_in("procurement_officer")
+    preview = _upload(client, csrf, "/documents/insert", _contract(), variant="procurement",
+                      language="de")
+    fields = dict(re.findall(r'name="(upload|filename|variant|language)"[^>]*value="([^"]*)"',
+                             preview.get_data(as_text=True)))
+    fields["csrf_token"] = csrf(client, "/documents/")
+    done = client.post("/documents/insert/confirm", data=fields, follow_redirects=True)
+    page = done.get_data(as_text=True)
+    assert "No published clause text procurement/de" in page or "procurement/de" in page
+    assert _records() == 0

@@ -118,7 +118,7 @@ def generate():
                                        current_user)
         except TemplateFieldMissing as exc:
             db.session.rollback()
-            flash(_("The template needs a value for %(field)s.", field=str(exc)), "error")
+            flash(_("The template needs a value for %(field)s.", field=exc.field), "error")
         except DocumentError as exc:
             _refuse(exc)
         else:

@@ -55,11 +55,7 @@ def display_name(filename: str) -> str:
 def _clause(variant: str, language: str):
     version = clauses.current_version(variant, language)
     if version is None:
-        raise ClauseUnavailable(
-            "clause_unavailable",
-            _l("No published clause version for %(variant)s (%(language)s).",
-               variant=variant, language=language),
-        )
+        raise ClauseUnavailable(variant, language)
     return version
 
 
@@ -110,7 +106,7 @@ def insert(upload_key: str, filename: str, variant: str, language: str,
 
 
 def generate(template: str, language: str, values: dict[str, object],
-             user: User) -> DocumentRecord:
+             user: User, agreement_id: int | None = None) -> DocumentRecord:
     variant = "grant" if template == "grant" else "procurement"
     version = _clause(variant, language)
     filled = fill(template_bytes(template), values)
@@ -118,19 +114,25 @@ def generate(template: str, language: str, values: dict[str, object],
     reference = str(values.get("reference", ""))
     filename = display_name(f"{template}_{reference}.docx")
     record = _store_issued("generate", user, filename, None, result, version)
+    record.agreement_id = agreement_id
     audit("document.generate", "DocumentRecord", record.id,
           f"{template} document {reference} generated with clause {variant} {version.version}",
-          {"output_sha256": record.output_sha256, "reference": reference})
+          {"output_sha256": record.output_sha256, "reference": reference,
+           "agreement_id": agreement_id})
     db.session.commit()
     return record
 
 
-def check(data: bytes, filename: str, user: User) -> tuple[DocumentRecord, VerifyResult]:
+def check(data: bytes, filename: str, user: User,
+          agreement_id: int | None = None) -> tuple[DocumentRecord, VerifyResult]:
     result = verify(data, clauses.published_texts())
     issued = db.session.scalar(select(DocumentRecord).where(
         DocumentRecord.output_sha256 == result.sha256).limit(1))
+    # A returned copy of a document issued for an agreement belongs to that agreement.
+    agreement_id = agreement_id or (issued.agreement_id if issued else None)
     record = _new_record(
         "verify", user, filename, input_sha256=result.sha256, status=result.status,
+        agreement_id=agreement_id,
         clause_id=result.clause_id, variant=result.variant, version=result.version,
         language=result.language, location_mode=result.found_in,
         details_json=json.dumps({
@@ -145,7 +147,7 @@ def check(data: bytes, filename: str, user: User) -> tuple[DocumentRecord, Verif
     db.session.flush()
     audit("document.verify", "DocumentRecord", record.id,
           f"Returned document {filename} checked: {result.status}",
-          {"sha256": result.sha256, "status": result.status})
+          {"sha256": result.sha256, "status": result.status, "agreement_id": agreement_id})
     db.session.commit()
     return record, result
 
