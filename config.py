@@ -60,6 +60,10 @@ class Config:
     DOCX_MAX_COMPRESSION_RATIO = 100
     DOCX_MAX_PARTS = 1000
 
+    # Registry: reasons an award may be exempted from the clause (with a second person's
+    # approval). Empty by default: the action plan says "every" award carries the clause.
+    EXEMPTION_REASONS: tuple[str, ...] = ()
+
     GENERATE_SECRET_KEY = False
     TESTING = False
     DEBUG = False
@@ -99,6 +103,8 @@ def _parse(value: str, current: object) -> object:
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(current, int):
         return int(value)
+    if isinstance(current, tuple):  # a list of values separated by "|"
+        return tuple(part.strip() for part in value.split("|") if part.strip())
     return value
 
 

@@ -42,9 +42,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The permission check runs before the CSRF check: a forbidden POST is a 403.
     auth.init_app(app)
     csrf.init_app(app)
+    from clause_tracker import agreements, counterparties, declarations
+    from clause_tracker.agreements import routes as _agreement_routes  # noqa: F401
+    from clause_tracker.counterparties import routes as _counterparty_routes  # noqa: F401
+    from clause_tracker.declarations import routes as _declaration_routes  # noqa: F401
     from clause_tracker.documents import web as documents
 
-    for feature in (auth, audit, clauses, documents, main):
+    for feature in (auth, audit, clauses, documents, agreements, counterparties, declarations,
+                    main):
         app.register_blueprint(feature.bp)
     errors.init_app(app)
     security_headers.init_app(app)

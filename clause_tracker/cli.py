@@ -89,10 +89,11 @@ def create_user(username: str, role: str, unit_code: str | None, display_name: s
 
 def register_commands(app: Flask) -> None:
     """On app.cli, so `flask --app wsgi …` and the test runner see them too."""
+    from clause_tracker.agreements.cli import import_cli
     from clause_tracker.audit.cli import audit_cli
     from clause_tracker.clauses.cli import clauses_cli
 
-    for command in (init, demo, users_cli, clauses_cli, audit_cli):
+    for command in (init, demo, users_cli, clauses_cli, audit_cli, import_cli):
         app.cli.add_command(command)
     try:
         from clause_tracker.documents.cli import docx_cli

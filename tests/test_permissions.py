@@ -9,7 +9,7 @@ from clause_tracker.auth import BUILTIN_PUBLIC_ENDPOINTS, required_permission
 from clause_tracker.auth.permissions import PUBLIC, ROLE_PERMISSIONS, Permission, Role
 
 SAMPLE_ARGS = {"variant": "procurement", "language": "de", "version": "1.0", "user_id": 1,
-               "record_id": 1,
+               "record_id": 1, "agreement_id": 1, "declaration_id": 1, "counterparty_id": 1,
                "filename": "css/app.css"}
 
 
@@ -64,7 +64,9 @@ def test_role_route_matrix(app: Flask, client, signed_in, library, role: Role | 
             assert response.headers["Location"].startswith("/login"), url
         elif Permission(needed) in ROLE_PERMISSIONS[role]:
             # Allowed: the page, a redirect, or 404 for a sample record that does not exist.
-            allowed = (200, 302, 404) if "record_id" in rule.arguments else (200, 302)
+            sample_record = rule.arguments & {"record_id", "agreement_id", "declaration_id",
+                                              "counterparty_id"}
+            allowed = (200, 302, 404) if sample_record else (200, 302)
             assert response.status_code in allowed, (role, url, response.status_code)
         else:
             assert response.status_code == 403, (role, url, response.status_code)

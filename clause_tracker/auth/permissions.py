@@ -30,25 +30,34 @@ class Permission(enum.StrEnum):
     DOCUMENTS_VERIFY = "documents_verify"  # check a returned document, record the result
     DOCUMENTS_READ = "documents_read"  # see issued and checked documents (own unit, or all)
     ALL_UNITS = "all_units"  # not limited to the user's own unit
+    REGISTRY_READ = "registry_read"  # see contracts, grants, counterparties, declarations
+    RECORDS_WORK = "records_work"  # work on awards at all; the kind decides the rest:
+    CONTRACTS_MANAGE = "contracts_manage"  # record and change contracts and their declarations
+    GRANTS_MANAGE = "grants_manage"  # record and change grants, declarations, self-commitments
+    EXEMPTIONS_APPROVE = "exemptions_approve"  # second pair of eyes on an exemption
+    THRESHOLDS_MANAGE = "thresholds_manage"  # per-unit value thresholds
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROCUREMENT_OFFICER: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
         Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY, Permission.DOCUMENTS_READ,
+        Permission.REGISTRY_READ, Permission.RECORDS_WORK, Permission.CONTRACTS_MANAGE,
     }),
     Role.GRANT_MANAGER: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
         Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY, Permission.DOCUMENTS_READ,
+        Permission.REGISTRY_READ, Permission.RECORDS_WORK, Permission.GRANTS_MANAGE,
     }),
     # Auditors read everything and change nothing.
     Role.AUDITOR: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ, Permission.AUDIT_READ,
-        Permission.DOCUMENTS_READ, Permission.ALL_UNITS,
+        Permission.DOCUMENTS_READ, Permission.ALL_UNITS, Permission.REGISTRY_READ,
     }),
     Role.ADMIN: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ, Permission.AUDIT_READ,
-        Permission.USERS_MANAGE, Permission.ALL_UNITS,
+        Permission.USERS_MANAGE, Permission.ALL_UNITS, Permission.REGISTRY_READ,
+        Permission.EXEMPTIONS_APPROVE, Permission.THRESHOLDS_MANAGE,
     }),
 }
 

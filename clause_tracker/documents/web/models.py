@@ -43,6 +43,8 @@ class DocumentRecord(db.Model):
     created_by: Mapped[User] = relationship()
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     org_unit: Mapped[OrgUnit | None] = relationship()
+    # The contract or grant the document belongs to, when made or checked from its page.
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
 
     @property
     def details(self) -> dict:

@@ -1,0 +1,68 @@
+"""The documents desk, seen from a contract or grant: generate its document from the
+record's fields, check a returned copy, list both with their results."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from clause_tracker.agreements.models import CONTRACT, Agreement
+from clause_tracker.agreements.services import RegistryError
+from clause_tracker.auth.models import User
+from clause_tracker.documents.web import services as desk
+from clause_tracker.documents.web.models import DocumentRecord
+from clause_tracker.extensions import db
+
+CITY_ADDRESS = "Am Anger 15, 07743 Jena"
+# Concessions use the services template: it has the same fields.
+TEMPLATE_OF_CONTRACT_KIND = {"supplies": "supplies", "services": "services", "works": "works",
+                             "concession": "services"}
+
+
+def template_values(agreement: Agreement, counterparty_address: str) -> tuple[str, dict]:
+    """The DOCX template and its field values, from the record; refuses when one is missing."""
+    missing = [label for label, value in (
+        (_l("contractor or grantee"), agreement.counterparty),
+        (_l("value"), agreement.value),
+        (_l("start"), agreement.start_date),
+        (_l("end"), agreement.end_date),
+        (_l("date of decision"), agreement.decided_on),
+    ) if value is None]
+    if agreement.kind != CONTRACT and agreement.proof_due_on is None:
+        missing.append(_l("proof of use due"))
+    if missing:
+        raise RegistryError(_l("Fill in first: %(fields)s.",
+                               fields=", ".join(str(m) for m in missing)))
+    authority = f"Stadt Jena – {agreement.org_unit.name}"
+    common = {"reference": agreement.reference, "subject": agreement.subject,
+              "value": agreement.value, "start_date": agreement.start_date,
+              "end_date": agreement.end_date, "signature_date": agreement.decided_on}
+    if agreement.kind == CONTRACT:
+        template = TEMPLATE_OF_CONTRACT_KIND.get(agreement.contract_kind or "", "services")
+        return template, common | {
+            "contracting_authority": authority, "contracting_authority_address": CITY_ADDRESS,
+            "contractor": agreement.counterparty.name, "contractor_address": counterparty_address,
+        }
+    return "grant", common | {
+        "grantor": authority, "grantee": agreement.counterparty.name,
+        "grantee_address": counterparty_address, "notice_date": agreement.decided_on,
+        "proof_due_date": agreement.proof_due_on,
+    }
+
+
+def generate(agreement: Agreement, language: str, counterparty_address: str,
+             user: User) -> DocumentRecord:
+    template, values = template_values(agreement, counterparty_address)
+    return desk.generate(template, language, values, user, agreement_id=agreement.id)
+
+
+def check(agreement: Agreement, upload: FileStorage, user: User) -> DocumentRecord:
+    data, filename = desk.read_upload(upload)
+    record, _result = desk.check(data, filename, user, agreement_id=agreement.id)
+    return record
+
+
+def for_agreement(agreement_id: int) -> list[DocumentRecord]:
+    return list(db.session.scalars(select(DocumentRecord).where(
+        DocumentRecord.agreement_id == agreement_id).order_by(DocumentRecord.id)))

@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from clause_tracker.agreements.labels import (
+    CLAUSE_METHOD_LABELS,
+    CONTRACT_KIND_LABELS,
+    PROCEDURE_LABELS,
+)
+from clause_tracker.agreements.models import CLAUSE_METHODS, CONTRACT_KINDS, PROCEDURES
+from clause_tracker.german_fields import EuroField, GermanDateField
+from clause_tracker.idempotency import once_field
+
+
+def _choices(codes, labels) -> list[SelectChoice]:
+    return [SelectChoice(code, labels[code]) for code in codes]
+
+
+LANGUAGES = [SelectChoice("de", _l("German")), SelectChoice("en", _l("English"))]
+KIND_CHOICES = [SelectChoice("contract", _l("Contracts")), SelectChoice("grant", _l("Grants"))]
+
+
+class VersionedForm(FlaskForm):
+    """Carries the record's version counter: a save on top of someone else's is refused."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+
+
+class AgreementForm(VersionedForm):
+    reference = StringField(_l("Reference"), validators=[DataRequired(), Length(max=80)])
+    counterparty_id = SelectField(_l("Contractor or grantee"), coerce=int,
+                                  validators=[Optional()])
+    value = EuroField(_l("Value in EUR"), validators=[Optional()])
+    start_date = GermanDateField(_l("Start"), validators=[Optional()])
+    end_date = GermanDateField(_l("End"), validators=[Optional()])
+    decided_on = GermanDateField(_l("Date of decision"), validators=[Optional()])
+    once = once_field()
+
+    FIELDS: tuple[str, ...] = ("reference", "counterparty_id", "value", "start_date",
+                               "end_date", "decided_on")
+
+    def set_counterparties(self, pairs: list[tuple[int, str]]) -> None:
+        self.counterparty_id.choices = [SelectChoice(0, _l("— not yet known —")),
+                                      *(SelectChoice(i, n) for i, n in pairs)]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.start_date.data and self.end_date.data and \
+                self.end_date.data < self.start_date.data:
+            self.end_date.errors.append(_l("The end lies before the start."))
+            ok = False
+        return ok
+
+    def values(self) -> dict[str, Any]:
+        data = {name: getattr(self, name).data for name in self.FIELDS}
+        data["reference"] = data["reference"].strip()
+        data["counterparty_id"] = data["counterparty_id"] or None
+        for name in ("subject", "renewal_options", "programme"):
+            if name in data and isinstance(data[name], str):
+                data[name] = data[name].strip()
+        return data
+
+
+class ContractForm(AgreementForm):
+    reference = StringField(_l("Award number (Vergabenummer)"),
+                            validators=[DataRequired(), Length(max=80)])
+    subject = TextAreaField(_l("Subject"), validators=[DataRequired(), Length(max=2000)])
+    contract_kind = SelectField(_l("Kind of contract"),
+                                choices=_choices(CONTRACT_KINDS, CONTRACT_KIND_LABELS))
+    procedure = SelectField(_l("Procedure"), choices=_choices(PROCEDURES, PROCEDURE_LABELS))
+    estimated_value = EuroField(_l("Estimated value in EUR"), validators=[Optional()])
+    value = EuroField(_l("Awarded value in EUR"), validators=[Optional()])
+    decided_on = GermanDateField(_l("Award date"), validators=[Optional()])
+    renewal_options = TextAreaField(_l("Renewal options"), validators=[Optional(),
+                                                                        Length(max=1000)])
+    FIELDS = (*AgreementForm.FIELDS, "subject", "contract_kind", "procedure",
+              "estimated_value", "renewal_options")
+
+
+class GrantForm(AgreementForm):
+    reference = StringField(_l("File number"), validators=[DataRequired(), Length(max=80)])
+    programme = StringField(_l("Programme or fund"), validators=[DataRequired(),
+                                                                   Length(max=200)])
+    subject = TextAreaField(_l("Purpose"), validators=[DataRequired(), Length(max=2000)])
+    value = EuroField(_l("Amount in EUR"), validators=[Optional()])
+    start_date = GermanDateField(_l("Funding period from"), validators=[Optional()])
+    end_date = GermanDateField(_l("Funding period until"), validators=[Optional()])
+    decided_on = GermanDateField(_l("Date of the grant notice"), validators=[Optional()])
+    proof_due_on = GermanDateField(_l("Proof of use due"), validators=[Optional()])
+    FIELDS = (*AgreementForm.FIELDS, "subject", "programme", "proof_due_on")
+
+
+class StatusForm(VersionedForm):
+    status = HiddenField(validators=[DataRequired()])
+
+
+class ClauseForm(VersionedForm):
+    method = SelectField(_l("How the clause is attached"),
+                         choices=_choices(CLAUSE_METHODS["contract"] + CLAUSE_METHODS["grant"],
+                                          CLAUSE_METHOD_LABELS))
+    language = SelectField(_l("Language of the clause"),
+                           choices=LANGUAGES)
+
+    def for_kind(self, kind: str) -> ClauseForm:
+        self.method.choices = _choices(CLAUSE_METHODS[kind], CLAUSE_METHOD_LABELS)
+        return self
+
+
+class ExemptionForm(VersionedForm):
+    reason = SelectField(_l("Reason for the exemption"), choices=[])
+    note = TextAreaField(_l("Explanation"), validators=[DataRequired(), Length(max=2000)])
+
+
+class ApproveExemptionForm(VersionedForm):
+    pass
+
+
+class GenerateDocumentForm(VersionedForm):
+    language = SelectField(_l("Language of the clause"),
+                           choices=LANGUAGES)
+    counterparty_address = StringField(_l("Address of the contractor or grantee"),
+                                       validators=[DataRequired(), Length(max=300)])
+
+
+class VerifyDocumentForm(FlaskForm):
+    document = FileField(_l("Returned document (DOCX)"), validators=[FileRequired()],
+                         render_kw={"accept": ".docx"})
+
+
+class ThresholdForm(FlaskForm):
+    org_unit_id = SelectField(_l("Unit"), coerce=int)
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES)
+    amount = EuroField(_l("No declaration needed below (EUR); empty removes the threshold"),
+                       validators=[Optional(), NumberRange(min=0)])
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(_l("What the file holds"), choices=KIND_CHOICES)
+    file = FileField(_l("File (CSV or XLSX)"), validators=[FileRequired()],
+                     render_kw={"accept": ".csv,.xlsx"})
+    dry_run = BooleanField(_l("Only check, import nothing"))

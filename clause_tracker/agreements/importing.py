@@ -1,0 +1,370 @@
+"""Importing contracts or grants from CSV or XLSX: every row is checked first, then all rows
+are saved in one transaction, or none.
+
+- CSV: UTF-8 (a BOM is fine), `;` or `,` as delimiter (sniffed from the header line).
+- XLSX: the first sheet, read with openpyxl in read-only mode.
+- Headers: English codes or the usual German names (see COLUMNS); unknown headers are errors.
+- German formats: 1.234,56 and 05.03.2026 (ISO dates are accepted too).
+- Every imported record is a draft of its unit; the lifecycle (clause, declaration, award)
+  runs in the app, with its rules.
+- Idempotent: a row whose reference is already registered (same kind) is SKIPPED and
+  reported as such; nothing existing is overwritten. Importing the same file again changes
+  nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from clause_tracker.agreements.models import (
+    CONTRACT,
+    CONTRACT_KINDS,
+    MODEL_OF_KIND,
+    PROCEDURES,
+    Agreement,
+)
+from clause_tracker.audit.services import record as audit
+from clause_tracker.audit.services import utcnow
+from clause_tracker.counterparties.models import Counterparty
+from clause_tracker.extensions import db
+from clause_tracker.german_fields import parse_amount
+from clause_tracker.orgunits.models import OrgUnit
+
+MAX_ROWS = 100_000
+
+
+def _norm(text: str) -> str:
+    return (text.strip().casefold().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+            .replace("ß", "ss").replace(" ", "_").replace("-", "_"))
+
+
+# field → accepted headers (normalised by _norm)
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    CONTRACT: {
+        "reference": ("reference", "vergabenummer", "aktenzeichen"),
+        "subject": ("subject", "gegenstand", "leistung"),
+        "contract_kind": ("kind", "contract_kind", "art", "leistungsart"),
+        "procedure": ("procedure", "verfahren", "verfahrensart"),
+        "estimated_value": ("estimated_value", "schaetzwert", "geschaetzter_wert"),
+        "value": ("value", "awarded_value", "auftragswert", "zuschlagswert"),
+        "decided_on": ("award_date", "decided_on", "zuschlagsdatum", "zuschlag"),
+        "start_date": ("start", "start_date", "beginn", "laufzeit_von"),
+        "end_date": ("end", "end_date", "ende", "laufzeit_bis"),
+        "renewal_options": ("renewal_options", "verlaengerungsoptionen", "optionen"),
+        "counterparty": ("counterparty", "contractor", "auftragnehmer"),
+        "unit": ("unit", "einheit", "organisationseinheit"),
+    },
+    "grant": {
+        "reference": ("reference", "aktenzeichen"),
+        "programme": ("programme", "program", "programm", "fonds", "foerderprogramm"),
+        "subject": ("purpose", "subject", "zweck", "zuwendungszweck"),
+        "value": ("amount", "value", "betrag", "foerdersumme"),
+        "start_date": ("start", "start_date", "foerderzeitraum_von", "beginn"),
+        "end_date": ("end", "end_date", "foerderzeitraum_bis", "ende"),
+        "decided_on": ("decision_date", "decided_on", "bescheiddatum", "bescheid_vom"),
+        "proof_due_on": ("proof_due", "proof_due_on", "verwendungsnachweis_bis",
+                         "verwendungsnachweis"),
+        "counterparty": ("grantee", "counterparty", "zuwendungsempfaenger"),
+        "unit": ("unit", "einheit", "organisationseinheit"),
+    },
+}
+REQUIRED = {CONTRACT: ("reference", "subject", "contract_kind"),
+            "grant": ("reference", "programme", "subject")}
+DATES = ("decided_on", "start_date", "end_date", "proof_due_on")
+AMOUNTS = ("value", "estimated_value")
+TEXT_LIMITS = {"reference": 80, "programme": 200, "counterparty": 200, "subject": 2000,
+               "renewal_options": 1000}
+CONTRACT_KIND_WORDS = {
+    "lieferleistung": "supplies", "lieferleistungen": "supplies", "lieferung": "supplies",
+    "dienstleistung": "services", "dienstleistungen": "services",
+    "bauleistung": "works", "bauleistungen": "works", "konzession": "concession",
+}
+PROCEDURE_WORDS = {
+    "offenes_verfahren": "open", "nicht_offenes_verfahren": "restricted",
+    "verhandlungsverfahren": "negotiated", "wettbewerblicher_dialog": "competitive_dialogue",
+    "innovationspartnerschaft": "innovation_partnership",
+    "oeffentliche_ausschreibung": "public_tender",
+    "beschraenkte_ausschreibung": "restricted_tender",
+    "verhandlungsvergabe": "negotiated_award", "direktauftrag": "direct_award",
+}
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (format, encoding, headers)."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    filename: str
+    dry_run: bool
+    rows: int = 0
+    created: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def imported(self) -> bool:
+        return not self.errors and not self.dry_run
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ImportFileError(_l("The CSV file is not UTF-8 encoded; save it as "
+                                 "“CSV UTF-8”.")) from exc
+    first = text.split("\n", 1)[0]
+    try:
+        delimiter = csv.Sniffer().sniff(first, delimiters=";,").delimiter
+    except csv.Error:
+        delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    for row in reader:
+        yield reader.line_num, row
+
+
+def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for damaged files
+        raise ImportFileError(_l("The XLSX file cannot be read.")) from exc
+    try:
+        sheet = book.worksheets[0]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(row)
+    finally:
+        book.close()
+
+
+def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    """(line number, cells) of every row, header first; XLSX is recognised by its content."""
+    if not data:
+        raise ImportFileError(_l("The file is empty."))
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(data)
+    if filename.lower().endswith(".xlsx"):
+        raise ImportFileError(_l("The file is named .xlsx but is no XLSX file."))
+    return _read_csv(data)
+
+
+# --- checking --------------------------------------------------------------------------------
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _cell_text(value)
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(_l("not a date like 05.03.2026"))
+
+
+def _amount(value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(_l("not an amount like 1.234,56"))
+    if isinstance(value, int | float | Decimal):
+        amount = Decimal(str(value))
+    else:
+        try:
+            amount = parse_amount(_cell_text(value))
+        except ValueError:
+            raise ValueError(_l("not an amount like 1.234,56")) from None
+    if amount < 0:
+        raise ValueError(_l("negative amount"))
+    return amount.quantize(Decimal("0.01"))
+
+
+def _code(value: Any, codes: tuple[str, ...], words: dict[str, str]) -> str:
+    norm = _norm(_cell_text(value))
+    if norm in codes:
+        return norm
+    if norm in words:
+        return words[norm]
+    raise ValueError(_l("unknown value; use one of: %(codes)s", codes=", ".join(codes)))
+
+
+def _header_map(kind: str, header: list[Any], line: int,
+                errors: list[RowError]) -> dict[int, str]:
+    lookup = {alias: name for name, aliases in COLUMNS[kind].items() for alias in aliases}
+    mapping: dict[int, str] = {}
+    for index, cell in enumerate(header):
+        text = _cell_text(cell)
+        if not text:
+            continue
+        name = lookup.get(_norm(text))
+        if name is None:
+            errors.append(RowError(line, text, str(_l("unknown column"))))
+        elif name in mapping.values():
+            errors.append(RowError(line, text, str(_l("column appears twice"))))
+        else:
+            mapping[index] = name
+    for name in REQUIRED[kind]:
+        if name not in mapping.values():
+            errors.append(RowError(line, name, str(_l("required column missing"))))
+    return mapping
+
+
+def _check_row(kind: str, cells: dict[str, Any], line: int, units: dict[str, OrgUnit],
+               default_unit: OrgUnit | None, restrict_unit: bool,
+               errors: list[RowError]) -> dict[str, Any] | None:
+    values: dict[str, Any] = {}
+    before = len(errors)
+
+    def fail(column: str, message: object) -> None:
+        errors.append(RowError(line, column, str(message)))
+
+    for name in REQUIRED[kind]:
+        if not _cell_text(cells.get(name)):
+            fail(name, _l("required"))
+    for name, raw in cells.items():
+        if name == "unit" or (raw is None or _cell_text(raw) == ""):
+            continue
+        try:
+            if name in DATES:
+                values[name] = _date(raw)
+            elif name in AMOUNTS:
+                values[name] = _amount(raw)
+            elif name == "contract_kind":
+                values[name] = _code(raw, CONTRACT_KINDS, CONTRACT_KIND_WORDS)
+            elif name == "procedure":
+                values[name] = _code(raw, PROCEDURES, PROCEDURE_WORDS)
+            else:
+                text = _cell_text(raw)
+                if len(text) > TEXT_LIMITS.get(name, 2000):
+                    raise ValueError(_l("longer than %(n)d characters",
+                                        n=TEXT_LIMITS.get(name, 2000)))
+                values[name] = text
+        except ValueError as exc:
+            fail(name, exc)
+    if values.get("start_date") and values.get("end_date") and \
+            values["end_date"] < values["start_date"]:
+        fail("end_date", _l("the end lies before the start"))
+    code = _cell_text(cells.get("unit"))
+    unit = default_unit
+    if code:
+        unit = units.get(code.upper())
+        if unit is None:
+            fail("unit", _l("no unit with the code %(code)s", code=code))
+        elif restrict_unit and default_unit is not None and unit.id != default_unit.id:
+            fail("unit", _l("you can import only for your own unit (%(code)s)",
+                            code=default_unit.code))
+    elif unit is None:
+        fail("unit", _l("required"))
+    values["unit"] = unit
+    return values if len(errors) == before else None
+
+
+# --- the import ------------------------------------------------------------------------------
+
+def import_file(kind: str, data: bytes, filename: str, *, dry_run: bool = False,
+                unit: OrgUnit | None = None, restrict_unit: bool = False) -> ImportReport:
+    """Check every row; when all pass (and not a dry run) save them in one transaction."""
+    report = ImportReport(kind=kind, filename=filename, dry_run=dry_run)
+    if restrict_unit and unit is None:
+        raise ImportFileError(_l("Your account belongs to no unit; ask an administrator."))
+    rows = read_rows(data, filename)
+    units = {u.code.upper(): u for u in db.session.scalars(select(OrgUnit))}
+    existing = set(db.session.scalars(select(Agreement.reference).where(
+        Agreement.kind == kind)))
+    mapping: dict[int, str] | None = None
+    checked: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for line, cells in rows:
+        if mapping is None:
+            mapping = _header_map(kind, cells, line, report.errors)
+            if report.errors:
+                return report
+            continue
+        if not any(_cell_text(c) for c in cells):
+            continue  # blank lines
+        report.rows += 1
+        if report.rows > MAX_ROWS:
+            raise ImportFileError(_l("More than %(n)d rows; split the file.", n=MAX_ROWS))
+        named = {name: cells[i] if i < len(cells) else None for i, name in mapping.items()}
+        values = _check_row(kind, named, line, units, unit, restrict_unit, report.errors)
+        if values is None:
+            continue
+        reference = values["reference"]
+        if reference in seen:
+            report.errors.append(RowError(line, "reference", str(_l(
+                "the reference %(ref)s appears already in line %(line)d",
+                ref=reference, line=seen[reference]))))
+            continue
+        seen[reference] = line
+        if reference in existing:
+            report.skipped.append(reference)
+            continue
+        checked.append((line, values))
+    if mapping is None:
+        raise ImportFileError(_l("The file has no header line."))
+    if report.errors or dry_run:
+        report.created = [v["reference"] for _, v in checked] if not report.errors else []
+        return report
+    _save(kind, checked, report)
+    return report
+
+
+def _save(kind: str, checked: list[tuple[int, dict[str, Any]]], report: ImportReport) -> None:
+    model = MODEL_OF_KIND[kind]
+    parties: dict[str, Counterparty] = {}
+    now = utcnow()
+    for line, values in checked:
+        name = values.pop("counterparty", None)
+        unit = values.pop("unit")
+        party = None
+        if name:
+            party = parties.get(name) or db.session.scalar(
+                select(Counterparty).where(Counterparty.name == name).limit(1))
+            if party is None:
+                party = Counterparty(name=name, created_at=now)
+                db.session.add(party)
+                db.session.flush()
+                audit("counterparty.create", "Counterparty", party.id,
+                      f"Counterparty recorded by import: {name}", {"name": name})
+            parties[name] = party
+        agreement = model(**values, org_unit_id=unit.id, counterparty=party, status="draft",
+                          created_at=now, updated_at=now)
+        db.session.add(agreement)
+        db.session.flush()
+        audit(f"{kind}.import", "Agreement", agreement.id,
+              f"{kind.capitalize()} {agreement.reference} imported from {report.filename}",
+              {"line": line, **{k: str(v) for k, v in values.items()},
+               "counterparty": name, "unit": unit.code})
+        report.created.append(agreement.reference)
+    audit(f"{kind}.import_file", "Import", None,
+          f"{len(report.created)} {kind}s imported from {report.filename}, "
+          f"{len(report.skipped)} already registered",
+          {"file": report.filename, "created": len(report.created),
+           "skipped": report.skipped[:1000]})
+    db.session.commit()

@@ -1,0 +1,48 @@
+"""Display names of the registry's codes (translated; the codes stay English)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+KIND_LABELS = {"contract": _l("Contract"), "grant": _l("Grant")}
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "awarded": _l("Awarded"),
+    "active": _l("Active"),
+    "ended": _l("Ended"),
+    "terminated": _l("Terminated"),
+    "revoked": _l("Revoked"),
+}
+CONTRACT_KIND_LABELS = {
+    "supplies": _l("Supplies"),
+    "services": _l("Services"),
+    "works": _l("Works"),
+    "concession": _l("Concession"),
+}
+PROCEDURE_LABELS = {
+    "open": _l("Open procedure"),
+    "restricted": _l("Restricted procedure"),
+    "negotiated": _l("Negotiated procedure"),
+    "competitive_dialogue": _l("Competitive dialogue"),
+    "innovation_partnership": _l("Innovation partnership"),
+    "public_tender": _l("Public tender (below EU thresholds)"),
+    "restricted_tender": _l("Restricted tender (below EU thresholds)"),
+    "negotiated_award": _l("Negotiated award (below EU thresholds)"),
+    "direct_award": _l("Direct award"),
+}
+CLAUSE_METHOD_LABELS = {
+    "contract_document": _l("In the contract document"),
+    "special_conditions": _l("In the special conditions of contract"),
+    "grant_notice": _l("In the grant notice"),
+}
+STATUS_ACTION_LABELS = {
+    "awarded": _l("Record the award"),
+    "active": _l("Mark active"),
+    "ended": _l("Mark ended"),
+    "terminated": _l("Mark terminated"),
+    "revoked": _l("Mark revoked"),
+}
+NOT_REQUIRED_LABELS = {
+    "below_threshold": _l("below the unit's threshold"),
+    "exempt": _l("exempt"),
+}

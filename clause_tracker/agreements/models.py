@@ -1,0 +1,144 @@
+"""Contracts and grants in ONE table (single-table inheritance).
+
+Lists, the compliance state and the auditors' overview query both kinds with one
+set-based statement; kind-specific columns are simply NULL for the other kind.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clause_tracker.auth.models import User
+from clause_tracker.clauses.models import ClauseVersion
+from clause_tracker.counterparties.models import Counterparty
+from clause_tracker.extensions import db
+from clause_tracker.orgunits.models import OrgUnit
+
+CONTRACT = "contract"
+GRANT = "grant"
+KINDS = (CONTRACT, GRANT)
+
+# Lifecycle of an award; `awarded` is the Zuschlag for contracts, the grant notice for grants.
+STATUS_TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    CONTRACT: {
+        "draft": frozenset({"awarded"}),
+        "awarded": frozenset({"active", "terminated"}),
+        "active": frozenset({"ended", "terminated"}),
+    },
+    GRANT: {
+        "draft": frozenset({"awarded"}),
+        "awarded": frozenset({"active", "revoked"}),
+        "active": frozenset({"ended", "revoked"}),
+    },
+}
+STATUSES = ("draft", "awarded", "active", "ended", "terminated", "revoked")
+# Entering these needs the clause (or an approved exemption) and a declaration in hand.
+GUARDED_STATUSES = frozenset({"awarded", "active"})
+
+CONTRACT_KINDS = ("supplies", "services", "works", "concession")
+PROCEDURES = ("open", "restricted", "negotiated", "competitive_dialogue",
+              "innovation_partnership", "public_tender", "restricted_tender",
+              "negotiated_award", "direct_award")
+CLAUSE_METHODS = {CONTRACT: ("contract_document", "special_conditions"),
+                  GRANT: ("grant_notice",)}
+
+
+class Agreement(db.Model):
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(80))
+    subject: Mapped[str] = mapped_column(Text)  # contract subject / grant purpose
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+    counterparty_id: Mapped[int | None] = mapped_column(ForeignKey("counterparties.id"),
+                                                        index=True)
+    counterparty: Mapped[Counterparty | None] = relationship(lazy="joined")
+    value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # awarded value / amount
+    start_date: Mapped[date | None]  # term / funding period
+    end_date: Mapped[date | None]
+    decided_on: Mapped[date | None]  # award date / date of the grant notice
+
+    # contracts only
+    contract_kind: Mapped[str | None] = mapped_column(String(20))
+    procedure: Mapped[str | None] = mapped_column(String(40))
+    estimated_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    renewal_options: Mapped[str | None] = mapped_column(Text)
+    # grants only
+    programme: Mapped[str | None] = mapped_column(String(200))
+    proof_due_on: Mapped[date | None]
+
+    # The clause, and how it was attached
+    clause_version_id: Mapped[int | None] = mapped_column(ForeignKey("clause_versions.id"))
+    clause_version: Mapped[ClauseVersion | None] = relationship()
+    clause_method: Mapped[str | None] = mapped_column(String(30))
+    clause_attached_at: Mapped[datetime | None]
+
+    # An exemption: requested by one person, approved by another
+    exemption_reason: Mapped[str | None] = mapped_column(String(200))
+    exemption_note: Mapped[str | None] = mapped_column(Text)
+    exemption_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    exemption_requested_by: Mapped[User | None] = relationship(
+        foreign_keys=[exemption_requested_by_id])
+    exemption_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    exemption_approved_by: Mapped[User | None] = relationship(
+        foreign_keys=[exemption_approved_by_id])
+    exemption_approved_at: Mapped[datetime | None]
+
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime]
+    version_id: Mapped[int] = mapped_column(default=1)
+
+    __table_args__ = (
+        UniqueConstraint("kind", "reference"),
+        Index("ix_agreements_unit_kind_status", "org_unit_id", "kind", "status"),
+    )
+    __mapper_args__ = {"polymorphic_on": kind, "version_id_col": version_id}
+
+    @property
+    def is_contract(self) -> bool:
+        return self.kind == CONTRACT
+
+    @property
+    def next_statuses(self) -> list[str]:
+        return sorted(STATUS_TRANSITIONS[self.kind].get(self.status, ()))
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Contract(Agreement):
+    __mapper_args__ = {"polymorphic_identity": CONTRACT}
+
+
+class Grant(Agreement):
+    __mapper_args__ = {"polymorphic_identity": GRANT}
+
+
+MODEL_OF_KIND: dict[str, type[Agreement]] = {CONTRACT: Contract, GRANT: Grant}
+
+
+class ValueThreshold(db.Model):
+    """Below this value a unit's awards of a kind need no separate declaration.
+
+    Set by an administrator; without a row every award needs one (the plan says "every").
+    The clause itself is attached regardless.
+    """
+
+    __tablename__ = "value_thresholds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
+    kind: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("org_unit_id", "kind"),)

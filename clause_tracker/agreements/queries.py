@@ -1,0 +1,97 @@
+"""The registry list: search, filters, sorting and pages, as one set-based statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, or_, select
+
+from clause_tracker.agreements.models import KINDS, STATUSES, Agreement
+from clause_tracker.agreements.services import visible
+from clause_tracker.auth.models import User
+from clause_tracker.compliance.state import STATES, reason_expression, state_expression, today
+from clause_tracker.counterparties.models import Counterparty
+from clause_tracker.extensions import db
+
+PAGE_SIZE = 25
+SORTS = {
+    "reference": Agreement.reference,
+    "decided_on": Agreement.decided_on,
+    "value": Agreement.value,
+    "status": Agreement.status,
+    "updated": Agreement.updated_at,
+}
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    q: str = ""
+    unit: int | None = None
+    kind: str = ""
+    status: str = ""
+    compliance: str = ""
+    sort: str = "-updated"
+
+    @classmethod
+    def from_args(cls, args) -> ListFilter:
+        def pick(name: str, allowed) -> str:
+            value = args.get(name, "")
+            return value if value in allowed else ""
+
+        sort = args.get("sort", "-updated")
+        if sort.lstrip("-") not in (*SORTS, "compliance"):
+            sort = "-updated"
+        return cls(q=args.get("q", "").strip()[:100], unit=args.get("unit", type=int),
+                    kind=pick("kind", KINDS), status=pick("status", STATUSES),
+                    compliance=pick("compliance", STATES), sort=sort)
+
+
+@dataclass
+class Row:
+    agreement: Agreement
+    compliance: str
+    reason: str
+
+
+@dataclass
+class Page:
+    rows: list[Row]
+    number: int
+    total: int
+    flt: ListFilter
+    args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -> Page:
+    day = on or today()
+    state, reason = state_expression(day), reason_expression(day)
+    stmt = visible(user).outerjoin(Counterparty, Agreement.counterparty_id == Counterparty.id)
+    if flt.q:
+        like = f"%{flt.q}%"
+        stmt = stmt.where(or_(Agreement.reference.ilike(like), Agreement.subject.ilike(like),
+                              Counterparty.name.ilike(like)))
+    if flt.unit:
+        stmt = stmt.where(Agreement.org_unit_id == flt.unit)
+    if flt.kind:
+        stmt = stmt.where(Agreement.kind == flt.kind)
+    if flt.status:
+        stmt = stmt.where(Agreement.status == flt.status)
+    if flt.compliance:
+        stmt = stmt.where(state == flt.compliance)
+    total = db.session.scalar(select(func.count()).select_from(
+        stmt.with_only_columns(Agreement.id).subquery())) or 0
+    number = min(max(1, number), max(1, -(-total // PAGE_SIZE)))
+    key = flt.sort.lstrip("-")
+    column = state if key == "compliance" else SORTS[key]
+    order = column.desc() if flt.sort.startswith("-") else column.asc()
+    stmt = stmt.add_columns(state.label("compliance"), reason.label("reason")) \
+        .order_by(order, Agreement.id.desc()).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
+    rows = [Row(a, c, r) for a, c, r in db.session.execute(stmt).unique()]
+    args = {k: str(v) for k, v in vars(flt).items() if v and not (k == "sort"
+                                                                and v == "-updated")}
+    return Page(rows, number, total, flt, args)

@@ -1,0 +1,1 @@
+"""The compliance state of agreements: one definition for lists, overview and reports."""

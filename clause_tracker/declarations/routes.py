@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask import send_file as flask_send_file
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from clause_tracker import idempotency
+from clause_tracker.agreements import services as agreements
+from clause_tracker.agreements.models import Agreement
+from clause_tracker.agreements.routes import load_for_work
+from clause_tracker.agreements.services import RegistryError
+from clause_tracker.auth.permissions import Permission, requires
+from clause_tracker.declarations import bp, services
+from clause_tracker.declarations.forms import (
+    CommitmentForm,
+    NotRequiredForm,
+    ReceiveForm,
+    RequestForm,
+    TransitionForm,
+)
+from clause_tracker.declarations.lifecycle import TransitionRefused
+from clause_tracker.declarations.models import Declaration
+from clause_tracker.evidence import EvidenceError, accept_upload
+from clause_tracker.extensions import db
+from clause_tracker.idempotency import AlreadySubmitted
+from clause_tracker.storage import StorageKeyError, storage
+
+
+def _visible_declaration(declaration_id: int) -> Declaration:
+    decl = services.get(declaration_id) or abort(404)
+    agreements.get_visible(decl.agreement_id, current_user) or abort(404)
+    return decl
+
+
+def _for_work(declaration_id: int) -> Declaration:
+    decl = _visible_declaration(declaration_id)
+    if not agreements.may_work_on(current_user, decl.agreement):
+        abort(403)
+    return decl
+
+
+def _back(agreement: Agreement | int):
+    agreement_id = agreement if isinstance(agreement, int) else agreement.id
+    return redirect(url_for("agreements.show", agreement_id=agreement_id) + "#declarations")
+
+
+def _already_sent(agreement_id: int):
+    flash(_("This form was already sent; it was saved once."), "info")
+    return _back(agreement_id)
+
+
+@bp.route("/request/<int:agreement_id>", methods=["GET", "POST"])
+@requires(Permission.RECORDS_WORK)
+def request_declaration(agreement_id: int):
+    agreement = load_for_work(agreement_id)
+    form = RequestForm()
+    if agreement.kind != "contract":
+        form.party.choices = [c for c in form.party.choices if c.value == "main"]
+    if form.validate_on_submit():
+        try:
+            if idempotency.already_done(form.once.data):
+                raise AlreadySubmitted(form.once.data)
+            services.request(agreement, form.party.data, (form.party_name.data or "").strip(),
+                             form.requested_on.data, form.working_days.data, current_user,
+                             form.once.data)
+        except AlreadySubmitted:
+            return _already_sent(agreement.id)
+        except RegistryError as exc:
+            db.session.rollback()
+            form.party.errors.append(str(exc))
+        else:
+            flash(_("The declaration was requested."), "success")
+            return _back(agreement)
+    return render_template("declarations/request.html", form=form, agreement=agreement), \
+        400 if form.errors else 200
+
+
+@bp.route("/not-required/<int:agreement_id>", methods=["POST"])
+@requires(Permission.RECORDS_WORK)
+def not_required(agreement_id: int):
+    agreement = load_for_work(agreement_id)
+    form = NotRequiredForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.not_required(agreement, form.reason.data, current_user)
+    except RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("Recorded: no declaration is required."), "success")
+    return _back(agreement)
+
+
+@bp.route("/<int:declaration_id>/receive", methods=["GET", "POST"])
+@requires(Permission.RECORDS_WORK)
+def receive(declaration_id: int):
+    decl = _for_work(declaration_id)
+    form = ReceiveForm()
+    if not form.is_submitted():
+        form.version.data = decl.version_id
+    status = 200
+    if form.validate_on_submit():
+        if idempotency.already_done(form.once.data):
+            return _already_sent(decl.agreement_id)
+        try:
+            evidence = accept_upload(form.evidence.data) if form.evidence.data else None
+        except EvidenceError as exc:
+            form.evidence.errors.append(str(exc))
+            status = 422
+        else:
+            try:
+                idempotency.claim(form.once.data, "Declaration", decl.id)
+                services.receive(
+                    decl, signer_name=form.signer_name.data.strip(),
+                    signer_function=form.signer_function.data.strip(),
+                    signed_on=form.signed_on.data, received_on=form.received_on.data,
+                    channel=form.channel.data, valid_until=form.valid_until.data,
+                    evidence=evidence, expected_version=form.version.data or 0,
+                    user=current_user)
+            except AlreadySubmitted:
+                return _already_sent(decl.agreement_id)
+            except (RegistryError, TransitionRefused) as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                return _back(decl.agreement_id)
+            flash(_("The declaration was recorded as received."), "success")
+            return _back(decl.agreement_id)
+    elif form.errors:
+        status = 400
+    return render_template("declarations/receive.html", form=form, decl=decl), status
+
+
+@bp.route("/<int:declaration_id>/transition", methods=["POST"])
+@requires(Permission.RECORDS_WORK)
+def transition(declaration_id: int):
+    decl = _for_work(declaration_id)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    agreement_id = decl.agreement_id
+    try:
+        services.transition(decl, form.action.data, (form.note.data or "").strip(),
+                            form.version.data or 0, current_user)
+    except (RegistryError, TransitionRefused) as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("The declaration was updated."), "success")
+    return _back(agreement_id)
+
+
+@bp.route("/<int:declaration_id>/evidence")
+@requires(Permission.REGISTRY_READ)
+def evidence(declaration_id: int):
+    decl = _visible_declaration(declaration_id)
+    if not decl.evidence_key:
+        abort(404)
+    try:
+        data = storage().get(decl.evidence_key)
+    except StorageKeyError:
+        abort(404)
+    return flask_send_file(BytesIO(data), mimetype=decl.evidence_mimetype, as_attachment=True,
+                           download_name=decl.evidence_filename or "evidence", max_age=0)
+
+
+@bp.route("/commitment/<int:agreement_id>", methods=["POST"])
+@requires(Permission.GRANTS_MANAGE)
+def commitment(agreement_id: int):
+    agreement = load_for_work(agreement_id)
+    form = CommitmentForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a score between 0 and 10."), "error")
+        return _back(agreement)
+    try:
+        services.record_commitment(agreement, form.score.data, (form.notes.data or "").strip(),
+                                   current_user)
+    except RegistryError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("The voluntary self-commitment was recorded."), "success")
+    return _back(agreement)
