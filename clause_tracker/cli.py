@@ -50,7 +50,10 @@ def demo(serve: bool, host: str, port: int) -> None:
         click.echo(f"  {login.username:14} {login.password:18} {login.role:22} {login.unit or '—'}")
     click.echo("\n(Passwords are new each time 'clause-tracker demo' runs.)\n")
     if serve:
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Flask refuses app.run() inside its own CLI; the development server itself is fine.
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 users_cli = AppGroup("users", help="User accounts.")
