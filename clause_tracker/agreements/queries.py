@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from clause_tracker.agreements.models import KINDS, STATUSES, Agreement
 from clause_tracker.agreements.services import visible
 from clause_tracker.auth.models import User
-from clause_tracker.compliance.state import STATES, reason_expression, state_expression, today
+from clause_tracker.compliance.state import STATES, compliance_columns, today
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
 
@@ -68,9 +68,10 @@ class Page:
 
 
 def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -> Page:
-    day = on or today()
-    state, reason = state_expression(day), reason_expression(day)
-    stmt = visible(user).outerjoin(Counterparty, Agreement.counterparty_id == Counterparty.id)
+    columns = compliance_columns(on or today())
+    state, reason = columns.state, columns.reason
+    stmt = columns.join(visible(user)) \
+        .outerjoin(Counterparty, Agreement.counterparty_id == Counterparty.id)
     if flt.q:
         like = f"%{flt.q}%"
         stmt = stmt.where(or_(Agreement.reference.ilike(like), Agreement.subject.ilike(like),

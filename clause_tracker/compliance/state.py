@@ -1,8 +1,9 @@
 """THE definition of an agreement's compliance state (DESIGN.md §4), with its reason.
 
 The rules below are an ordered list: the first that matches gives the state and the
-reason. They are SQL expressions (CASE over columns and EXISTS, today's date a bound
-parameter), so lists can filter and sort 100,000 agreements in the database; the
+reason. They are SQL (a CASE over the agreement's columns and per-agreement facts about its
+declarations, aggregated in one grouped pass; today's date a bound parameter), so lists can
+filter and sort 100,000 agreements in the database; the
 single-record functions run the very same expressions, so a detail page can never
 disagree with a list.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, exists, literal, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, or_, select
 from sqlalchemy.sql.elements import Case
 
 from clause_tracker.agreements.models import Agreement
@@ -63,37 +64,57 @@ class Rule:
     condition: ColumnElement[bool]
 
 
-def _declaration(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-    """EXISTS a declaration of this agreement (superseded ones no longer count)."""
-    return exists().where(Declaration.agreement_id == Agreement.id,
-                          Declaration.state != "superseded", *conditions)
-
-
-def rules(today: date) -> list[Rule]:
+def declaration_facts(today: date) -> Subquery:
+    """Per agreement, what its declarations show (1 = some declaration does), in ONE pass
+    over the declarations table (grouped), instead of a correlated EXISTS per rule and row.
+    Superseded declarations no longer count."""
     day = literal(today)
     valid = Declaration.state.in_(VALID_STATES)
+
+    def any_(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.max(case((and_(*conditions), 1), else_=0))
+
+    state = Declaration.state
+    return (
+        select(
+            Declaration.agreement_id.label("agreement_id"),
+            any_(state == "breach_confirmed").label("breach"),
+            any_(state == "rejected").label("rejected"),
+            any_(state == "requested", Declaration.deadline < day).label("overdue"),
+            any_(or_(state == "expired", and_(valid, Declaration.valid_until < day)))
+            .label("expired"),
+            any_(state == "suspended").label("suspended"),
+            any_(state == "received").label("received"),
+            any_(state == "requested").label("requested"),
+            any_(Declaration.party == MAIN, valid).label("main_valid"),
+            any_(Declaration.party == MAIN, state == "not_required").label("main_not_required"),
+        )
+        .where(state != "superseded")
+        .group_by(Declaration.agreement_id)
+        .subquery("declaration_facts")
+    )
+
+
+def rules(today: date, facts: Subquery) -> list[Rule]:
+    """The ordered rules; `facts` is `declaration_facts(today)`, outer-joined on the agreement."""
+    f = facts.c
     return [
         Rule(EXEMPT, "exemption_approved", Agreement.exemption_approved_at.is_not(None)),
         Rule(NON_COMPLIANT, "no_clause",
              and_(Agreement.status != "draft", Agreement.clause_version_id.is_(None))),
         # Measures arrive with issue 5; until then a confirmed breach counts as open.
-        Rule(NON_COMPLIANT, "breach_confirmed", _declaration(
-            Declaration.state == "breach_confirmed")),
-        Rule(NON_COMPLIANT, "declaration_rejected", _declaration(
-            Declaration.state == "rejected")),
-        Rule(NON_COMPLIANT, "declaration_overdue", _declaration(
-            Declaration.state == "requested", Declaration.deadline < day)),
-        Rule(NON_COMPLIANT, "declaration_expired", _declaration(or_(
-            Declaration.state == "expired", and_(valid, Declaration.valid_until < day)))),
+        Rule(NON_COMPLIANT, "breach_confirmed", f.breach == 1),
+        Rule(NON_COMPLIANT, "declaration_rejected", f.rejected == 1),
+        Rule(NON_COMPLIANT, "declaration_overdue", f.overdue == 1),
+        Rule(NON_COMPLIANT, "declaration_expired", f.expired == 1),
         Rule(NON_COMPLIANT, "check_overdue", check_overdue(Agreement.id, today)),
         Rule(PENDING, "draft_without_clause", Agreement.clause_version_id.is_(None)),
-        Rule(PENDING, "declaration_suspended", _declaration(Declaration.state == "suspended")),
-        Rule(PENDING, "declaration_received", _declaration(Declaration.state == "received")),
-        Rule(PENDING, "declaration_requested", _declaration(Declaration.state == "requested")),
+        Rule(PENDING, "declaration_suspended", f.suspended == 1),
+        Rule(PENDING, "declaration_received", f.received == 1),
+        Rule(PENDING, "declaration_requested", f.requested == 1),
         Rule(PENDING, "check_due", check_due(Agreement.id, today)),
-        Rule(COMPLIANT, "declaration_valid", _declaration(Declaration.party == MAIN, valid)),
-        Rule(COMPLIANT, "declaration_not_required", _declaration(
-            Declaration.party == MAIN, Declaration.state == "not_required")),
+        Rule(COMPLIANT, "declaration_valid", f.main_valid == 1),
+        Rule(COMPLIANT, "declaration_not_required", f.main_not_required == 1),
         Rule(PENDING, "draft_without_declaration", Agreement.status == "draft"),
     ]
 
@@ -102,13 +123,30 @@ def today() -> date:
     return utcnow().date()
 
 
-def state_expression(on: date | None = None) -> Case:
-    """SQL: the compliance state of each agreement row (for SELECT, WHERE, ORDER BY)."""
-    return case(*[(r.condition, r.state) for r in rules(on or today())], else_=NON_COMPLIANT)
+@dataclass(frozen=True)
+class ComplianceColumns:
+    """The state and reason as SQL, and how to join what they read onto a query."""
+
+    facts: Subquery
+    state: Case
+    reason: Case
+
+    def join(self, stmt: Select) -> Select:
+        """`stmt` (selecting from agreements) with the declaration facts outer-joined."""
+        return stmt.outerjoin(self.facts, self.facts.c.agreement_id == Agreement.id)
 
 
-def reason_expression(on: date | None = None) -> Case:
-    return case(*[(r.condition, r.reason) for r in rules(on or today())], else_=FALLBACK_REASON)
+def compliance_columns(on: date | None = None) -> ComplianceColumns:
+    """SQL for the compliance state and reason of each agreement row: use in SELECT, WHERE
+    and ORDER BY of a statement passed through `.join()`."""
+    day = on or today()
+    facts = declaration_facts(day)
+    found = rules(day, facts)
+    return ComplianceColumns(
+        facts,
+        case(*[(r.condition, r.state) for r in found], else_=NON_COMPLIANT),
+        case(*[(r.condition, r.reason) for r in found], else_=FALLBACK_REASON),
+    )
 
 
 @dataclass(frozen=True)
@@ -127,10 +165,10 @@ class Compliance:
 
 def compliance_of(agreement_id: int, on: date | None = None) -> Compliance:
     """The state and reason of one agreement, from the same SQL the lists use."""
-    day = on or today()
-    row = db.session.execute(
-        select(state_expression(day), reason_expression(day)).where(Agreement.id == agreement_id)
-    ).one()
+    columns = compliance_columns(on)
+    row = db.session.execute(columns.join(
+        select(columns.state, columns.reason).select_from(Agreement)
+    ).where(Agreement.id == agreement_id)).one()
     return Compliance(row[0], row[1])
 
 
