@@ -207,3 +207,24 @@ def test_self_commitment_never_blocks_a_grant(app, library, make_agreement, make
     assert compliance_of(grant.id) == before
     with pytest.raises(RegistryError):
         declarations.record_commitment(grant, 11, "", manager)
+
+
+def test_concurrent_save_between_check_and_commit_is_a_conflict(app, make_agreement,
+                                                                 make_user) -> None:
+    """The version counter guards the UPDATE itself, not only the form's hidden field."""
+    from sqlalchemy import text
+
+    from clause_tracker.audit.services import verify_chain
+    from clause_tracker.versioning import EditConflict
+
+    contract = make_agreement("contract")
+    seen = contract.version_id
+    with db.engine.begin() as other:  # someone else saves in the meantime
+        other.execute(text("UPDATE agreements SET subject = 'fremd', "
+                           "version_id = version_id + 1 WHERE id = :id"), {"id": contract.id})
+    with pytest.raises(EditConflict):
+        agreements.update(contract, {"subject": "meins"}, seen,
+                          make_user("procurement_officer"))
+    db.session.expire_all()
+    assert db.session.get(type(contract), contract.id).subject == "fremd"
+    assert verify_chain().ok  # the refused change left no audit event behind
