@@ -8,13 +8,14 @@ folder when the app runs on several nodes.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
 import unicodedata
 from pathlib import Path, PurePath
 
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 
 _KEY = re.compile(r"\A[0-9a-f]{64}\Z")
 
@@ -77,3 +78,13 @@ def safe_filename(filename: str, default: str = "document.docx") -> str:
     name = PurePath(filename.replace("\\", "/")).name
     name = _UNSAFE.sub("_", unicodedata.normalize("NFC", name)).strip(" .")
     return name[:200] or default
+
+
+def send_stored(key: str, mimetype: str, filename: str) -> Response:
+    """A stored file as a download (never shown inline); 404 when it is not there."""
+    try:
+        data = storage().get(key)
+    except StorageKeyError:
+        abort(404)
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
+                     download_name=filename, max_age=0)

@@ -13,6 +13,7 @@ from clause_tracker.auth.models import User
 from clause_tracker.compliance.state import STATES, compliance_columns, today
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
+from clause_tracker.pagination import clamp, page_count
 
 PAGE_SIZE = 25
 SORTS = {
@@ -64,7 +65,7 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return page_count(self.total, PAGE_SIZE)
 
 
 def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -> Page:
@@ -86,7 +87,7 @@ def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -
         stmt = stmt.where(state == flt.compliance)
     total = db.session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(Agreement.id).subquery())) or 0
-    number = min(max(1, number), max(1, -(-total // PAGE_SIZE)))
+    number = clamp(number, total, PAGE_SIZE)
     key = flt.sort.lstrip("-")
     column = state if key == "compliance" else SORTS[key]
     order = column.desc() if flt.sort.startswith("-") else column.asc()

@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.extensions import db
+from clause_tracker.pagination import clamp, page_count
 
 PAGE_SIZE = 50
 
@@ -47,12 +48,12 @@ class Page:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return page_count(self.total, PAGE_SIZE)
 
 
 def events_page(flt: EventFilter, number: int = 1) -> Page:
     total = db.session.scalar(flt.apply(select(func.count()).select_from(AuditEvent))) or 0
-    number = min(max(1, number), max(1, -(-total // PAGE_SIZE)))
+    number = clamp(number, total, PAGE_SIZE)
     stmt = flt.apply(select(AuditEvent)).order_by(AuditEvent.id.desc())
     events = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
     return Page(events, number, total)

@@ -9,6 +9,7 @@ from clause_tracker.counterparties import bp, services
 from clause_tracker.counterparties.forms import ContactForm, CounterpartyForm
 from clause_tracker.extensions import db
 from clause_tracker.idempotency import AlreadySubmitted
+from clause_tracker.pagination import page_count
 
 
 def _duplicate(token: str):
@@ -24,8 +25,8 @@ def _duplicate(token: str):
 def index():
     search = request.args.get("q", "").strip()
     number = request.args.get("page", 1, type=int)
-    rows, total = services.page(search, number)
-    pages = max(1, -(-total // services.PAGE_SIZE))
+    rows, total, number = services.page(search, number)
+    pages = page_count(total, services.PAGE_SIZE)
     return render_template("counterparties/index.html", rows=rows, total=total, q=search,
                            number=number, pages=pages)
 

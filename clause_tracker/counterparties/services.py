@@ -12,6 +12,7 @@ from clause_tracker.audit.services import record as audit
 from clause_tracker.audit.services import utcnow
 from clause_tracker.counterparties.models import ContactPerson, Counterparty
 from clause_tracker.extensions import db
+from clause_tracker.pagination import clamp
 from clause_tracker.versioning import EditConflict, check_version, commit
 
 PAGE_SIZE = 50
@@ -33,14 +34,16 @@ def choices() -> list[tuple[int, str]]:
                                    .order_by(Counterparty.name)).tuples())
 
 
-def page(search: str = "", number: int = 1) -> tuple[list[Counterparty], int]:
+def page(search: str = "", number: int = 1) -> tuple[list[Counterparty], int, int]:
+    """One page of counterparties: (rows, total, the page number actually shown)."""
     stmt = select(Counterparty)
     if search:
         stmt = stmt.where(Counterparty.name.ilike(f"%{search}%"))
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    number = clamp(number, total, PAGE_SIZE)
     rows = db.session.scalars(stmt.order_by(Counterparty.name)
-                              .limit(PAGE_SIZE).offset((max(1, number) - 1) * PAGE_SIZE))
-    return list(rows), total
+                              .limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE))
+    return list(rows), total, number
 
 
 def create(values: dict[str, Any], token: str | None = None) -> Counterparty:

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-from io import BytesIO
-
 from flask import abort, flash, redirect, render_template, url_for
-from flask import send_file as flask_send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,7 +23,7 @@ from clause_tracker.declarations.models import Declaration
 from clause_tracker.evidence import EvidenceError, accept_upload
 from clause_tracker.extensions import db
 from clause_tracker.idempotency import AlreadySubmitted
-from clause_tracker.storage import StorageKeyError, storage
+from clause_tracker.storage import send_stored
 
 
 def _visible_declaration(declaration_id: int) -> Declaration:
@@ -159,12 +156,8 @@ def evidence(declaration_id: int):
     decl = _visible_declaration(declaration_id)
     if not decl.evidence_key:
         abort(404)
-    try:
-        data = storage().get(decl.evidence_key)
-    except StorageKeyError:
-        abort(404)
-    return flask_send_file(BytesIO(data), mimetype=decl.evidence_mimetype, as_attachment=True,
-                           download_name=decl.evidence_filename or "evidence", max_age=0)
+    return send_stored(decl.evidence_key, decl.evidence_mimetype,
+                       decl.evidence_filename or "evidence")
 
 
 @bp.route("/commitment/<int:agreement_id>", methods=["POST"])

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from io import BytesIO
-
-from flask import abort, flash, redirect, render_template, send_file, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +15,7 @@ from clause_tracker.documents.web.forms import (
     VerifyForm,
 )
 from clause_tracker.extensions import db
-from clause_tracker.storage import StorageKeyError, storage
+from clause_tracker.storage import StorageKeyError, send_stored, storage
 
 LOCATION_LABELS = {
     "content_control": _l("in the content control “antirassismusklausel” of the document"),
@@ -141,9 +139,4 @@ def download(record_id: int):
     record = services.get_visible(record_id, current_user) or abort(404)
     if not record.output_sha256:
         abort(404)
-    try:
-        data = storage().get(record.output_sha256)
-    except StorageKeyError:
-        abort(404)
-    return send_file(BytesIO(data), mimetype=services.DOCX_MIMETYPE, as_attachment=True,
-                     download_name=record.filename, max_age=0)
+    return send_stored(record.output_sha256, services.DOCX_MIMETYPE, record.filename)
