@@ -129,3 +129,19 @@ def test_bad_filter_input_is_a_message_not_an_error(client, signed_in) -> None:
     signed_in("auditor")
     response = client.get("/audit/?since=not-a-date&page=abc")
     assert response.status_code == 200
+
+
+def test_anchor_detects_a_cut_off_tail(app, runner) -> None:
+    _events(5)
+    anchor = runner.invoke(args=["audit", "head"]).output.strip()
+    assert anchor.startswith("5:")
+    ok = runner.invoke(args=["audit", "verify", "--anchor", anchor])
+    assert ok.exit_code == 0 and "1 anchor(s) present" in ok.output
+    # Removing the newest events leaves a chain that is intact in itself ...
+    _raw("DELETE FROM audit_events WHERE id >= 4")
+    assert verify_chain().ok
+    # ... but not the anchor noted before.
+    cut = runner.invoke(args=["audit", "verify", "--anchor", anchor])
+    assert cut.exit_code == 1 and "event 5 is gone" in cut.output
+    bad = runner.invoke(args=["audit", "verify", "--anchor", "5:abc"])
+    assert bad.exit_code == 2

@@ -3,19 +3,38 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from clause_tracker.audit.services import verify_chain
+from clause_tracker.audit.services import check_anchor, head, verify_chain
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @audit_cli.command("verify")
-def verify() -> None:
+@click.option("--anchor", "anchors", multiple=True, metavar="ID:HASH",
+              help="An earlier `audit head`; it must still be there, unchanged.")
+def verify(anchors: tuple[str, ...]) -> None:
     """Check the hash chain; name the first event that was edited, removed or reordered."""
     result = verify_chain()
-    if result.ok:
-        click.echo(f"ok: {result.checked} events, chain intact")
-        return
     problem = result.problem
+    for anchor in anchors if problem is None else ():
+        try:
+            problem = check_anchor(anchor)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--anchor") from exc
+        if problem:
+            break
+    if problem is None:
+        click.echo(f"ok: {result.checked} events, chain intact"
+                   + (f", {len(anchors)} anchor(s) present" if anchors else ""))
+        return
     click.echo(f"TAMPERED: {problem.message} ({problem.kind}; {result.checked} events intact "
                f"before it)", err=True)
     raise SystemExit(1)
+
+
+@audit_cli.command("head")
+def show_head() -> None:
+    """Print the newest event as ID:HASH, to be kept outside the database (an anchor)."""
+    event = head()
+    if event is None:
+        raise click.ClickException("the audit trail is empty")
+    click.echo(f"{event.id}:{event.hash}")

@@ -119,6 +119,29 @@ class VerifyResult:
         return self.problem is None
 
 
+def head() -> AuditEvent | None:
+    """The newest event: its id and hash, noted outside the database, anchor the chain."""
+    return db.session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+
+
+def check_anchor(anchor: str) -> ChainProblem | None:
+    """An anchor `ID:HASH` noted earlier must still be in the chain, unchanged.
+
+    The chain alone cannot show that its newest events were cut off; an anchor can.
+    """
+    ident, _, expected = anchor.partition(":")
+    if not ident.isdigit() or len(expected) != 64:
+        raise ValueError(f"an anchor looks like 1234:<64 hex digits>, not {anchor!r}")
+    event = db.session.get(AuditEvent, int(ident))
+    if event is None:
+        return ChainProblem(int(ident), "removed",
+                            f"anchored event {ident} is gone: the trail was cut after it")
+    if event.hash != expected:
+        return ChainProblem(event.id, "edited",
+                            f"anchored event {ident} has another hash than was noted")
+    return None
+
+
 def _events() -> Iterator[AuditEvent]:
     stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
     yield from db.session.scalars(stmt)
