@@ -52,6 +52,45 @@ class Config:
     MAIL_USERNAME: str | None = None
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "clause-tracker@jena.de"
+    APP_BASE_URL = ""  # links in e-mails, e.g. https://klausel.jena.de
+
+    # Compliance checks (issue 5). Intervals in months per unit and kind: "CODE:kind=months"
+    # entries separated by "|" in the environment, e.g. "KIJ:contract=6|*:grant=24".
+    COMPLIANCE_INTERVAL_MONTHS = 12
+    COMPLIANCE_INTERVALS: tuple[str, ...] = ()
+    COMPLIANCE_GRACE_DAYS = 30  # a due check becomes overdue this many days later
+    # Events (new subcontractor, new funding period) older than this when the sweep first
+    # sees them start no check: the first run on an old registry must not flood the officers.
+    COMPLIANCE_EVENT_LOOKBACK_DAYS = 60
+    COMPLIANCE_RENEWAL_LEAD_DAYS = 90  # check a contract with options before its term ends
+    # New clause version: "all" active agreements re-sign, or only at "renewal"; per variant.
+    COMPLIANCE_RESIGN_POLICY: tuple[str, ...] = ("procurement=renewal", "grant=renewal")
+    COMPLIANCE_SAMPLE_SHARE = "0.02"  # share of active agreements drawn each month
+    # Escalation of overdue checks: the unit heads ("CODE=address") and further addresses
+    # (the Büro für Migration und Integration).
+    COMPLIANCE_UNIT_HEADS: tuple[str, ...] = ()
+    COMPLIANCE_ESCALATION_EMAILS: tuple[str, ...] = ()
+    # Measures: contractual penalty per breach and its cap, in percent of the contract value.
+    PENALTY_PERCENT_PER_BREACH = "1"
+    PENALTY_PERCENT_CAP = "5"
+    EXCLUSION_MAX_YEARS = 3
+    # Retention (years): contracts after end or award, grants after the proof of use.
+    RETENTION_CONTRACT_YEARS = 3
+    RETENTION_GRANT_YEARS = 5
+
+    # The scheduler process (`clause-tracker scheduler run`), never inside web workers.
+    SCHEDULER_TIMEZONE = "Europe/Berlin"
+    SCHEDULER_SWEEP_HOUR = 5
+    SCHEDULER_DISPATCH_SECONDS = 60
+    SCHEDULER_HEARTBEAT_SECONDS = 15
+    SCHEDULER_STANDBY_RETRY_SECONDS = 10
+    SCHEDULER_STALE_SECONDS = 120  # /healthz calls a heartbeat older than this stale
+    SCHEDULER_LOCK_FILE: str | None = None  # SQLite only; default beside the database file
+    SWEEP_STEP_PAUSE_SECONDS = 0  # only for crash tests: pause between sweep steps
+    MAIL_MAX_ATTEMPTS = 8
+    MAIL_RETRY_BASE_SECONDS = 60  # doubled after each failed attempt
+    MAIL_TIMEOUT_SECONDS = 20
+    MAIL_USE_SSL = False
 
     # DOCX ingest limits (every uploaded document is hostile until checked)
     DOCX_MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -1,0 +1,256 @@
+"""E-mail reminders: bundle the queued items into one message per recipient and day, and
+deliver the outbox through SMTP.
+
+Never twice: a message is claimed by a status transition in the database
+(pending → sending, one UPDATE that only one process can win) and its body is frozen at
+that moment. Nothing lost: an SMTP failure puts it back to pending with a growing delay.
+A process that dies during the SMTP dialogue leaves the message `sending`; after a lease
+it becomes `interrupted` — not resent automatically, because it may have gone out —
+and the administrators see it and can queue it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate
+
+from flask import current_app
+from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy.orm import aliased
+
+from clause_tracker.audit.services import utcnow
+from clause_tracker.compliance import models as m
+from clause_tracker.compliance.outbox import (
+    FAILED,
+    INTERRUPTED,
+    PENDING,
+    SENDING,
+    SENT,
+    OutboxMessage,
+    Reminder,
+)
+from clause_tracker.compliance.triggers import dialect_insert
+from clause_tracker.extensions import db
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(minutes=10)  # a `sending` message older than this was interrupted
+TEMPLATES = {"de": "compliance/mail/reminder_de.txt", "en": "compliance/mail/reminder_en.txt"}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- bundling --------------------------------------------------------------------------------
+
+def bundle(day: date, now: datetime | None = None) -> int:
+    """Attach every queued item to its recipient's pending message (creating today's
+    message where the recipient has none pending). Returns the items attached."""
+    msg = OutboxMessage
+    now = now or utcnow()
+    waiting = select(Reminder.recipient).where(Reminder.message_id.is_(None))
+    pending_other = aliased(OutboxMessage)
+    new = (
+        select(Reminder.recipient, literal(day), func.min(Reminder.locale), literal(PENDING),
+               literal(0), literal(now), literal(now))
+        .where(Reminder.message_id.is_(None),
+               ~exists().where(pending_other.recipient == Reminder.recipient,
+                               pending_other.status == PENDING))
+        .group_by(Reminder.recipient)
+    )
+    db.session.execute(dialect_insert(msg).from_select(
+        ["recipient", "day", "locale", "status", "attempts", "next_attempt_at", "created_at"],
+        new).on_conflict_do_nothing())
+    # Lock the pending messages we attach to (a no-op UPDATE takes the row lock), so a
+    # dispatcher cannot claim one between our choice and our commit: its claim waits,
+    # then sees the items.
+    db.session.execute(update(msg).where(msg.status == PENDING, msg.recipient.in_(waiting))
+                       .values(attempts=msg.attempts))
+    target = (select(func.min(msg.id)).where(msg.recipient == Reminder.recipient,
+                                             msg.status == PENDING)
+              .scalar_subquery())
+    attached = db.session.execute(
+        update(Reminder).where(Reminder.message_id.is_(None),
+                               exists().where(msg.recipient == Reminder.recipient,
+                                              msg.status == PENDING))
+        .values(message_id=target)).rowcount or 0
+    db.session.commit()
+    return attached
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Item:
+    kind: str
+    reference: str
+    subject: str
+    unit: str
+    trigger: str
+    due_on: date
+    deadline: date
+    check_id: int
+
+
+def items_of(message_id: int) -> list[Item]:
+    from clause_tracker.agreements.models import Agreement
+    from clause_tracker.orgunits.models import OrgUnit
+
+    check = m.ComplianceCheck
+    rows = db.session.execute(
+        select(Reminder.kind, Agreement.reference, Agreement.subject, OrgUnit.code,
+               check.trigger, check.due_on, check.deadline, check.id)
+        .join(check, check.id == Reminder.check_id)
+        .join(Agreement, Agreement.id == check.agreement_id)
+        .join(OrgUnit, OrgUnit.id == Agreement.org_unit_id)
+        .where(Reminder.message_id == message_id)
+        .order_by(Reminder.kind.desc(), check.deadline, Agreement.reference))
+    return [Item(*row) for row in rows]
+
+
+def render(message: OutboxMessage) -> tuple[str, str]:
+    items = items_of(message.id)
+    locale = message.locale if message.locale in TEMPLATES else "de"
+    template = current_app.jinja_env.get_template(TEMPLATES[locale])
+    base = (current_app.config.get("APP_BASE_URL") or "").rstrip("/")
+    body = template.render(items=items, base_url=base, day=message.day)
+    overdue = sum(1 for i in items if i.kind != "due")
+    if locale == "de":
+        subject = (f"Antirassismusklausel: {len(items)} Überprüfung(en) fällig"
+                   + (f", davon {overdue} überfällig" if overdue else ""))
+    else:
+        subject = (f"Anti-racism clause: {len(items)} compliance check(s) due"
+                   + (f", {overdue} overdue" if overdue else ""))
+    return subject, body
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+def claim(message_id: int, now: datetime, worker: str) -> OutboxMessage | None:
+    """pending → sending, for exactly one caller; the body is frozen in the same step."""
+    won = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING,
+               OutboxMessage.next_attempt_at <= now)
+        .values(status=SENDING, claimed_at=now, claimed_by=worker,
+                attempts=OutboxMessage.attempts + 1)).rowcount
+    if won != 1:
+        db.session.rollback()
+        return None
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    assert message is not None
+    message.subject, message.body = render(message)
+    db.session.commit()
+    return message
+
+
+def smtp_send(message: OutboxMessage) -> None:
+    c = current_app.config
+    email = EmailMessage()
+    email["From"] = c["MAIL_SENDER"]
+    email["To"] = message.recipient
+    email["Subject"] = message.subject or ""
+    email["Date"] = formatdate(localtime=False)
+    # The same Message-ID on any manual re-send lets mail clients recognise a duplicate.
+    email["Message-ID"] = f"<outbox-{message.id}-{message.day:%Y%m%d}@clause-tracker.jena>"
+    email.set_content(message.body or "")
+    timeout = float(c["MAIL_TIMEOUT_SECONDS"])
+    cls = smtplib.SMTP_SSL if c.get("MAIL_USE_SSL") else smtplib.SMTP
+    with cls(c["MAIL_SERVER"], int(c["MAIL_PORT"]), timeout=timeout) as smtp:
+        if c.get("MAIL_USE_TLS") and not c.get("MAIL_USE_SSL"):
+            smtp.starttls()
+        if c.get("MAIL_USERNAME"):
+            smtp.login(c["MAIL_USERNAME"], c.get("MAIL_PASSWORD") or "")
+        smtp.send_message(email)
+
+
+def backoff(attempts: int) -> timedelta:
+    base = int(current_app.config["MAIL_RETRY_BASE_SECONDS"])
+    return timedelta(seconds=base * 2 ** max(0, attempts - 1))
+
+
+def _finish(message_id: int, **values: object) -> None:
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id,
+                                                   OutboxMessage.status == SENDING)
+                       .values(**values))
+    db.session.commit()
+
+
+@dataclass
+class DispatchReport:
+    bundled: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    interrupted: int = 0
+
+
+def dispatch(now: datetime | None = None, day: date | None = None,
+             limit: int = 200) -> DispatchReport:
+    """Bundle, then deliver what is due. Safe to run in several processes at once."""
+    now = now or utcnow()
+    report = DispatchReport()
+    report.bundled = bundle(day or now.date(), now)
+    report.interrupted = db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == SENDING,
+                                    OutboxMessage.claimed_at < now - LEASE)
+        .values(status=INTERRUPTED, last_error="interrupted during delivery; it may have "
+                                               "been sent: check before queueing it again")
+    ).rowcount or 0
+    db.session.commit()
+    max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    candidates = list(db.session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.status == PENDING,
+                                       OutboxMessage.next_attempt_at <= now,
+                                       exists().where(Reminder.message_id == OutboxMessage.id))
+        .order_by(OutboxMessage.id).limit(limit)))
+    db.session.commit()
+    worker = worker_name()
+    for message_id in candidates:
+        message = claim(message_id, now, worker)
+        if message is None:
+            continue  # another dispatcher has it
+        try:
+            smtp_send(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            attempts = message.attempts
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if attempts >= max_attempts:
+                _finish(message_id, status=FAILED, last_error=error)
+                report.failed += 1
+            else:
+                _finish(message_id, status=PENDING, last_error=error,
+                        next_attempt_at=now + backoff(attempts))
+                report.retried += 1
+            log.warning("mail to %s failed (attempt %s): %s", message.recipient, attempts, error)
+            continue
+        _finish(message_id, status=SENT, sent_at=utcnow(), last_error=None)
+        report.sent += 1
+    return report
+
+
+def requeue(message_id: int, now: datetime | None = None) -> bool:
+    """An administrator's decision: send an interrupted or failed message again."""
+    done = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id,
+               OutboxMessage.status.in_((INTERRUPTED, FAILED)))
+        .values(status=PENDING, next_attempt_at=now or utcnow(), attempts=0)).rowcount == 1
+    return done
+
+
+def counts() -> dict[str, int]:
+    return dict(db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+
+
+def problems(limit: int = 50) -> list[OutboxMessage]:
+    return list(db.session.scalars(
+        select(OutboxMessage).where(and_(OutboxMessage.status.in_((FAILED, INTERRUPTED))))
+        .order_by(OutboxMessage.id.desc()).limit(limit)))

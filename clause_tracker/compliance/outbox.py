@@ -1,0 +1,67 @@
+"""The notification tables: reminder items and the outbox of e-mails that bundle them.
+
+The sweep adds reminder ITEMS (unique per check, kind and recipient: a reminder is never
+queued twice). The dispatcher bundles a recipient's open items into ONE message per day
+and sends it; a message is claimed by a status transition in the database
+(pending → sending), so two dispatchers never send the same message.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clause_tracker.extensions import db
+
+# Reminder kinds
+DUE, OVERDUE, ESCALATION = "due", "overdue", "escalation"
+KINDS = (DUE, OVERDUE, ESCALATION)
+
+# Message states. `interrupted`: the process died during the SMTP dialogue; whether the
+# mail went out is unknown, so it is NOT retried automatically (never twice) but shown to
+# the administrators, who can queue it again.
+PENDING, SENDING, SENT, FAILED, INTERRUPTED = "pending", "sending", "sent", "failed", "interrupted"
+MESSAGE_STATES = (PENDING, SENDING, SENT, FAILED, INTERRUPTED)
+
+
+class Reminder(db.Model):
+    __tablename__ = "compliance_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("compliance_checks.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(200))  # e-mail address
+    locale: Mapped[str] = mapped_column(String(5), default="de")
+    queued_on: Mapped[date]
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"))
+
+    __table_args__ = (
+        UniqueConstraint("check_id", "kind", "recipient", name="uq_compliance_reminders_item"),
+        Index("ix_compliance_reminders_unbundled", "message_id", "recipient"),
+    )
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    day: Mapped[date]  # one message per recipient and day
+    locale: Mapped[str] = mapped_column(String(5), default="de")
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("recipient", "day", name="uq_outbox_messages_recipient_day"),
+        Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
+    )

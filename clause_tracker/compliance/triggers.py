@@ -1,0 +1,260 @@
+"""What makes a check due (DESIGN.md §4), each trigger ONE set-based SELECT of
+(agreement, trigger, occasion, due date) rows. `schedule()` turns it into an
+INSERT … SELECT … ON CONFLICT DO NOTHING: the unique (agreement, trigger, occasion) key
+makes a second run — or a concurrent one — add nothing.
+
+Complaints open their check from the service layer (services.record_complaint).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Insert,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
+from clause_tracker.audit.services import utcnow
+from clause_tracker.clauses.models import ClauseVersion
+from clause_tracker.compliance import models as m
+from clause_tracker.compliance.settings import Settings
+from clause_tracker.compliance.sql_dates import add_days, add_months
+from clause_tracker.declarations.models import SUBCONTRACTOR, Declaration
+from clause_tracker.extensions import db
+from clause_tracker.orgunits.models import OrgUnit
+
+# Agreements under monitoring: awarded or running, not exempted.
+MONITORED_STATUSES = ("awarded", "active")
+# Large primes for the reproducible sample: (id · A + seed) mod P < share · P.
+_SAMPLE_A, _SAMPLE_P = 2654435761, 1000003
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date
+    sweep_id: int | None
+    settings: Settings
+
+
+def monitored() -> ColumnElement[bool]:
+    return and_(Agreement.status.in_(MONITORED_STATUSES),
+                Agreement.exemption_approved_at.is_(None))
+
+
+def text(value: ColumnElement) -> ColumnElement[str]:
+    return cast(value, String)
+
+
+def dialect_insert(model):
+    """INSERT with ON CONFLICT for this database; on the Core table, not the ORM entity,
+    so the database's row count comes back (the ORM's bulk path does not report it)."""
+    name = db.session.get_bind().dialect.name
+    stmt = (postgresql.insert if name == "postgresql" else sqlite.insert)(model.__table__)
+    # SQLAlchemy reports an INSERT's row count only when asked to keep it.
+    return stmt.execution_options(preserve_rowcount=True)
+
+
+def schedule(rows: Select, ctx: Context) -> Insert:
+    """INSERT the selected (agreement_id, trigger, occasion, due_on) rows as checks."""
+    sub = rows.subquery("due")
+    c = m.ComplianceCheck
+    source = select(
+        sub.c.agreement_id, sub.c.trigger, sub.c.occasion, sub.c.due_on,
+        add_days(sub.c.due_on, ctx.settings.grace_days),
+        literal(m.SCHEDULED), literal(ctx.sweep_id), literal(utcnow()), literal(1),
+    ).where(sub.c.agreement_id.is_not(None))  # SQLite: a WHERE before ON CONFLICT parses
+    columns = [c.agreement_id, c.trigger, c.occasion, c.due_on, c.deadline, c.stage,
+               c.sweep_id, c.created_at, c.version_id]
+    return dialect_insert(m.ComplianceCheck).from_select(
+        [col.key for col in columns], source).on_conflict_do_nothing()
+
+
+def _months_expression(settings: Settings) -> ColumnElement[int]:
+    """The interval of each agreement by unit and kind (the most specific entry wins)."""
+    codes = dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).all())
+    whens = []
+    for unit, kind, months in sorted(settings.intervals,
+                                     key=lambda e: (e[0] == "*", e[1] == "*")):
+        conds = []
+        if unit != "*":
+            if unit not in codes:
+                continue
+            conds.append(Agreement.org_unit_id == codes[unit])
+        if kind != "*":
+            conds.append(Agreement.kind == kind)
+        whens.append((and_(*conds) if conds else literal(True), months))
+    if not whens:
+        return literal(settings.interval_months)
+    return case(*whens, else_=settings.interval_months)
+
+
+def interval(ctx: Context) -> Select:
+    """The routine check: the interval after the last one (or after the start), never in
+    the past — an agreement met for the first time is due today, not years ago."""
+    day = literal(ctx.today)
+    history = (
+        select(m.ComplianceCheck.agreement_id.label("agreement_id"),
+               func.max(m.ComplianceCheck.due_on).label("last_due"),
+               func.max(case((m.ComplianceCheck.stage != m.DONE, 1), else_=0)).label("open"))
+        .where(m.ComplianceCheck.trigger == m.INTERVAL)
+        .group_by(m.ComplianceCheck.agreement_id)
+        .subquery("history")
+    )
+    anchor = func.coalesce(history.c.last_due, Agreement.start_date, Agreement.decided_on, day)
+    nominal = add_months(anchor, _months_expression(ctx.settings))
+    due = case((nominal < day, day), else_=nominal)
+    return (
+        select(Agreement.id.label("agreement_id"), literal(m.INTERVAL).label("trigger"),
+               text(due).label("occasion"), due.label("due_on"))
+        .select_from(Agreement)
+        .outerjoin(history, history.c.agreement_id == Agreement.id)
+        .where(monitored(), func.coalesce(history.c.open, 0) == 0)
+    )
+
+
+def renewal(ctx: Context) -> Select:
+    """Contracts with renewal options: a check before the term ends (when the option is
+    decided). A renewal moves the end date, which is a new occasion."""
+    horizon = ctx.today + timedelta(days=ctx.settings.renewal_lead_days)
+    return (
+        select(Agreement.id.label("agreement_id"), literal(m.RENEWAL).label("trigger"),
+               (literal("end:") + text(Agreement.end_date)).label("occasion"),
+               literal(ctx.today).label("due_on"))
+        .where(monitored(), Agreement.kind == CONTRACT,
+               func.coalesce(Agreement.renewal_options, "") != "",
+               Agreement.end_date.is_not(None), Agreement.end_date <= horizon,
+               Agreement.end_date >= ctx.today)
+    )
+
+
+def declaration_expiry(ctx: Context) -> Select:
+    """A declaration expired: check (and request a new one)."""
+    return (
+        select(Agreement.id.label("agreement_id"),
+               literal(m.DECLARATION_EXPIRY).label("trigger"),
+               (literal("declaration:") + text(Declaration.id)).label("occasion"),
+               literal(ctx.today).label("due_on"))
+        .join(Declaration, Declaration.agreement_id == Agreement.id)
+        .where(monitored(), Declaration.state == "expired")
+    )
+
+
+def clause_change(ctx: Context) -> Select | None:
+    """A newer clause version of a variant whose policy is "re-sign all": every monitored
+    agreement still carrying an older version gets a check. (Policy "renewal": the renewal
+    check covers it.)"""
+    variants = sorted(ctx.settings.resign_all)
+    if not variants:
+        return None
+    current = aliased(ClauseVersion)
+    attached = aliased(ClauseVersion)
+    newest = (
+        select(current.variant, current.language, func.max(current.valid_from).label("since"))
+        .where(current.valid_from <= ctx.today, current.variant.in_(variants))
+        .group_by(current.variant, current.language)
+        .subquery("newest")
+    )
+    return (
+        select(Agreement.id.label("agreement_id"), literal(m.CLAUSE_CHANGE).label("trigger"),
+               (literal("clause:") + text(newest.c.since)).label("occasion"),
+               literal(ctx.today).label("due_on"))
+        .join(attached, attached.id == Agreement.clause_version_id)
+        .join(newest, and_(newest.c.variant == attached.variant,
+                           newest.c.language == attached.language))
+        .where(monitored(), attached.valid_from < newest.c.since)
+    )
+
+
+def subcontractor(ctx: Context) -> Select:
+    since = ctx.today - timedelta(days=ctx.settings.lookback_days)
+    return (
+        select(Agreement.id.label("agreement_id"), literal(m.SUBCONTRACTOR).label("trigger"),
+               (literal("subcontractor:") + text(Declaration.id)).label("occasion"),
+               literal(ctx.today).label("due_on"))
+        .join(Declaration, Declaration.agreement_id == Agreement.id)
+        .where(monitored(), Declaration.party == SUBCONTRACTOR,
+               Declaration.requested_on.is_not(None), Declaration.requested_on >= since,
+               Declaration.requested_on <= ctx.today)
+    )
+
+
+def funding_period(ctx: Context) -> Select:
+    """A new funding period: a grant starts that continues an earlier grant to the same
+    grantee in the same programme."""
+    since = ctx.today - timedelta(days=ctx.settings.lookback_days)
+    earlier = aliased(Agreement)
+    return (
+        select(Agreement.id.label("agreement_id"), literal(m.FUNDING_PERIOD).label("trigger"),
+               (literal("period:") + text(Agreement.start_date)).label("occasion"),
+               literal(ctx.today).label("due_on"))
+        .where(monitored(), Agreement.kind == GRANT, Agreement.start_date.is_not(None),
+               Agreement.start_date >= since, Agreement.start_date <= ctx.today,
+               exists().where(earlier.kind == GRANT, earlier.id != Agreement.id,
+                              earlier.counterparty_id == Agreement.counterparty_id,
+                              or_(earlier.programme == Agreement.programme,
+                                  and_(earlier.programme.is_(None),
+                                       Agreement.programme.is_(None))),
+                              earlier.start_date < Agreement.start_date))
+    )
+
+
+def sample_seed(ctx: Context) -> tuple[str, int]:
+    """The month's seed: drawn by the first sweep of the month, kept for reproduction."""
+    period = ctx.today.strftime("%Y-%m")
+    stmt = dialect_insert(m.SampleDraw).values(
+        period=period, seed=secrets.randbelow(2**31), share=ctx.settings.sample_share,
+        sweep_id=ctx.sweep_id, drawn_at=utcnow()).on_conflict_do_nothing()
+    db.session.execute(stmt)
+    seed = db.session.scalar(select(m.SampleDraw.seed).where(m.SampleDraw.period == period))
+    assert seed is not None
+    return period, seed
+
+
+def sample(ctx: Context) -> Select | None:
+    if ctx.settings.sample_share <= 0:
+        return None
+    period, seed = sample_seed(ctx)
+    score = (cast(Agreement.id, BigInteger) * literal(_SAMPLE_A, BigInteger)
+             + literal(seed, BigInteger)) % _SAMPLE_P
+    return (
+        select(Agreement.id.label("agreement_id"), literal(m.SAMPLE).label("trigger"),
+               literal(f"sample:{period}").label("occasion"),
+               literal(ctx.today).label("due_on"))
+        .where(monitored(), score < int(ctx.settings.sample_share * _SAMPLE_P))
+    )
+
+
+def sampled_ids(seed: int, share: float) -> Select:
+    """Reproduce a month's sample from its recorded seed (for auditors and tests)."""
+    score = (cast(Agreement.id, BigInteger) * literal(_SAMPLE_A, BigInteger)
+             + literal(seed, BigInteger)) % _SAMPLE_P
+    return select(Agreement.id).where(monitored(), score < int(share * _SAMPLE_P))
+
+
+TRIGGER_QUERIES: list[tuple[str, Callable[[Context], Select | None]]] = [
+    (m.INTERVAL, interval),
+    (m.RENEWAL, renewal),
+    (m.DECLARATION_EXPIRY, declaration_expiry),
+    (m.CLAUSE_CHANGE, clause_change),
+    (m.SUBCONTRACTOR, subcontractor),
+    (m.FUNDING_PERIOD, funding_period),
+    (m.SAMPLE, sample),
+]

@@ -1,0 +1,163 @@
+"""The sweep: set-based, idempotent, every trigger, due and overdue, reminders once."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.compliance import models as m
+from clause_tracker.compliance import sweep
+from clause_tracker.compliance.outbox import Reminder
+from clause_tracker.extensions import db
+from tests.compliance.conftest import checks_of, declaration
+
+DAY = date(2025, 3, 3)
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_interval_checks_for_monitored_agreements_only(app, agreement) -> None:
+    active = agreement(start_date=date(2023, 6, 1))
+    fresh = agreement(start_date=date(2025, 2, 1))
+    agreement(status="draft")
+    agreement(status="ended")
+    report = sweep.run(DAY)
+    assert report.counts["schedule_interval"] == 2
+    (old,) = checks_of(active.id)
+    # First met after its interval has passed: due today, not a year ago.
+    assert (old.trigger, old.due_on, old.stage) == ("interval", DAY, "due")
+    assert old.deadline == DAY + timedelta(days=30)
+    (new,) = checks_of(fresh.id)
+    assert (new.due_on, new.stage) == (date(2026, 2, 1), "scheduled")
+
+
+def test_sweep_twice_changes_nothing_more(app, agreement, officer) -> None:
+    officer()
+    for _ in range(5):
+        agreement(start_date=date(2023, 1, 1))
+    first = sweep.run(DAY)
+    checks, reminders = _count(m.ComplianceCheck), _count(Reminder)
+    assert first.total > 0 and checks == 5 and reminders == 5
+    second = sweep.run(DAY)
+    assert second.total == 0
+    assert (_count(m.ComplianceCheck), _count(Reminder)) == (checks, reminders)
+
+
+def test_overdue_is_escalated_once_to_officer_head_and_office(app, agreement, officer) -> None:
+    app.config.update(COMPLIANCE_UNIT_HEADS=("ZVS=head.zvs@jena.example",),
+                      COMPLIANCE_ESCALATION_EMAILS=("bmi@jena.example",))
+    vera = officer(email="vera@jena.example")
+    officer("grant_manager", "ZVS", email="grants@jena.example")  # grants only: not asked
+    contract = agreement(start_date=date(2023, 1, 1))
+    sweep.run(DAY)
+    later = DAY + timedelta(days=31)
+    sweep.run(later)
+    sweep.run(later)
+    (check,) = checks_of(contract.id)
+    assert check.stage == "overdue"
+    rows = sorted(db.session.execute(select(Reminder.kind, Reminder.recipient)).all())
+    assert rows == [("due", vera.email), ("escalation", "bmi@jena.example"),
+                    ("escalation", "head.zvs@jena.example"), ("overdue", vera.email)]
+
+
+def test_unit_and_kind_intervals(app, agreement) -> None:
+    app.config["COMPLIANCE_INTERVALS"] = ("KIJ:contract=6", "*:grant=24")
+    kij = agreement(code="KIJ", start_date=date(2025, 1, 10))
+    grant = agreement(kind="grant", code="FDJB", start_date=date(2025, 1, 10))
+    zvs = agreement(start_date=date(2025, 1, 10))
+    sweep.run(DAY)
+    assert checks_of(kij.id)[0].due_on == date(2025, 7, 10)
+    assert checks_of(grant.id)[0].due_on == date(2027, 1, 10)
+    assert checks_of(zvs.id)[0].due_on == date(2026, 1, 10)
+
+
+def test_declaration_expires_through_the_lifecycle_and_opens_a_check(app, agreement) -> None:
+    contract = agreement(start_date=date(2025, 1, 1))
+    decl = declaration(contract, "accepted", valid_until=date(2025, 3, 1))
+    sweep.run(DAY)
+    db.session.refresh(decl)
+    assert decl.state == "expired"
+    assert {c.trigger for c in checks_of(contract.id)} == {"interval", "declaration_expiry"}
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "declaration.expire"))
+    assert event.object_id == str(decl.id)
+    sweep.run(DAY)
+    assert _count(AuditEvent.__table__) == db.session.scalar(select(func.count(AuditEvent.id)))
+    assert db.session.scalar(select(func.count()).where(
+        AuditEvent.action == "declaration.expire")) == 1
+
+
+def test_renewal_subcontractor_funding_period(app, agreement) -> None:
+    option = agreement(renewal_options="2 × 1 Jahr", end_date=DAY + timedelta(days=60))
+    plain = agreement(end_date=DAY + timedelta(days=60))
+    sub = agreement()
+    declaration(sub, "requested", party="subcontractor", requested_on=DAY - timedelta(days=3))
+    declaration(sub, "requested", party="subcontractor", requested_on=DAY - timedelta(days=300))
+    first = agreement(kind="grant", code="FDJB", programme="Demokratie",
+                      start_date=date(2024, 1, 1))
+    follow = agreement(kind="grant", code="FDJB", programme="Demokratie",
+                       start_date=DAY - timedelta(days=5))
+    sweep.run(DAY)
+    triggers = lambda a: sorted(c.trigger for c in checks_of(a.id))  # noqa: E731
+    assert triggers(option) == ["interval", "renewal"]
+    assert triggers(plain) == ["interval"]
+    assert triggers(sub) == ["interval", "subcontractor"]
+    assert triggers(first) == ["interval"]
+    assert triggers(follow) == ["funding_period", "interval"]
+    # The option is exercised: the term moves, a new occasion at the next term's end.
+    option.end_date = DAY + timedelta(days=400)
+    db.session.commit()
+    sweep.run(DAY + timedelta(days=340))
+    assert triggers(option) == ["interval", "renewal", "renewal"]
+
+
+def test_random_sample_is_reproducible_from_its_recorded_seed(app, agreement) -> None:
+    from clause_tracker.compliance.triggers import sampled_ids
+
+    app.config["COMPLIANCE_SAMPLE_SHARE"] = "0.3"
+    for _ in range(60):
+        agreement(commit=False)
+    db.session.commit()
+    sweep.run(DAY)
+    draw = db.session.scalar(select(m.SampleDraw))
+    assert draw.period == "2025-03"
+    sampled = set(db.session.scalars(select(m.ComplianceCheck.agreement_id).where(
+        m.ComplianceCheck.trigger == "sample")))
+    assert 5 < len(sampled) < 35
+    assert sampled == set(db.session.scalars(sampled_ids(draw.seed, float(draw.share))))
+    sweep.run(DAY + timedelta(days=1))  # same month: the same draw, nothing new
+    assert db.session.scalar(select(func.count()).where(
+        m.ComplianceCheck.trigger == "sample")) == len(sampled)
+
+
+def test_clause_change_policy_all(app, agreement, library) -> None:
+    from clause_tracker.clauses.models import ClauseVersion
+
+    current = db.session.scalars(select(ClauseVersion).where(
+        ClauseVersion.variant == "procurement", ClauseVersion.language == "de")
+        .order_by(ClauseVersion.valid_from.desc())).first()
+    contract = agreement(clause_version_id=current.id)
+    newer = ClauseVersion(**{c.key: getattr(current, c.key) for c in ClauseVersion.__table__.c
+                             if c.key not in ("id", "version", "valid_from")},
+                          version="99.0", valid_from=current.valid_from + timedelta(days=1))
+    db.session.add(newer)
+    db.session.commit()
+    day = newer.valid_from + timedelta(days=1)
+    sweep.run(day)
+    assert "clause_change" not in {c.trigger for c in checks_of(contract.id)}  # policy: renewal
+    app.config["COMPLIANCE_RESIGN_POLICY"] = ("procurement=all",)
+    sweep.run(day)
+    sweep.run(day)
+    assert [c.trigger for c in checks_of(contract.id)].count("clause_change") == 1
+
+
+def test_compliance_state_reads_the_checks(app, agreement) -> None:
+    from clause_tracker.compliance.state import compliance_of
+
+    contract = agreement(start_date=date(2023, 1, 1), clause_version_id=None)
+    sweep.run(DAY)
+    assert compliance_of(contract.id, DAY + timedelta(days=40)).reason in (
+        "no_clause", "check_overdue")
