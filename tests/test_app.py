@@ -91,7 +91,8 @@ def test_unexpected_error_shows_no_internals(app_config) -> None:
 def test_health_reports_database_and_migrations(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "migrations": "current"}
+    assert response.json == {"status": "ok", "database": "ok", "migrations": "current",
+                             "scheduler": {"status": "never"}}
 
 
 def test_health_reports_pending_migrations(app_config, tmp_path) -> None:

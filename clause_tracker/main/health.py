@@ -37,4 +37,20 @@ def health() -> dict[str, object]:
         report["database_revision"] = sorted(current)
         report["expected_revision"] = sorted(heads)
     report["status"] = "ok" if report["migrations"] == "current" else "error"
+    if report["migrations"] == "current":
+        report["scheduler"] = scheduler_status()
     return report
+
+
+def scheduler_status() -> dict[str, object]:
+    """The compliance scheduler's heartbeat. Informational: the web answers without it,
+    so a stopped scheduler does not take the web nodes out of the load balancer."""
+    from clause_tracker.compliance import heartbeat
+
+    try:
+        stale = int(current_app.config["SCHEDULER_STALE_SECONDS"])
+        return heartbeat.status(stale).as_dict()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        current_app.logger.warning("health check: scheduler heartbeat unreadable: %s", exc)
+        return {"status": "unknown"}

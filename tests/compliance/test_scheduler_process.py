@@ -1,0 +1,149 @@
+"""The scheduler as real processes (`python -m clause_tracker scheduler …`) against the
+test database — PostgreSQL's advisory lock or SQLite's file lock, whichever the suite runs
+on — and a real SMTP server on loopback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from clause_tracker.audit.services import utcnow
+from clause_tracker.compliance import models as m
+from clause_tracker.compliance import sweep
+from clause_tracker.compliance.heartbeat import SchedulerHeartbeat
+from clause_tracker.compliance.outbox import OutboxMessage, Reminder
+from clause_tracker.extensions import db
+from tests.conftest import REPO
+
+
+def _env(app, **extra: object) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "CLAUSE_TRACKER_CONFIG": "testing",
+        "CLAUSE_TRACKER_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "CLAUSE_TRACKER_UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
+        "CLAUSE_TRACKER_MAIL_SERVER": "127.0.0.1",
+        "CLAUSE_TRACKER_MAIL_PORT": str(app.config.get("MAIL_PORT", 25)),
+        "CLAUSE_TRACKER_SCHEDULER_DISPATCH_SECONDS": "1",
+        "CLAUSE_TRACKER_SCHEDULER_HEARTBEAT_SECONDS": "1",
+        "CLAUSE_TRACKER_SCHEDULER_STANDBY_RETRY_SECONDS": "1",
+        "CLAUSE_TRACKER_COMPLIANCE_SAMPLE_SHARE": "0",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update({f"CLAUSE_TRACKER_{k}": str(v) for k, v in extra.items()})
+    return env
+
+
+@pytest.fixture
+def spawn(app) -> Iterator[Callable[..., subprocess.Popen]]:
+    started: list[subprocess.Popen] = []
+
+    def start(*args: str, **extra: object) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-m", "clause_tracker", "scheduler", *args],
+                                cwd=REPO, env=_env(app, **extra), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def _wait(condition: Callable[[], object], seconds: float = 30) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        db.session.rollback()  # see the other processes' commits
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def _heartbeat() -> SchedulerHeartbeat | None:
+    db.session.expire_all()
+    return db.session.scalar(select(SchedulerHeartbeat))
+
+
+def test_two_schedulers_send_every_reminder_exactly_once(app, agreement, officer, mail_config,
+                                                         spawn) -> None:
+    mail_config.start()
+    users = [officer(code=code) for code in ("ZVS", "KIJ", "JK")]
+    start = utcnow().date() - timedelta(days=800)
+    for code in ("ZVS", "KIJ", "JK"):
+        for _ in range(3):
+            agreement(code=code, start_date=start)
+    first, second = spawn("run"), spawn("run")
+    _wait(lambda: len(mail_config.messages) >= 3)
+    time.sleep(3)  # both had several dispatch rounds' time to double anything
+    assert mail_config.recipients() == sorted(u.email for u in users)
+    leader = _heartbeat()
+    assert leader is not None
+    pid = int(leader.holder.rsplit(":", 1)[1])
+    assert pid in (first.pid, second.pid)
+    standby = second if pid == first.pid else first
+    # The leader dies without a word; the standby takes over within seconds.
+    os.kill(pid, signal.SIGKILL)
+    _wait(lambda: (hb := _heartbeat()) is not None
+          and hb.holder.endswith(f":{standby.pid}"), seconds=30)
+    _wait(lambda: (hb := _heartbeat()) is not None and hb.last_sweep_at is not None
+          and hb.last_sweep_at > leader.started_at)
+    time.sleep(2)
+    assert len(mail_config.messages) == 3
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+    standby.send_signal(signal.SIGTERM)
+    assert standby.wait(timeout=15) == 0
+
+
+def test_a_sweep_killed_midway_is_completed_by_the_next(app, agreement, officer,
+                                                        spawn) -> None:
+    officer()
+    start = utcnow().date() - timedelta(days=800)
+    for _ in range(40):
+        agreement(start_date=start, commit=False)
+    db.session.commit()
+    proc = spawn("sweep", SWEEP_STEP_PAUSE_SECONDS=2)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("step schedule_interval:"):
+            break
+    else:
+        raise AssertionError("the sweep printed no progress")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(m.ComplianceCheck)) == 40
+    assert db.session.scalar(select(func.count()).select_from(Reminder)) == 0  # not reached
+    report = sweep.run()
+    assert report.counts["schedule_interval"] == 0
+    assert report.counts["mark_due"] == 40
+    assert db.session.scalar(select(func.count()).select_from(Reminder)) == 40
+    assert sweep.run().total == 0
+    unfinished = db.session.scalars(select(m.Sweep).where(m.Sweep.finished_at.is_(None))).all()
+    assert len(unfinished) == 1  # the killed one, visible as such
+    assert date.today() >= unfinished[0].run_on
+
+
+def test_healthz_shows_the_heartbeat(app, client) -> None:
+    from datetime import datetime
+
+    from clause_tracker.compliance.scheduler import beat
+
+    beat(datetime(2020, 1, 1))
+    report = client.get("/healthz").json
+    assert report["status"] == "ok"
+    assert report["scheduler"]["status"] == "ok"
+    assert report["scheduler"]["holder"].endswith(f":{os.getpid()}")
