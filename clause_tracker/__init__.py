@@ -44,9 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     from clause_tracker import agreements, counterparties, declarations
     from clause_tracker.agreements import routes as _agreement_routes  # noqa: F401
-    from clause_tracker.compliance import heartbeat as _heartbeat  # noqa: F401
-    from clause_tracker.compliance import models as _compliance_models  # noqa: F401
-    from clause_tracker.compliance import outbox as _outbox  # noqa: F401
+    from clause_tracker.compliance import bp as compliance_bp
+    from clause_tracker.compliance import routes as _compliance_routes  # noqa: F401
     from clause_tracker.counterparties import routes as _counterparty_routes  # noqa: F401
     from clause_tracker.declarations import routes as _declaration_routes  # noqa: F401
     from clause_tracker.documents import web as documents
@@ -54,6 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for feature in (auth, audit, clauses, documents, agreements, counterparties, declarations,
                     main):
         app.register_blueprint(feature.bp)
+    app.register_blueprint(compliance_bp)
     errors.init_app(app)
     security_headers.init_app(app)
     templating.init_app(app)

@@ -36,6 +36,11 @@ class Permission(enum.StrEnum):
     GRANTS_MANAGE = "grants_manage"  # record and change grants, declarations, self-commitments
     EXEMPTIONS_APPROVE = "exemptions_approve"  # second pair of eyes on an exemption
     THRESHOLDS_MANAGE = "thresholds_manage"  # per-unit value thresholds
+    CHECKS_WORK = "checks_work"  # carry out compliance checks: outcome, hearing, propose measures
+    # Second pair of eyes on a measure: officers of the agreement's unit and kind, or an
+    # administrator — never the person who proposed it (enforced in compliance.services).
+    MEASURES_APPROVE = "measures_approve"
+    COMPLIANCE_ADMIN = "compliance_admin"  # scheduler status, outbox, retention and erasure
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -43,11 +48,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
         Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY, Permission.DOCUMENTS_READ,
         Permission.REGISTRY_READ, Permission.RECORDS_WORK, Permission.CONTRACTS_MANAGE,
+        Permission.CHECKS_WORK, Permission.MEASURES_APPROVE,
     }),
     Role.GRANT_MANAGER: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
         Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY, Permission.DOCUMENTS_READ,
         Permission.REGISTRY_READ, Permission.RECORDS_WORK, Permission.GRANTS_MANAGE,
+        Permission.CHECKS_WORK, Permission.MEASURES_APPROVE,
     }),
     # Auditors read everything and change nothing.
     Role.AUDITOR: frozenset({
@@ -58,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SIGNED_IN, Permission.CLAUSES_READ, Permission.AUDIT_READ,
         Permission.USERS_MANAGE, Permission.ALL_UNITS, Permission.REGISTRY_READ,
         Permission.EXEMPTIONS_APPROVE, Permission.THRESHOLDS_MANAGE,
+        Permission.MEASURES_APPROVE, Permission.COMPLIANCE_ADMIN,
     }),
 }
 

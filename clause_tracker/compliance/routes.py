@@ -1,0 +1,227 @@
+"""Meine Fristen, a check with its outcome, hearing and measures, complaints, and the
+administrators' page (scheduler heartbeat, outbox, retention). Thin: services decide."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from clause_tracker.agreements import services as agreements
+from clause_tracker.auth.permissions import Permission, requires
+from clause_tracker.compliance import bp, heartbeat, labels, notifications, retention, services
+from clause_tracker.compliance import models as m
+from clause_tracker.compliance.forms import (
+    AssignForm,
+    ComplaintForm,
+    DecisionForm,
+    HearingForm,
+    MeasureForm,
+    OutcomeForm,
+)
+from clause_tracker.compliance.state import today
+from clause_tracker.extensions import db
+from clause_tracker.versioning import RefusedChange
+
+
+@bp.app_context_processor
+def compliance_labels() -> dict[str, object]:
+    return {"check_labels": labels}
+
+
+def _check(check_id: int) -> m.ComplianceCheck:
+    return services.get_visible(check_id, current_user) or abort(404)
+
+
+def _for_work(check_id: int) -> m.ComplianceCheck:
+    check = _check(check_id)
+    if not services.may_work(current_user, check):
+        abort(403)
+    return check
+
+
+def _back(check: m.ComplianceCheck, anchor: str = ""):
+    return redirect(url_for("compliance.show", check_id=check.id) + anchor)
+
+
+def _refused(exc: RefusedChange) -> None:
+    db.session.rollback()
+    flash(str(exc), "error")
+
+
+@bp.route("/")
+@requires(Permission.REGISTRY_READ)
+def deadlines():
+    day = today()
+    return render_template("compliance/deadlines.html",
+                           checks=services.my_deadlines(current_user, day), today=day)
+
+
+@bp.route("/agreement/<int:agreement_id>")
+@requires(Permission.REGISTRY_READ)
+def for_agreement(agreement_id: int):
+    agreement = agreements.get_visible(agreement_id, current_user) or abort(404)
+    return render_template("compliance/agreement.html", agreement=agreement,
+                           checks=services.checks_of(agreement), today=today())
+
+
+@bp.route("/checks/<int:check_id>")
+@requires(Permission.REGISTRY_READ)
+def show(check_id: int):
+    check = _check(check_id)
+    may_work = services.may_work(current_user, check)
+    return render_template(
+        "compliance/check.html", check=check, today=today(), may_work=may_work,
+        complaints=services.complaints_of(check),
+        assign_form=AssignForm(formdata=None, version=check.version_id),
+        outcome_form=OutcomeForm(formdata=None, version=check.version_id),
+        hearing_form=HearingForm(formdata=None), measure_form=MeasureForm(formdata=None),
+        decision_form=DecisionForm, may_approve=lambda measure: services.may_approve(
+            current_user, measure))
+
+
+@bp.route("/checks/<int:check_id>/assign", methods=["POST"])
+@requires(Permission.CHECKS_WORK)
+def assign(check_id: int):
+    check = _for_work(check_id)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.assign(check, current_user, form.version.data)
+    except RefusedChange as exc:
+        _refused(exc)
+    else:
+        flash(_("The check is assigned to you."), "success")
+    return _back(check)
+
+
+@bp.route("/checks/<int:check_id>/outcome", methods=["POST"])
+@requires(Permission.CHECKS_WORK)
+def outcome(check_id: int):
+    check = _for_work(check_id)
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the outcome."), "error")
+        return _back(check, "#outcome")
+    try:
+        services.record_outcome(check, form.outcome.data, form.note.data or "",
+                                form.findings.data or "", current_user, form.version.data,
+                                today())
+    except RefusedChange as exc:
+        _refused(exc)
+    else:
+        flash(_("The outcome is recorded."), "success")
+    return _back(check, "#outcome")
+
+
+@bp.route("/checks/<int:check_id>/hearing", methods=["POST"])
+@requires(Permission.CHECKS_WORK)
+def hearing(check_id: int):
+    check = _for_work(check_id)
+    form = HearingForm()
+    if not form.validate_on_submit():
+        flash(_("Enter the date and a summary of the hearing."), "error")
+        return _back(check, "#hearings")
+    try:
+        services.record_hearing(check, form.held_on.data, form.summary.data, current_user,
+                                today())
+    except RefusedChange as exc:
+        _refused(exc)
+    else:
+        flash(_("The hearing is recorded."), "success")
+    return _back(check, "#hearings")
+
+
+@bp.route("/checks/<int:check_id>/measures", methods=["POST"])
+@requires(Permission.CHECKS_WORK)
+def propose(check_id: int):
+    check = _for_work(check_id)
+    form = MeasureForm()
+    if not form.validate_on_submit():
+        flash(_("Check the details of the measure."), "error")
+        return _back(check, "#measures")
+    data = services.MeasureInput(form.kind.data, form.description.data, form.deadline.data,
+                                 form.breaches.data, form.exclusion_until.data)
+    try:
+        services.propose_measure(check, data, current_user, today())
+    except RefusedChange as exc:
+        _refused(exc)
+    else:
+        flash(_("The measure is proposed; a second person must approve it."), "success")
+    return _back(check, "#measures")
+
+
+@bp.route("/measures/<int:measure_id>/decision", methods=["POST"])
+@requires(Permission.MEASURES_APPROVE)
+def decide(measure_id: int):
+    measure = db.session.get(m.Measure, measure_id) or abort(404)
+    check = _check(measure.check_id)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.decide_measure(measure, form.decision.data == "approve", form.note.data or "",
+                                current_user, form.version.data)
+    except RefusedChange as exc:
+        _refused(exc)
+    else:
+        flash(_("The decision is recorded."), "success")
+    return _back(check, "#measures")
+
+
+@bp.route("/complaints/<int:agreement_id>", methods=["GET", "POST"])
+@requires(Permission.CHECKS_WORK)
+def complaint(agreement_id: int):
+    agreement = agreements.get_visible(agreement_id, current_user) or abort(404)
+    if not agreements.may_work_on(current_user, agreement):
+        abort(403)
+    form = ComplaintForm()
+    if form.validate_on_submit():
+        try:
+            check = services.record_complaint(agreement, form.case_reference.data,
+                                              form.received_on.data, current_user, today())
+        except RefusedChange as exc:
+            db.session.rollback()
+            form.case_reference.errors.append(str(exc))
+        else:
+            flash(_("The complaint is linked and an ad-hoc check is open."), "success")
+            return _back(check)
+    return render_template("compliance/complaint.html", form=form, agreement=agreement), \
+        400 if form.errors else 200
+
+
+@bp.route("/admin")
+@requires(Permission.COMPLIANCE_ADMIN)
+def admin():
+    stale = int(current_app.config["SCHEDULER_STALE_SECONDS"])
+    return render_template("compliance/admin.html", beat=heartbeat.status(stale),
+                           outbox=notifications.counts(), problems=notifications.problems(),
+                           retention_rows=retention.due_for_deletion())
+
+
+@bp.route("/admin/retention/<int:agreement_id>/purge", methods=["POST"])
+@requires(Permission.COMPLIANCE_ADMIN)
+def purge(agreement_id: int):
+    form = AssignForm()  # CSRF only
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        retention.purge(agreement_id, current_user.id)
+    except RefusedChange as exc:
+        _refused(exc)
+    else:
+        flash(_("The personal data of the record was erased."), "success")
+    return redirect(url_for("compliance.admin") + "#retention")
+
+
+@bp.route("/admin/outbox/<int:message_id>/requeue", methods=["POST"])
+@requires(Permission.COMPLIANCE_ADMIN)
+def requeue(message_id: int):
+    form = AssignForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if notifications.requeue(message_id):
+        db.session.commit()
+        flash(_("The message is queued again."), "success")
+    return redirect(url_for("compliance.admin") + "#outbox")

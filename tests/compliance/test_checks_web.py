@@ -1,0 +1,188 @@
+"""Doing a check over HTTP: Meine Fristen, outcome, hearing before measures, four eyes,
+complaints by case reference only, the admin page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.audit.services import utcnow
+from clause_tracker.compliance import models as m
+from clause_tracker.compliance import services, sweep
+from clause_tracker.extensions import db
+from tests.compliance.conftest import checks_of
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _token(client, path: str) -> str:
+    page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code)
+    return TOKEN.search(page.get_data(as_text=True)).group(1)
+
+
+@pytest.fixture
+def due_check(app, agreement):
+    contract = agreement(start_date=utcnow().date() - timedelta(days=800))
+    sweep.run()
+    (check,) = checks_of(contract.id)
+    return check
+
+
+def test_my_deadlines_lists_due_checks_of_my_unit_and_kind(app, client, signed_in,
+                                                           due_check, agreement) -> None:
+    other_unit = agreement(code="KIJ", start_date=date(2020, 1, 1))
+    grant = agreement(kind="grant", start_date=date(2020, 1, 1))
+    sweep.run()
+    signed_in("procurement_officer", "ZVS")
+    page = client.get("/compliance/").get_data(as_text=True)
+    assert due_check.agreement.reference in page
+    assert other_unit.reference not in page  # another unit
+    assert grant.reference not in page  # grants are the grant managers'
+    auditor_page = None
+    client.post("/logout", data={"csrf_token": _token(client, "/")})
+    signed_in("auditor")
+    auditor_page = client.get("/compliance/").get_data(as_text=True)
+    assert other_unit.reference in auditor_page and grant.reference in auditor_page
+
+
+def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, login,
+                                           due_check) -> None:
+    vera = signed_in("procurement_officer", "ZVS")
+    path = f"/compliance/checks/{due_check.id}"
+    token = _token(client, path)
+    response = client.post(f"{path}/outcome", data={
+        "csrf_token": token, "version": due_check.version_id, "outcome": "findings",
+        "findings": "Stellenanzeige mit diskriminierender Formulierung"})
+    assert response.status_code == 302
+    db.session.refresh(due_check)
+    assert (due_check.stage, due_check.outcome) == ("done", "findings")
+    # No measure before the hearing.
+    response = client.post(f"{path}/measures", data={
+        "csrf_token": token, "kind": "penalty", "description": "1 %", "breaches": "1"},
+        follow_redirects=True)
+    assert "angehört werden" in response.get_data(as_text=True)  # German by default
+    assert db.session.scalar(select(m.Measure)) is None
+    client.post(f"{path}/hearing", data={"csrf_token": token,
+                                         "held_on": date.today().strftime("%d.%m.%Y"),
+                                         "summary": "Stellungnahme der Firma"})
+    client.post(f"{path}/measures", data={"csrf_token": token, "kind": "penalty",
+                                          "description": "Vertragsstrafe", "breaches": "7"})
+    measure = db.session.scalar(select(m.Measure))
+    # 7 breaches × 1 % is capped at 5 % of 100,000.
+    assert (measure.penalty_percent, measure.penalty_amount) == (Decimal("5.00"),
+                                                                 Decimal("5000.00"))
+    # The proposer cannot approve.
+    response = client.post(f"/compliance/measures/{measure.id}/decision", data={
+        "csrf_token": token, "version": measure.version_id, "decision": "approve"},
+        follow_redirects=True)
+    assert "zweite Person" in response.get_data(as_text=True)
+    db.session.refresh(measure)
+    assert measure.state == "proposed"
+    # A colleague of the same unit can.
+    client.post("/logout", data={"csrf_token": token})
+    colleague = make_user("procurement_officer", "ZVS")
+    login(client, colleague.username)
+    token = _token(client, path)
+    client.post(f"/compliance/measures/{measure.id}/decision", data={
+        "csrf_token": token, "version": measure.version_id, "decision": "approve"})
+    db.session.refresh(measure)
+    assert (measure.state, measure.decided_by_id, measure.proposed_by_id) == (
+        "approved", colleague.id, vera.id)
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"compliance.outcome", "compliance.hearing", "compliance.measure.propose",
+            "compliance.measure.approved"} <= actions
+    # A further penalty finds the cap reached.
+    with pytest.raises(services.CheckError):
+        services.propose_measure(due_check, services.MeasureInput("penalty", "x", breaches=1),
+                                 colleague, date.today())
+
+
+def test_exclusion_at_most_three_years_and_kinds(app, make_user, due_check) -> None:
+    user = make_user("procurement_officer", "ZVS")
+    today = date.today()
+    services.record_outcome(due_check, "findings", "", "Befund", user, None, today)
+    services.record_hearing(due_check, today, "gehört", user, today)
+    with pytest.raises(services.CheckError):
+        services.propose_measure(due_check, services.MeasureInput(
+            "exclusion", "Sperre", exclusion_until=today + timedelta(days=3 * 366)), user, today)
+    with pytest.raises(services.CheckError):
+        services.propose_measure(due_check, services.MeasureInput("revocation", "x"), user, today)
+    ok = services.propose_measure(due_check, services.MeasureInput(
+        "exclusion", "Sperre", exclusion_until=today + timedelta(days=700)), user, today)
+    assert ok.state == "proposed"
+    admin = make_user("admin")
+    services.decide_measure(ok, True, "", admin, ok.version_id)
+    assert ok.state == "approved"
+
+
+def test_complaint_only_case_reference_opens_adhoc_check(app, client, signed_in,
+                                                         agreement) -> None:
+    contract = agreement()
+    signed_in("procurement_officer", "ZVS")
+    path = f"/compliance/complaints/{contract.id}"
+    page = client.get(path).get_data(as_text=True)
+    assert "nur das Aktenzeichen der Antidiskriminierungsstelle" in page
+    response = client.post(path, data={"csrf_token": _token(client, path),
+                                       "case_reference": "ADS-2025/017",
+                                       "received_on": date.today().strftime("%d.%m.%Y")})
+    assert response.status_code == 302
+    check = db.session.scalar(select(m.ComplianceCheck).where(
+        m.ComplianceCheck.trigger == "complaint"))
+    assert check.agreement_id == contract.id and check.stage == "due"
+    complaint = db.session.scalar(select(m.Complaint))
+    assert complaint.case_reference == "ADS-2025/017"
+    assert {c.key for c in m.Complaint.__table__.c} == {
+        "id", "agreement_id", "case_reference", "received_on", "check_id", "recorded_at",
+        "recorded_by_id"}
+    again = client.post(path, data={"csrf_token": _token(client, path),
+                                    "case_reference": "ADS-2025/017",
+                                    "received_on": date.today().strftime("%d.%m.%Y")})
+    assert again.status_code == 400
+
+
+def test_other_unit_cannot_see_or_work_on_a_check(app, client, signed_in, due_check) -> None:
+    signed_in("procurement_officer", "KIJ")
+    assert client.get(f"/compliance/checks/{due_check.id}").status_code == 404
+
+
+def test_admin_page_and_retention_purge(app, client, signed_in, agreement) -> None:
+    from clause_tracker.counterparties.models import ContactPerson
+
+    old = agreement(status="ended", end_date=date(2019, 12, 31))
+    contact = ContactPerson(counterparty_id=old.counterparty_id, name="Erika Muster",
+                            function="Geschäftsführerin", email="erika@muster.example")
+    db.session.add(contact)
+    db.session.commit()
+    signed_in("admin")
+    page = client.get("/compliance/admin").get_data(as_text=True)
+    assert old.reference in page
+    token = _token(client, "/compliance/admin")
+    client.post(f"/compliance/admin/retention/{old.id}/purge", data={"csrf_token": token})
+    db.session.refresh(contact)
+    assert (contact.name, contact.email) == ("[erased]", "")
+    assert old.reference not in client.get("/compliance/admin").get_data(as_text=True)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "retention.purge"))
+    assert event.object_id == str(old.id)
+    # Aggregates survive: the record is still there.
+    assert db.session.get(type(old), old.id) is not None
+
+
+def test_retention_keeps_contacts_needed_by_a_running_agreement(app, agreement) -> None:
+    from clause_tracker.compliance import retention
+    from clause_tracker.counterparties.models import ContactPerson
+
+    old = agreement(status="ended", end_date=date(2019, 12, 31))
+    agreement(status="active")
+    contact = ContactPerson(counterparty_id=old.counterparty_id, name="Erika Muster")
+    db.session.add(contact)
+    db.session.commit()
+    counts = retention.purge(old.id, None)
+    assert counts["contact_persons"] == 0
+    with pytest.raises(retention.RetentionError):
+        retention.purge(old.id, None)
