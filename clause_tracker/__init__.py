@@ -42,16 +42,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The permission check runs before the CSRF check: a forbidden POST is a 403.
     auth.init_app(app)
     csrf.init_app(app)
-    from clause_tracker import agreements, counterparties, declarations
+    from clause_tracker import agreements, counterparties, declarations, overview
     from clause_tracker.agreements import routes as _agreement_routes  # noqa: F401
     from clause_tracker.compliance import bp as compliance_bp
     from clause_tracker.compliance import routes as _compliance_routes  # noqa: F401
     from clause_tracker.counterparties import routes as _counterparty_routes  # noqa: F401
     from clause_tracker.declarations import routes as _declaration_routes  # noqa: F401
     from clause_tracker.documents import web as documents
+    from clause_tracker.overview import routes as _overview_routes  # noqa: F401
 
     for feature in (auth, audit, clauses, documents, agreements, counterparties, declarations,
-                    main):
+                    overview, main):
         app.register_blueprint(feature.bp)
     app.register_blueprint(compliance_bp)
     errors.init_app(app)

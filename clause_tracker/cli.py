@@ -96,9 +96,10 @@ def register_commands(app: Flask) -> None:
     from clause_tracker.audit.cli import audit_cli
     from clause_tracker.clauses.cli import clauses_cli
     from clause_tracker.compliance.cli import retention_cli, scheduler_cli
+    from clause_tracker.overview.cli import bench_data, report_cli
 
     for command in (init, demo, users_cli, clauses_cli, audit_cli, import_cli, scheduler_cli,
-                    retention_cli):
+                    retention_cli, report_cli, bench_data):
         app.cli.add_command(command)
     try:
         from clause_tracker.documents.cli import docx_cli

@@ -5,14 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from clause_tracker.agreements.models import KINDS, STATUSES, Agreement
 from clause_tracker.agreements.services import visible
 from clause_tracker.auth.models import User
-from clause_tracker.compliance.state import STATES, compliance_columns, today
+from clause_tracker.compliance.state import (
+    STATES,
+    ComplianceColumns,
+    compliance_columns,
+    today,
+)
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
+from clause_tracker.overview.conditions import drilldown_args, drilldown_conditions
 from clause_tracker.pagination import clamp, page_count
 
 PAGE_SIZE = 25
@@ -33,6 +39,19 @@ class ListFilter:
     status: str = ""
     compliance: str = ""
     sort: str = "-updated"
+    # Drill-down from the overview (overview/conditions.py defines them)
+    scope: str = ""
+    unit_kind: str = ""
+    declaration: str = ""
+    expiring_within: int | None = None
+    exemption: str = ""
+    clause_version: int | None = None
+    quarter: str = ""
+    decided_from: date | None = None
+    decided_to: date | None = None
+    check: str = ""
+    measure: str = ""
+    complaint: str = ""
 
     @classmethod
     def from_args(cls, args) -> ListFilter:
@@ -45,7 +64,8 @@ class ListFilter:
             sort = "-updated"
         return cls(q=args.get("q", "").strip()[:100], unit=args.get("unit", type=int),
                     kind=pick("kind", KINDS), status=pick("status", STATUSES),
-                    compliance=pick("compliance", STATES), sort=sort)
+                    compliance=pick("compliance", STATES), sort=sort,
+                    **drilldown_args(args))
 
 
 @dataclass
@@ -68,9 +88,10 @@ class Page:
         return page_count(self.total, PAGE_SIZE)
 
 
-def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -> Page:
-    columns = compliance_columns(on or today())
-    state, reason = columns.state, columns.reason
+def filtered(user: User, flt: ListFilter, day: date) -> tuple[Select, ComplianceColumns]:
+    """The list's statement (agreements the user sees, matching `flt`), unordered."""
+    columns = compliance_columns(day)
+    state = columns.state
     stmt = columns.join(visible(user)) \
         .outerjoin(Counterparty, Agreement.counterparty_id == Counterparty.id)
     if flt.q:
@@ -85,6 +106,13 @@ def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -
         stmt = stmt.where(Agreement.status == flt.status)
     if flt.compliance:
         stmt = stmt.where(state == flt.compliance)
+    stmt = stmt.where(*drilldown_conditions(flt, state, day))
+    return stmt, columns
+
+
+def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -> Page:
+    stmt, columns = filtered(user, flt, on or today())
+    state, reason = columns.state, columns.reason
     total = db.session.scalar(select(func.count()).select_from(
         stmt.with_only_columns(Agreement.id).subquery())) or 0
     number = clamp(number, total, PAGE_SIZE)

@@ -36,6 +36,8 @@ class Permission(enum.StrEnum):
     GRANTS_MANAGE = "grants_manage"  # record and change grants, declarations, self-commitments
     EXEMPTIONS_APPROVE = "exemptions_approve"  # second pair of eyes on an exemption
     THRESHOLDS_MANAGE = "thresholds_manage"  # per-unit value thresholds
+    OVERVIEW_READ = "overview_read"  # figures and exports (own unit, or all with ALL_UNITS)
+    ECCAR_REPORT = "eccar_report"  # the biennial report of all units
     CHECKS_WORK = "checks_work"  # carry out compliance checks: outcome, hearing, propose measures
     # Second pair of eyes on a measure: officers of the agreement's unit and kind, or an
     # administrator — never the person who proposed it (enforced in compliance.services).
@@ -48,24 +50,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
         Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY, Permission.DOCUMENTS_READ,
         Permission.REGISTRY_READ, Permission.RECORDS_WORK, Permission.CONTRACTS_MANAGE,
-        Permission.CHECKS_WORK, Permission.MEASURES_APPROVE,
+        Permission.CHECKS_WORK, Permission.MEASURES_APPROVE, Permission.OVERVIEW_READ,
     }),
     Role.GRANT_MANAGER: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
         Permission.DOCUMENTS_PREPARE, Permission.DOCUMENTS_VERIFY, Permission.DOCUMENTS_READ,
         Permission.REGISTRY_READ, Permission.RECORDS_WORK, Permission.GRANTS_MANAGE,
-        Permission.CHECKS_WORK, Permission.MEASURES_APPROVE,
+        Permission.CHECKS_WORK, Permission.MEASURES_APPROVE, Permission.OVERVIEW_READ,
     }),
     # Auditors read everything and change nothing.
     Role.AUDITOR: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ, Permission.AUDIT_READ,
         Permission.DOCUMENTS_READ, Permission.ALL_UNITS, Permission.REGISTRY_READ,
+        Permission.OVERVIEW_READ, Permission.ECCAR_REPORT,
     }),
     Role.ADMIN: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ, Permission.AUDIT_READ,
         Permission.USERS_MANAGE, Permission.ALL_UNITS, Permission.REGISTRY_READ,
         Permission.EXEMPTIONS_APPROVE, Permission.THRESHOLDS_MANAGE,
         Permission.MEASURES_APPROVE, Permission.COMPLIANCE_ADMIN,
+        Permission.OVERVIEW_READ, Permission.ECCAR_REPORT,
     }),
 }
 

@@ -1,0 +1,201 @@
+"""The named conditions behind every figure of the overview, as SQL over `agreements`.
+
+One definition serves both sides: metrics.py counts agreements with SUM(CASE WHEN <condition>)
+and the registry list filters with WHERE <condition>, so the number on the overview and the
+length of the list a click on it opens are equal by construction. The compliance state itself
+comes from compliance/state.py and is never redefined here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy.sql.elements import Case
+
+from clause_tracker.agreements.models import Agreement
+from clause_tracker.compliance.checks_hook import check_overdue
+from clause_tracker.compliance.models import (
+    APPROVED,
+    DONE,
+    MEASURE_KINDS,
+    Complaint,
+    ComplianceCheck,
+    Measure,
+)
+from clause_tracker.compliance.state import EXEMPT
+from clause_tracker.declarations.lifecycle import VALID_STATES
+from clause_tracker.declarations.models import MAIN, Declaration
+from clause_tracker.orgunits.models import OrgUnit
+
+DECLARATION_FILTERS = ("requested", "returned", "on_time")
+EXPIRY_WINDOWS = (30, 60, 90)
+
+
+def in_scope(state: Case) -> ColumnElement[bool]:
+    """Awarded (any status after draft) and not exempt: what coverage is a share of."""
+    return and_(Agreement.status != "draft", state != EXEMPT)
+
+
+def unit_kind(kind: str) -> ColumnElement[bool]:
+    return Agreement.org_unit_id.in_(select(OrgUnit.id).where(OrgUnit.kind == kind))
+
+
+def quarter_bounds(quarter: str) -> tuple[date, date] | None:
+    """'2025-Q3' → (2025-07-01, 2025-10-01); None when malformed."""
+    try:
+        year_text, q_text = quarter.split("-Q")
+        year, number = int(year_text), int(q_text)
+    except ValueError:
+        return None
+    if not (1 <= number <= 4 and 1900 <= year <= 2999):
+        return None
+    start = date(year, 3 * number - 2, 1)
+    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+    return start, end
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def decided_in(start: date | None, end_exclusive: date | None) -> ColumnElement[bool]:
+    conditions = []
+    if start:
+        conditions.append(Agreement.decided_on >= start)
+    if end_exclusive:
+        conditions.append(Agreement.decided_on < end_exclusive)
+    return and_(true(), *conditions)
+
+
+# --- declarations: a row condition, counted per agreement ------------------------------------
+
+def declaration_row(name: str, today: date) -> ColumnElement[bool]:
+    """The condition on ONE declaration row; an agreement has the property when any of its
+    declarations meets it."""
+    main = Declaration.party == MAIN
+    if name == "requested":
+        return and_(main, Declaration.requested_on.is_not(None))
+    if name == "returned":
+        return and_(main, Declaration.requested_on.is_not(None),
+                    Declaration.received_on.is_not(None))
+    if name == "on_time":
+        return and_(main, Declaration.requested_on.is_not(None),
+                    Declaration.received_on.is_not(None), Declaration.deadline.is_not(None),
+                    Declaration.received_on <= Declaration.deadline)
+    if name.startswith("expiring_"):
+        days = int(name.removeprefix("expiring_"))
+        return and_(Declaration.state.in_(VALID_STATES), Declaration.valid_until >= today,
+                    Declaration.valid_until < today + timedelta(days=days + 1))
+    raise ValueError(name)
+
+
+def has_declaration(name: str, today: date) -> ColumnElement[bool]:
+    return Agreement.id.in_(select(Declaration.agreement_id).where(declaration_row(name, today)))
+
+
+def declaration_flag_names() -> tuple[str, ...]:
+    return (*DECLARATION_FILTERS, *(f"expiring_{d}" for d in EXPIRY_WINDOWS))
+
+
+# --- checks, measures, complaints (issue 5's tables) ------------------------------------------
+
+CHECK_FILTERS = ("overdue", "compliant", "findings")
+MEASURE_FILTERS = (*MEASURE_KINDS, "exclusion_in_force")
+COMPLAINT_FILTERS = ("linked",)
+
+
+def has_check(name: str, today: date) -> ColumnElement[bool]:
+    """'overdue' is the compliance state's own question (checks_hook); an outcome means a
+    completed check with that outcome."""
+    if name == "overdue":
+        return check_overdue(Agreement.id, today)
+    return Agreement.id.in_(select(ComplianceCheck.agreement_id).where(
+        ComplianceCheck.stage == DONE, ComplianceCheck.outcome == name))
+
+
+def measure_row(name: str, today: date) -> ColumnElement[bool]:
+    """Approved measures of a kind; an exclusion is *in force* until its end date."""
+    if name == "exclusion_in_force":
+        return and_(Measure.state == APPROVED, Measure.kind == "exclusion",
+                    Measure.exclusion_until >= today)
+    return and_(Measure.state == APPROVED, Measure.kind == name)
+
+
+def has_measure(name: str, today: date) -> ColumnElement[bool]:
+    return Agreement.id.in_(select(ComplianceCheck.agreement_id)
+                            .join(Measure, Measure.check_id == ComplianceCheck.id)
+                            .where(measure_row(name, today)))
+
+
+def has_complaint() -> ColumnElement[bool]:
+    return Agreement.id.in_(select(Complaint.agreement_id))
+
+
+# --- the registry list's drill-down filters ---------------------------------------------------
+
+UNIT_KINDS = ("department", "eigenbetrieb")
+SCOPES = ("in_scope",)
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def drilldown_args(args) -> dict[str, object]:
+    """The drill-down fields of a ListFilter from request arguments; anything unknown is
+    dropped, so a hand-edited URL cannot widen what a user sees (visibility is separate)."""
+    def pick(name: str, allowed) -> str:
+        value = args.get(name, "")
+        return value if value in allowed else ""
+
+    expiring = args.get("expiring_within", type=int)
+    quarter = args.get("quarter", "")
+    return {
+        "scope": pick("scope", SCOPES),
+        "unit_kind": pick("unit_kind", UNIT_KINDS),
+        "declaration": pick("declaration", DECLARATION_FILTERS),
+        "expiring_within": expiring if expiring in EXPIRY_WINDOWS else None,
+        "exemption": args.get("exemption", "").strip()[:200],
+        "clause_version": args.get("clause_version", type=int),
+        "quarter": quarter if quarter_bounds(quarter) else "",
+        "decided_from": _day(args.get("decided_from")),
+        "decided_to": _day(args.get("decided_to")),
+        "check": pick("check", CHECK_FILTERS),
+        "measure": pick("measure", MEASURE_FILTERS),
+        "complaint": pick("complaint", COMPLAINT_FILTERS),
+    }
+
+
+def drilldown_conditions(flt, state: Case, today: date) -> list[ColumnElement[bool]]:
+    """WHERE conditions for the drill-down fields of `flt` (a ListFilter)."""
+    found: list[ColumnElement[bool]] = []
+    if flt.scope == "in_scope":
+        found.append(in_scope(state))
+    if flt.unit_kind:
+        found.append(unit_kind(flt.unit_kind))
+    if flt.declaration:
+        found.append(has_declaration(flt.declaration, today))
+    if flt.expiring_within:
+        found.append(has_declaration(f"expiring_{flt.expiring_within}", today))
+    if flt.exemption:
+        found.append(and_(Agreement.exemption_approved_at.is_not(None),
+                          Agreement.exemption_reason == flt.exemption))
+    if flt.clause_version:
+        found.append(Agreement.clause_version_id == flt.clause_version)
+    if flt.quarter:
+        start, end = quarter_bounds(flt.quarter)  # type: ignore[misc]
+        found.append(decided_in(start, end))
+    if flt.decided_from or flt.decided_to:
+        end = flt.decided_to + timedelta(days=1) if flt.decided_to else None
+        found.append(decided_in(flt.decided_from, end))
+    if flt.check:
+        found.append(has_check(flt.check, today))
+    if flt.measure:
+        found.append(has_measure(flt.measure, today))
+    if flt.complaint:
+        found.append(has_complaint())
+    return found

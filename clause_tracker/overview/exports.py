@@ -1,0 +1,171 @@
+"""CSV and XLSX: the overview's tables and the registry list with its current filters.
+
+German headers and German number formats whatever the user's language (the files go to
+German spreadsheets). CSV uses ';' and a UTF-8 byte order mark, which German Excel needs to
+open it correctly by double-click; numbers carry a decimal comma and no thousands separator.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from clause_tracker.agreements.labels import KIND_LABELS, STATUS_LABELS
+from clause_tracker.agreements.models import Agreement
+from clause_tracker.agreements.queries import ListFilter, filtered
+from clause_tracker.auth.models import User
+from clause_tracker.compliance.state import STATE_LABELS, reason_text
+from clause_tracker.counterparties.models import Counterparty
+from clause_tracker.extensions import db
+from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.overview.tables import DATE, INT, MONEY, PCT, Cell, Table
+
+BOM = "\ufeff"
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_FORMAT = '#,##0.00 "€"'
+PCT_FORMAT = '0.0 "%"'
+
+
+def csv_number(cell: Cell) -> str:
+    if cell.value is None:
+        return ""
+    if cell.kind == INT:
+        return str(int(cell.value))  # type: ignore[arg-type]
+    if cell.kind in (PCT, MONEY):
+        return f"{Decimal(cell.value):.{1 if cell.kind == PCT else 2}f}".replace(".", ",")
+    if cell.kind == DATE:
+        return cell.value.strftime("%d.%m.%Y")  # type: ignore[union-attr]
+    return str(cell.value)
+
+
+def _csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    yield BOM
+    for row in rows:
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def tables_csv(tables: list[Table]) -> str:
+    def rows() -> Iterator[list[str]]:
+        for table in tables:
+            yield [table.title]
+            yield table.columns
+            for row in table.rows:
+                yield [csv_number(cell) for cell in row]
+            yield []
+
+    with force_locale("de"):
+        return "".join(_csv_lines(rows()))
+
+
+def _xlsx_value(cell: Cell) -> object:
+    if cell.value is None or cell.kind not in (INT, PCT, MONEY):
+        return cell.value
+    return int(cell.value) if cell.kind == INT else float(cell.value)  # type: ignore[arg-type]
+
+
+def _sheet_title(title: str, used: set[str]) -> str:
+    # Excel: at most 31 characters, none of []:*?/\ and unique in the workbook.
+    clean = "".join(ch for ch in title if ch not in "[]:*?/\\")[:28]
+    name, n = clean, 2
+    while name in used:
+        name, n = f"{clean[:26]} {n}", n + 1
+    used.add(name)
+    return name
+
+
+def tables_xlsx(tables: list[Table]) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    used: set[str] = set()
+    for table in tables:
+        sheet = workbook.create_sheet(_sheet_title(table.title, used))
+        sheet.append([table.title])
+        sheet["A1"].font = Font(bold=True)
+        sheet.append(table.columns)
+        for row in table.rows:
+            sheet.append([_xlsx_value(cell) for cell in row])
+            for index, cell in enumerate(row, start=1):
+                target = sheet.cell(row=sheet.max_row, column=index)
+                if cell.kind == MONEY:
+                    target.number_format = MONEY_FORMAT
+                elif cell.kind == PCT:
+                    target.number_format = PCT_FORMAT
+                elif cell.kind == DATE:
+                    target.number_format = "DD.MM.YYYY"
+        for column in sheet.columns:
+            sheet.column_dimensions[column[0].column_letter].width = 18
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- the registry list ------------------------------------------------------------------------
+
+LIST_COLUMNS = [_l("Reference"), _l("Kind"), _l("Subject"), _l("Contractor or grantee"),
+                _l("Value"), _l("Unit"), _l("Status"), _l("Date of decision"),
+                _l("Compliance"), _l("Reason")]
+
+
+def list_rows(user: User, flt: ListFilter, day: date) -> Iterator[tuple]:
+    """Every agreement of the filtered list (not just one page), in the list's order by
+    reference, as plain columns streamed from the database."""
+    stmt, columns = filtered(user, flt, day)
+    stmt = stmt.join(OrgUnit, OrgUnit.id == Agreement.org_unit_id).with_only_columns(
+        Agreement.reference, Agreement.kind, Agreement.subject, Counterparty.name,
+        Agreement.value, OrgUnit.code, Agreement.status, Agreement.decided_on,
+        columns.state, columns.reason,
+    ).order_by(Agreement.reference, Agreement.id).execution_options(yield_per=2000)
+    for row in db.session.execute(stmt):
+        yield tuple(row)
+
+
+def _labels(row: tuple) -> list[object]:
+    reference, kind, subject, party, value, unit, status, decided, state, reason = row
+    return [reference, str(KIND_LABELS.get(kind, kind)), subject, party or "",
+            value, unit, str(STATUS_LABELS.get(status, status)), decided,
+            str(STATE_LABELS.get(state, state)), reason_text(reason)]
+
+
+def list_csv(user: User, flt: ListFilter, day: date) -> Iterator[str]:
+    """Rows are read from the database in batches (yield_per), not loaded at once."""
+    def rows() -> Iterator[list[str]]:
+        with force_locale("de"):
+            yield [str(c) for c in LIST_COLUMNS]
+            for row in list_rows(user, flt, day):
+                values = _labels(row)
+                value, decided = values[4], values[7]
+                values[4] = "" if value is None else f"{Decimal(value):.2f}".replace(".", ",")
+                values[7] = decided.strftime("%d.%m.%Y") if decided else ""
+                yield [str(v) for v in values]
+
+    return _csv_lines(rows())
+
+
+def list_xlsx(user: User, flt: ListFilter, day: date) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_sheet_title(str(_l("Contracts and grants")), set()))
+    with force_locale("de"):
+        sheet.append([str(c) for c in LIST_COLUMNS])
+        for row in list_rows(user, flt, day):
+            values = _labels(row)
+            if values[4] is not None:
+                values[4] = float(values[4])
+            sheet.append(values)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+

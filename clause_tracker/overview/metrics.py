@@ -1,0 +1,318 @@
+"""The overview's figures: a few set-based aggregate queries (GROUP BY unit, kind, state,
+quarter), never a loop over records.
+
+Coverage is a share of agreements *in scope* (awarded, not exempt) that are *covered*: in the
+compliance state `compliant` as compliance/state.py defines it (clause attached, declaration
+accepted and valid or not required, no check overdue, no open breach). Each count is made with
+the very condition the registry list filters by (conditions.py), so drill-downs add up.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Integer, Select, case, cast, extract, func, select
+
+from clause_tracker.agreements.models import Agreement
+from clause_tracker.auth.models import User
+from clause_tracker.clauses.models import ClauseVersion
+from clause_tracker.compliance.models import DONE, Complaint, ComplianceCheck, Measure
+from clause_tracker.compliance.state import (
+    COMPLIANT,
+    EXEMPT,
+    NON_COMPLIANT,
+    PENDING,
+    compliance_columns,
+)
+from clause_tracker.counterparties.models import Counterparty
+from clause_tracker.declarations.models import Declaration, SelfCommitment
+from clause_tracker.extensions import db
+from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.overview.conditions import (
+    CHECK_FILTERS,
+    MEASURE_FILTERS,
+    decided_in,
+    declaration_flag_names,
+    declaration_row,
+    has_check,
+    has_complaint,
+    has_measure,
+    measure_row,
+)
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Period:
+    """Agreements decided from `start` to `end` (both inclusive); open ends allowed."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def condition(self):
+        return decided_in(self.start, self.end + timedelta(days=1) if self.end else None)
+
+    def args(self) -> dict[str, str]:
+        found = {}
+        if self.start:
+            found["decided_from"] = self.start.isoformat()
+        if self.end:
+            found["decided_to"] = self.end.isoformat()
+        return found
+
+
+@dataclass
+class Tally:
+    """Counts and values of one group of agreements."""
+
+    total: int = 0  # every agreement of the group, drafts included
+    in_scope: int = 0
+    covered: int = 0
+    pending: int = 0
+    non_compliant: int = 0
+    exempt: int = 0
+    value_in_scope: Decimal = ZERO
+    value_covered: Decimal = ZERO
+
+    def add(self, state: str, draft: bool, count: int, value: Decimal) -> None:
+        self.total += count
+        if state == EXEMPT:
+            self.exempt += count
+            return
+        if draft:
+            return
+        self.in_scope += count
+        self.value_in_scope += value
+        if state == COMPLIANT:
+            self.covered += count
+            self.value_covered += value
+        elif state == PENDING:
+            self.pending += count
+        elif state == NON_COMPLIANT:
+            self.non_compliant += count
+
+    @property
+    def share(self) -> Decimal | None:
+        return percent(self.covered, self.in_scope)
+
+    @property
+    def value_share(self) -> Decimal | None:
+        return percent(self.value_covered, self.value_in_scope)
+
+
+def percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
+    """One decimal place, half up; None where there is nothing to share."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+@dataclass
+class UnitInfo:
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass
+class Coverage:
+    total: Tally = field(default_factory=Tally)
+    by_unit: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_unit_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_quarter: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+
+
+@dataclass
+class Declarations:
+    counts: dict[str, int]
+
+    @property
+    def return_rate(self) -> Decimal | None:
+        return percent(self.counts["returned"], self.counts["requested"])
+
+    @property
+    def on_time_rate(self) -> Decimal | None:
+        return percent(self.counts["on_time"], self.counts["requested"])
+
+
+@dataclass
+class Registry:
+    """All figures of one scope (a user's view, or all units) and period."""
+
+    day: date
+    period: Period
+    units: list[UnitInfo]
+    coverage: Coverage
+    declarations: Declarations
+    exemptions: list[tuple[str, int, Decimal]]  # reason, count, value
+    clause_versions: list[tuple[int, str, int]]  # id, label, agreements
+    commitments: tuple[int, int, Decimal | None]  # grants in scope, with commitment, avg score
+    follow_up: FollowUp | None = None
+
+
+def scoped(user: User | None, period: Period) -> Select:
+    """Agreements the user sees (all for the command line's report), in the period."""
+    if user is None:
+        stmt = select(Agreement)
+    else:
+        from clause_tracker.agreements.services import visible
+
+        stmt = visible(user)
+    return stmt.where(period.condition())
+
+
+def coverage(user: User | None, period: Period, day: date) -> Coverage:
+    columns = compliance_columns(day)
+    month = cast(extract("month", Agreement.decided_on), Integer)
+    year = cast(extract("year", Agreement.decided_on), Integer)
+    quarter = (month + 2) // 3
+    draft = Agreement.status == "draft"
+    stmt = columns.join(scoped(user, period)).with_only_columns(
+        Agreement.org_unit_id, Agreement.kind, columns.state.label("state"),
+        case((draft, 1), else_=0).label("draft"), year.label("year"), quarter.label("quarter"),
+        func.count(Agreement.id), func.coalesce(func.sum(Agreement.value), 0),
+    ).group_by(Agreement.org_unit_id, Agreement.kind, columns.state,
+               case((draft, 1), else_=0), year, quarter)
+    kinds = dict(db.session.execute(select(OrgUnit.id, OrgUnit.kind)).all())
+    result = Coverage()
+    for unit_id, kind, state, is_draft, y, q, count, value in db.session.execute(stmt):
+        value = Decimal(value or 0)
+        for tally in (result.total, result.by_unit[unit_id],
+                      result.by_unit_kind[str(kinds[unit_id].value)], result.by_kind[kind]):
+            tally.add(state, bool(is_draft), count, value)
+        if y is not None:
+            result.by_quarter[f"{int(y)}-Q{int(q)}"].add(state, bool(is_draft), count, value)
+    return result
+
+
+def declaration_counts(user: User | None, period: Period, day: date) -> Declarations:
+    """Agreements with a main declaration requested, returned, returned on time, and with a
+    valid declaration expiring within 30/60/90 days — each counted once per agreement."""
+    names = declaration_flag_names()
+    flags = select(
+        Declaration.agreement_id.label("agreement_id"),
+        *[func.max(case((declaration_row(n, day), 1), else_=0)).label(n) for n in names],
+    ).group_by(Declaration.agreement_id).subquery("flags")
+    base = scoped(user, period).subquery("scoped")
+    stmt = select(*[func.coalesce(func.sum(flags.c[n]), 0) for n in names]) \
+        .select_from(base).join(flags, flags.c.agreement_id == base.c.id)
+    row = db.session.execute(stmt).one()
+    return Declarations({n: int(v) for n, v in zip(names, row, strict=True)})
+
+
+def exemptions(user: User | None, period: Period) -> list[tuple[str, int, Decimal]]:
+    base = scoped(user, period).where(Agreement.exemption_approved_at.is_not(None)).subquery()
+    stmt = select(base.c.exemption_reason, func.count(), func.coalesce(func.sum(base.c.value), 0)) \
+        .group_by(base.c.exemption_reason).order_by(base.c.exemption_reason)
+    return [(reason or "", count, Decimal(value)) for reason, count, value
+            in db.session.execute(stmt)]
+
+
+def clause_versions(user: User | None, period: Period) -> list[tuple[int, str, int]]:
+    base = scoped(user, period).where(Agreement.clause_version_id.is_not(None)).subquery()
+    counted = select(base.c.clause_version_id, func.count().label("n")) \
+        .group_by(base.c.clause_version_id).subquery()
+    stmt = select(ClauseVersion.id, ClauseVersion.variant, ClauseVersion.version,
+                  ClauseVersion.language, counted.c.n) \
+        .join(counted, counted.c.clause_version_id == ClauseVersion.id) \
+        .order_by(ClauseVersion.variant, ClauseVersion.version, ClauseVersion.language)
+    return [(vid, f"{variant} {version} ({language})", n)
+            for vid, variant, version, language, n in db.session.execute(stmt)]
+
+
+def commitments(user: User | None, period: Period, day: date) -> tuple[int, int, Decimal | None]:
+    """Commitment 8: grants in scope, how many carry a voluntary self-commitment, mean score."""
+    columns = compliance_columns(day)
+    base = columns.join(scoped(user, period)).where(
+        Agreement.kind == "grant", Agreement.status != "draft", columns.state != EXEMPT,
+    ).with_only_columns(Agreement.id).subquery()
+    stmt = select(func.count(base.c.id), func.count(SelfCommitment.id),
+                  func.avg(SelfCommitment.score)) \
+        .select_from(base).outerjoin(SelfCommitment, SelfCommitment.agreement_id == base.c.id)
+    grants, with_commitment, mean = db.session.execute(stmt).one()
+    mean_score = Decimal(str(mean)).quantize(Decimal("0.1")) if mean is not None else None
+    return grants, with_commitment, mean_score
+
+
+@dataclass
+class FollowUp:
+    """Checks, measures and complaints (issue 5): agreements counted once per condition."""
+
+    agreements: dict[str, int]  # condition name → agreements meeting it
+    checks_done: int  # completed checks of the agreements (a number of checks, not agreements)
+    complaints: int  # complaints linked to the agreements (counts only, no case details)
+    exclusions: list[tuple[str, str, date]]  # counterparty, reference, excluded until
+
+
+def follow_up_names() -> tuple[str, ...]:
+    return (*(f"check_{n}" for n in CHECK_FILTERS), *(f"measure_{n}" for n in MEASURE_FILTERS),
+            "complaint_linked")
+
+
+def follow_up(user: User | None, period: Period, day: date) -> FollowUp:
+    conditions = {
+        **{f"check_{n}": has_check(n, day) for n in CHECK_FILTERS},
+        **{f"measure_{n}": has_measure(n, day) for n in MEASURE_FILTERS},
+        "complaint_linked": has_complaint(),
+    }
+    stmt = scoped(user, period).with_only_columns(
+        *[func.coalesce(func.sum(case((cond, 1), else_=0)), 0) for cond in conditions.values()])
+    row = db.session.execute(stmt).one()
+    agreements = {name: int(v) for name, v in zip(conditions, row, strict=True)}
+    ids = scoped(user, period).with_only_columns(Agreement.id).scalar_subquery()
+    checks_done = db.session.scalar(select(func.count(ComplianceCheck.id)).where(
+        ComplianceCheck.stage == DONE, ComplianceCheck.agreement_id.in_(ids))) or 0
+    complaints = db.session.scalar(select(func.count(Complaint.id)).where(
+        Complaint.agreement_id.in_(ids))) or 0
+    exclusions = [
+        (party or "", reference, until) for party, reference, until in db.session.execute(
+            scoped(user, period)
+            .join(ComplianceCheck, ComplianceCheck.agreement_id == Agreement.id)
+            .join(Measure, Measure.check_id == ComplianceCheck.id)
+            .outerjoin(Counterparty, Counterparty.id == Agreement.counterparty_id)
+            .where(measure_row("exclusion_in_force", day))
+            .with_only_columns(Counterparty.name, Agreement.reference, Measure.exclusion_until)
+            .order_by(Measure.exclusion_until, Agreement.reference))
+    ]
+    return FollowUp(agreements, checks_done, complaints, exclusions)
+
+
+def units_for(user: User | None) -> list[UnitInfo]:
+    stmt = select(OrgUnit).order_by(OrgUnit.kind, OrgUnit.code)
+    if user is not None:
+        from clause_tracker.auth.permissions import Permission
+
+        if not user.can(Permission.ALL_UNITS):
+            stmt = stmt.where(OrgUnit.id == user.org_unit_id)
+    return [UnitInfo(u.id, u.code, u.name, str(u.kind.value)) for u in db.session.scalars(stmt)]
+
+
+def registry(user: User | None, period: Period, day: date) -> Registry:
+    return Registry(
+        day=day, period=period, units=units_for(user),
+        coverage=coverage(user, period, day),
+        declarations=declaration_counts(user, period, day),
+        exemptions=exemptions(user, period),
+        clause_versions=clause_versions(user, period),
+        commitments=commitments(user, period, day),
+        follow_up=follow_up(user, period, day),
+    )
+
+
+def quarters_between(first: str, last: str) -> list[str]:
+    """Every quarter from `first` to `last`, gaps included (a chart must not skip time)."""
+    year, q = int(first[:4]), int(first[-1])
+    found = []
+    while True:
+        label = f"{year}-Q{q}"
+        found.append(label)
+        if label >= last or len(found) > 400:
+            return found
+        year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+

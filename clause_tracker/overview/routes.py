@@ -1,0 +1,106 @@
+"""Thin views: the overview, its exports, the list exports and the ECCAR report."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Response, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from clause_tracker.agreements.queries import ListFilter
+from clause_tracker.auth.permissions import Permission, requires
+from clause_tracker.compliance.state import today
+from clause_tracker.overview import bp, exports, service
+from clause_tracker.overview.metrics import Period
+
+FORMATS = ("csv", "xlsx")
+
+
+def parse_day(value: str | None) -> date | None:
+    """ISO (from a date input) or German (TT.MM.JJJJ)."""
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime((value or "").strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def period_from_args() -> Period:
+    return Period(parse_day(request.args.get("from")), parse_day(request.args.get("to")))
+
+
+def download(body, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _stamp(day: date) -> str:
+    return day.strftime("%Y-%m-%d")
+
+
+@bp.route("/")
+@requires(Permission.OVERVIEW_READ)
+def index():
+    period, day = period_from_args(), today()
+    fmt = request.args.get("format", "")
+    page = service.overview(current_user, period, day)
+    if fmt == "csv":
+        return download(exports.tables_csv(page.tables), exports.CSV_MIMETYPE,
+                        f"uebersicht-{_stamp(day)}.csv")
+    if fmt == "xlsx":
+        return download(exports.tables_xlsx(page.tables), exports.XLSX_MIMETYPE,
+                        f"uebersicht-{_stamp(day)}.xlsx")
+    if fmt:
+        abort(404)
+    return render_template("overview/index.html", page=page, period=period,
+                           args=request.args.to_dict())
+
+
+@bp.route("/agreements.<fmt>")
+@requires(Permission.REGISTRY_READ)
+def agreements_export(fmt: str):
+    """The registry list with the filters it was showing, every row (not one page)."""
+    if fmt not in FORMATS:
+        abort(404)
+    flt, day = ListFilter.from_args(request.args), today()
+    name = f"vertraege-und-zuwendungen-{_stamp(day)}.{fmt}"
+    if fmt == "csv":
+        # Built whole (about 15 MB at 100,000 rows): a streamed body would need the request
+        # context after the view returns, which ties the database session to the response.
+        return download("".join(exports.list_csv(current_user, flt, day)),
+                        exports.CSV_MIMETYPE, name)
+    return download(exports.list_xlsx(current_user, flt, day), exports.XLSX_MIMETYPE, name)
+
+
+@bp.route("/eccar")
+@requires(Permission.ECCAR_REPORT)
+def eccar():
+    """The form; with a valid period, the DOCX report itself."""
+    from clause_tracker.overview import eccar as report
+
+    start, end = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
+    error = None
+    if "from" in request.args or "to" in request.args:
+        if not start or not end:
+            error = _("Enter the first and the last day of the period.")
+        elif start > end:
+            error = _("The period must not end before it starts.")
+        else:
+            figures = report.figures(Period(start, end), today())
+            return download(report.render_docx(figures), report.DOCX_MIMETYPE,
+                            f"eccar-bericht-{_stamp(start)}-{_stamp(end)}.docx")
+    default_end = today()
+    default_start = date(default_end.year - 2, default_end.month, 1)
+    return render_template("overview/eccar.html", error=error,
+                           start=start or default_start, end=end or default_end), \
+        400 if error else 200
+
+
+@bp.app_context_processor
+def overview_helpers() -> dict[str, object]:
+    from clause_tracker.overview.tables import shown
+
+    return {"shown": shown}

@@ -1,0 +1,84 @@
+"""The overview for one user: figures (cached while the records are unchanged) → tables
+and charts.
+
+Why a cache, and why it cannot disagree with the records: every change to the records is
+written with its audit event in the same transaction (DESIGN.md §4), and audit event ids only
+grow. The figures are therefore a function of (scope, period, today, newest audit event id);
+with that as the key, a cached result is exactly what a fresh computation would give. The
+cache holds numbers only (no translated text) and lives per worker process: losing it costs
+one recomputation, never a wrong number.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from markupsafe import Markup
+from sqlalchemy import select
+
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.auth.models import User
+from clause_tracker.auth.permissions import Permission
+from clause_tracker.extensions import db
+from clause_tracker.overview import metrics
+from clause_tracker.overview.charts import bar_chart
+from clause_tracker.overview.metrics import Period, Registry
+from clause_tracker.overview.tables import Table, registry_tables, shown
+
+CACHE_SIZE = 64
+_cache: OrderedDict[tuple, Registry] = OrderedDict()
+_lock = threading.Lock()
+
+
+def fingerprint() -> tuple[int, str] | None:
+    """The newest audit event, by id and hash: changes whenever any record changes (the hash
+    too, so a database emptied and refilled to the same length does not look unchanged)."""
+    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
+                             .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+def figures(user: User | None, period: Period, day: date, cached: bool = True) -> Registry:
+    scope = None if user is None or user.can(Permission.ALL_UNITS) else user.org_unit_id
+    key = (db.engine.url.render_as_string(), scope, period, day, fingerprint())
+    cached = cached and current_app.config.get("OVERVIEW_CACHE", True)
+    if cached:
+        with _lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
+    data = metrics.registry(user, period, day)
+    with _lock:
+        _cache[key] = data
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return data
+
+
+@dataclass
+class OverviewPage:
+    data: Registry
+    tables: list[Table]
+    charts: dict[str, Markup]
+
+    def table(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+
+def overview(user: User, period: Period, day: date) -> OverviewPage:
+    from flask_babel import gettext as _
+
+    data = figures(user, period, day)
+    tables = registry_tables(data)
+    by_key = {t.key: t for t in tables}
+    charts = {
+        "coverage_by_unit": bar_chart(by_key["coverage_by_unit"], 0, 4,
+                                      _("Coverage per unit, by count"), shown, "chart-units"),
+        "trend": bar_chart(by_key["trend"], 0, 3,
+                           _("Coverage by quarter, by count"), shown, "chart-trend"),
+    }
+    return OverviewPage(data, tables, charts)

@@ -1,0 +1,122 @@
+"""A hand-built registry whose every overview figure is known (see EXPECTED).
+
+Nine agreements in three units (ZVS a department; KIJ and JK municipal enterprises), written
+straight into the tables, dated relative to today so the compliance state is stable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+from clause_tracker.agreements.models import MODEL_OF_KIND, Agreement
+from clause_tracker.audit.services import record, utcnow
+from clause_tracker.auth.services import create_user
+from clause_tracker.bootstrap import DEMO_UNITS
+from clause_tracker.clauses.services import current_version, sync
+from clause_tracker.compliance.models import Complaint, ComplianceCheck, Measure
+from clause_tracker.counterparties.models import Counterparty
+from clause_tracker.declarations.models import Declaration, SelfCommitment
+from clause_tracker.extensions import db
+from clause_tracker.orgunits.services import ensure_unit
+
+UNITS = {code: (name, kind) for code, name, kind in DEMO_UNITS}
+
+# unit → in scope, covered, value in scope, value covered, pending, not compliant, exempt
+EXPECTED_UNITS = {
+    "ZVS": (3, 1, Decimal("7000"), Decimal("1000"), 1, 1, 0),
+    "KIJ": (2, 1, Decimal("10900"), Decimal("10000"), 0, 1, 1),
+    "JK": (2, 1, Decimal("5700"), Decimal("5000"), 0, 1, 0),
+}
+EXPECTED_TOTAL = (7, 3, Decimal("23600"), Decimal("16000"))
+EXPECTED_KINDS = {"contract": (5, 2), "grant": (2, 1)}
+EXPECTED_UNIT_TYPES = {"department": (3, 1), "eigenbetrieb": (4, 2)}
+EXPECTED_DECLARATIONS = {"requested": 6, "returned": 5, "on_time": 4, "expiring_30": 1,
+                         "expiring_60": 2, "expiring_90": 2}
+EXPECTED_QUARTERS = {"2024-Q4": (1, 0), "2025-Q1": (1, 1), "2025-Q2": (2, 0),
+                     "2025-Q3": (1, 1), "2025-Q4": (2, 1)}
+EXPECTED_FOLLOW_UP = {"check_overdue": 1, "check_compliant": 1, "check_findings": 1,
+                      "measure_exclusion": 1, "measure_exclusion_in_force": 1,
+                      "measure_penalty": 0, "complaint_linked": 1}
+
+
+def build() -> dict[str, Agreement]:
+    """The data set; returns the agreements by their short name a1 … a9."""
+    sync()
+    clause = current_version("procurement", "de").id
+    grant_clause = current_version("grant", "de").id
+    today = date.today()
+    now = utcnow()
+    party = Counterparty(name="Muster Bau GmbH", created_at=now)
+    db.session.add(party)
+    db.session.flush()
+    units = {code: ensure_unit(code, *UNITS[code]).id for code in ("ZVS", "KIJ", "JK")}
+    admin = create_user(f"overview-admin-{uuid.uuid4().hex[:6]}", "correct horse battery",
+                        "admin")
+
+    def agreement(name, kind, unit, status, value, decided, clause_id=None, **extra):
+        row = MODEL_OF_KIND[kind](
+            reference=f"{name.upper()}-{uuid.uuid4().hex[:6]}", subject=f"Auftrag {name}",
+            status=status, org_unit_id=units[unit], counterparty_id=party.id,
+            value=Decimal(value), decided_on=decided, clause_version_id=clause_id,
+            created_at=now, updated_at=now, **extra)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    def declaration(row, state, requested=True, received=None, deadline=None, valid=None):
+        db.session.add(Declaration(
+            agreement_id=row.id, party="main", party_name="Muster Bau GmbH", state=state,
+            requested_on=today - timedelta(days=30) if requested else None,
+            deadline=deadline or today + timedelta(days=5), received_on=received,
+            valid_until=valid, created_at=now, updated_at=now))
+
+    on_time = today - timedelta(days=20)
+    a = {}
+    a["a1"] = agreement("a1", "contract", "ZVS", "active", 1000, date(2025, 2, 10), clause)
+    declaration(a["a1"], "accepted", received=on_time, deadline=today - timedelta(days=10),
+                valid=today + timedelta(days=200))
+    a["a2"] = agreement("a2", "contract", "ZVS", "awarded", 2000, date(2025, 5, 1), clause)
+    declaration(a["a2"], "requested")
+    a["a3"] = agreement("a3", "contract", "ZVS", "active", 4000, date(2025, 5, 20))
+    a["a4"] = agreement("a4", "contract", "ZVS", "draft", 500, None)
+    a["a5"] = agreement("a5", "contract", "KIJ", "active", 10000, date(2025, 8, 1), clause)
+    declaration(a["a5"], "accepted", received=today - timedelta(days=5),
+                deadline=today - timedelta(days=10), valid=today + timedelta(days=45))
+    a["a6"] = agreement("a6", "grant", "KIJ", "active", 300, date(2025, 8, 15),
+                        exemption_reason="below_de_minimis", exemption_approved_at=now)
+    a["a7"] = agreement("a7", "grant", "JK", "ended", 5000, date(2025, 11, 1), grant_clause)
+    declaration(a["a7"], "accepted", received=on_time, deadline=today - timedelta(days=10),
+                valid=today + timedelta(days=20))
+    db.session.add(SelfCommitment(agreement_id=a["a7"].id, score=8, notes="",
+                                  recorded_at=now))
+    a["a8"] = agreement("a8", "grant", "JK", "active", 700, date(2025, 11, 2), grant_clause)
+    declaration(a["a8"], "rejected", received=on_time, deadline=today - timedelta(days=10))
+    a["a9"] = agreement("a9", "contract", "KIJ", "active", 900, date(2024, 12, 1), clause)
+    declaration(a["a9"], "accepted", received=on_time, deadline=today - timedelta(days=10),
+                valid=today + timedelta(days=400))
+
+    def check(row, stage, occasion, outcome=None, deadline=None):
+        item = ComplianceCheck(
+            agreement_id=row.id, trigger="interval", occasion=occasion,
+            due_on=today - timedelta(days=60), deadline=deadline or today - timedelta(days=30),
+            stage=stage, outcome=outcome, created_at=now,
+            completed_on=today - timedelta(days=40) if stage == "done" else None)
+        db.session.add(item)
+        db.session.flush()
+        return item
+
+    findings = check(a["a8"], "done", "2025-01", "findings")
+    db.session.add(Measure(check_id=findings.id, kind="exclusion", description="Sperre",
+                           exclusion_until=today + timedelta(days=100), state="approved",
+                           proposed_by_id=admin.id, proposed_at=now, decided_by_id=admin.id,
+                           decided_at=now))
+    db.session.add(Complaint(agreement_id=a["a8"].id, case_reference="ADS-2025-17",
+                             received_on=today - timedelta(days=70), recorded_at=now))
+    check(a["a9"], "done", "2024-12", "compliant")
+    check(a["a9"], "due", "2025-12", deadline=today - timedelta(days=1))
+    # As every change does, the data set leaves an audit event (the overview's cache key).
+    record("test.dataset", "Dataset", None, "overview data set")
+    db.session.commit()
+    return a
