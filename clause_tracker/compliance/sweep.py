@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 # Which roles work on which kind (from THE permission map, not a second list).
 MANAGE = {CONTRACT: Permission.CONTRACTS_MANAGE, GRANT: Permission.GRANTS_MANAGE}
 EXPIRE_FROM = tuple(sorted(src for (src, action) in TRANSITIONS if action == "expire"))
-EXPIRE_BATCH = 500
 
 
 def roles_for(kind: str) -> list[str]:
@@ -116,30 +115,61 @@ def _schedule(query: Callable[[Context], object], ctx: Context) -> int:
 
 
 def expire_declarations(day: date) -> int:
-    """Accepted declarations past `valid_until` → expired, through the transition table,
-    each with its audit event (only the expiring few are loaded, in batches)."""
-    expired = 0
-    while True:
-        batch = list(db.session.scalars(
-            select(Declaration).where(Declaration.state.in_(EXPIRE_FROM),
-                                      Declaration.valid_until < day)
-            .order_by(Declaration.id).limit(EXPIRE_BATCH).with_for_update(skip_locked=True)))
-        if not batch:
-            return expired
-        for decl in batch:
-            old = decl.state
-            decl.state = TRANSITIONS[(old, "expire")]
-            decl.updated_at = utcnow()
-            db.session.flush()
-            record("declaration.expire", "Declaration", decl.id,
-                   f"{decl.agreement.reference}: declaration {old} → {decl.state} "
-                   f"(valid until {decl.valid_until})",
-                   {"agreement_id": decl.agreement_id, "party": decl.party, "from": old,
-                    "to": decl.state, "valid_until": str(decl.valid_until), "by": "sweep"},
-                   actor=SYSTEM)
-            expired += 1
-        if len(batch) < EXPIRE_BATCH:
-            return expired
+    """Accepted declarations past `valid_until` → expired, by the transition table, each
+    with its own audit event. Set-based: one SELECT of the few (or many) that expire, one
+    UPDATE per source state, the audit events appended as one batch of the hash chain."""
+    agreement = Agreement
+    rows = db.session.execute(
+        select(Declaration.id, Declaration.state, Declaration.agreement_id, Declaration.party,
+               Declaration.valid_until, agreement.reference)
+        .join(agreement, agreement.id == Declaration.agreement_id)
+        .where(Declaration.state.in_(EXPIRE_FROM), Declaration.valid_until < day)
+        .order_by(Declaration.id).with_for_update(of=Declaration, skip_locked=True)).all()
+    if not rows:
+        return 0
+    now = utcnow()
+    for source in EXPIRE_FROM:
+        ids = [r.id for r in rows if r.state == source]
+        for i in range(0, len(ids), 5000):
+            db.session.execute(update(Declaration.__table__).where(
+                Declaration.__table__.c.id.in_(ids[i:i + 5000])).values(
+                state=TRANSITIONS[(source, "expire")], updated_at=now,
+                version_id=Declaration.__table__.c.version_id + 1))
+    record_many([(
+        "declaration.expire", "Declaration", r.id,
+        f"{r.reference}: declaration {r.state} → {TRANSITIONS[(r.state, 'expire')]} "
+        f"(valid until {r.valid_until})",
+        {"agreement_id": r.agreement_id, "party": r.party, "from": r.state,
+         "to": TRANSITIONS[(r.state, "expire")], "valid_until": str(r.valid_until),
+         "by": "sweep"}) for r in rows])
+    return len(rows)
+
+
+def record_many(events: list[tuple[str, str, object, str, dict]]) -> None:
+    """Append many system events to the audit chain in one go: the same rows and hashes
+    `audit.services.record` would write one by one, without a query per event."""
+    from clause_tracker.audit.models import AuditEvent
+    from clause_tracker.audit.services import GENESIS, event_hash
+
+    if not events:
+        return
+    record(*events[0], actor=SYSTEM)  # takes the chain lock and anchors the batch
+    last = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
+                              .order_by(AuditEvent.id.desc()).limit(1)).one()
+    next_id, prev = last.id + 1, last.hash or GENESIS
+    rows = []
+    for action, object_type, object_id, summary, details in events[1:]:
+        event = AuditEvent(id=next_id, occurred_at=utcnow(), actor_id=None,
+                           actor_name=SYSTEM.name, actor_role=SYSTEM.role, action=action,
+                           object_type=object_type, object_id=str(object_id),
+                           summary=summary[:500],
+                           details=json.dumps(details, ensure_ascii=False, sort_keys=True,
+                                              default=str), prev_hash=prev)
+        event.hash = event_hash(event)
+        rows.append({c.key: getattr(event, c.key) for c in AuditEvent.__table__.c})
+        next_id, prev = next_id + 1, event.hash
+    for i in range(0, len(rows), 5000):
+        db.session.execute(AuditEvent.__table__.insert(), rows[i:i + 5000])
 
 
 # --- reminders -------------------------------------------------------------------------------

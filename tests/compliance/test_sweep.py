@@ -90,6 +90,19 @@ def test_declaration_expires_through_the_lifecycle_and_opens_a_check(app, agreem
         AuditEvent.action == "declaration.expire")) == 1
 
 
+def test_many_expiries_are_audited_each_in_an_intact_chain(app, agreement) -> None:
+    from clause_tracker.audit.services import verify_chain
+
+    contracts = [agreement(commit=False) for _ in range(30)]
+    db.session.commit()
+    for contract in contracts:
+        declaration(contract, "accepted", valid_until=date(2025, 3, 1))
+    assert sweep.run(DAY).counts["expire_declarations"] == 30
+    assert db.session.scalar(select(func.count()).where(
+        AuditEvent.action == "declaration.expire")) == 30
+    assert verify_chain().ok
+
+
 def test_renewal_subcontractor_funding_period(app, agreement) -> None:
     option = agreement(renewal_options="2 × 1 Jahr", end_date=DAY + timedelta(days=60))
     plain = agreement(end_date=DAY + timedelta(days=60))
