@@ -1,9 +1,12 @@
 """Date arithmetic in SQL for both databases, so the sweep can compute due dates in one
 INSERT … SELECT instead of a Python loop over every agreement.
 
-SQLite keeps dates as 'YYYY-MM-DD' text and shifts them with date(x, '+N months');
-PostgreSQL adds an interval. (At the end of a month the two differ by a day or two:
-SQLite rolls 31 January + 1 month over to 3 March, PostgreSQL stops at 28/29 February.)
+SQLite keeps dates as 'YYYY-MM-DD' text and shifts them with date(x, …); PostgreSQL adds
+an interval. Both give the same day: a month shift that lands past the end of the target
+month stops at its last day (31 January + 1 month = 28/29 February), as PostgreSQL does.
+SQLite's own '+N months' would roll over to 3 March instead, so it is not used directly:
+we go to the first of the month, shift by whole months (never overflows), add the day of
+the month back and take the earlier of that and the target month's last day.
 """
 
 from __future__ import annotations
@@ -34,10 +37,19 @@ class add_months(_Shift):
 
 
 @compiles(add_days, "sqlite")
-@compiles(add_months, "sqlite")
-def _sqlite(element: _Shift, compiler: Any, **kw: Any) -> str:
+def _sqlite_days(element: _Shift, compiler: Any, **kw: Any) -> str:
     day, amount = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"date({day}, printf('%+d {element.unit}', {amount}))"
+    return f"date({day}, printf('%+d days', {amount}))"
+
+
+@compiles(add_months, "sqlite")
+def _sqlite_months(element: _Shift, compiler: Any, **kw: Any) -> str:
+    day, amount = (compiler.process(arg, **kw) for arg in element.clauses)
+    first = f"date({day}, 'start of month', printf('%+d months', {amount}))"
+    # min() of two ISO dates is the earlier one (text order is date order).
+    same_day = f"date({first}, printf('%+d days', CAST(strftime('%d', {day}) AS INTEGER) - 1))"
+    last_day = f"date({first}, '+1 months', '-1 days')"
+    return f"min({same_day}, {last_day})"
 
 
 @compiles(add_days, "postgresql")

@@ -1,0 +1,43 @@
+"""Month and day arithmetic in SQL gives the same dates on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Date, literal, select
+
+from clause_tracker.compliance.sql_dates import add_days, add_months
+from clause_tracker.extensions import db
+
+
+def _shift(function, day: date, amount: int) -> date:
+    value = db.session.scalar(select(function(literal(day, Date), literal(amount))))
+    # SQLite hands a computed date back as text; the comparison is on the date.
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+@pytest.mark.parametrize(("day", "months", "expected"), [
+    (date(2025, 1, 31), 1, date(2025, 2, 28)),  # clamped, not rolled over to 3 March
+    (date(2024, 1, 31), 1, date(2024, 2, 29)),  # leap year
+    (date(2025, 3, 31), 1, date(2025, 4, 30)),
+    (date(2025, 3, 31), -1, date(2025, 2, 28)),
+    (date(2024, 2, 29), 12, date(2025, 2, 28)),
+    (date(2024, 2, 29), 48, date(2028, 2, 29)),
+    (date(2025, 1, 15), 12, date(2026, 1, 15)),
+    (date(2025, 8, 31), 6, date(2026, 2, 28)),
+    (date(2025, 12, 31), 2, date(2026, 2, 28)),
+    (date(2025, 5, 1), 0, date(2025, 5, 1)),
+])
+def test_add_months_clamps_to_the_month_end(app, day: date, months: int,
+                                            expected: date) -> None:
+    assert _shift(add_months, day, months) == expected
+
+
+@pytest.mark.parametrize(("day", "days", "expected"), [
+    (date(2025, 1, 31), 30, date(2025, 3, 2)),
+    (date(2024, 2, 28), 1, date(2024, 2, 29)),
+    (date(2025, 3, 1), -1, date(2025, 2, 28)),
+])
+def test_add_days(app, day: date, days: int, expected: date) -> None:
+    assert _shift(add_days, day, days) == expected
