@@ -172,13 +172,18 @@ def coverage(user: User | None, period: Period, day: date) -> Coverage:
     month = cast(extract("month", Agreement.decided_on), Integer)
     year = cast(extract("year", Agreement.decided_on), Integer)
     quarter = (month + 2) // 3
-    draft = Agreement.status == "draft"
-    stmt = columns.join(scoped(user, period)).with_only_columns(
-        Agreement.org_unit_id, Agreement.kind, columns.state.label("state"),
-        case((draft, 1), else_=0).label("draft"), year.label("year"), quarter.label("quarter"),
-        func.count(Agreement.id), func.coalesce(func.sum(Agreement.value), 0),
-    ).group_by(Agreement.org_unit_id, Agreement.kind, columns.state,
-               case((draft, 1), else_=0), year, quarter)
+    # One row per agreement in a subquery, grouped outside by its labels: PostgreSQL cannot
+    # match a GROUP BY expression holding bound parameters to the same one in SELECT.
+    rows = columns.join(scoped(user, period)).with_only_columns(
+        Agreement.org_unit_id.label("unit"), Agreement.kind.label("kind"),
+        columns.state.label("state"),
+        case((Agreement.status == "draft", 1), else_=0).label("draft"),
+        year.label("year"), quarter.label("quarter"), Agreement.value.label("value"),
+    ).subquery("per_agreement")
+    c = rows.c
+    stmt = select(c.unit, c.kind, c.state, c.draft, c.year, c.quarter, func.count(),
+                  func.coalesce(func.sum(c.value), 0)) \
+        .group_by(c.unit, c.kind, c.state, c.draft, c.year, c.quarter)
     kinds = dict(db.session.execute(select(OrgUnit.id, OrgUnit.kind)).all())
     result = Coverage()
     for unit_id, kind, state, is_draft, y, q, count, value in db.session.execute(stmt):

@@ -1,0 +1,209 @@
+"""Benchmark: the overview and its drill-down lists at scale; throughput under gunicorn.
+
+    python bench/bench_overview.py --url postgresql+psycopg://postgres@127.0.0.1:5432/test \
+        [--contracts 100000 --grants 20000 --audit-events 1000000] [--keep]
+
+Creates a scratch database on that server (dropped afterwards unless --keep), fills it with
+`bench-data`, then measures
+1. server time (in-process, test client) of the overview — computed fresh (cache off) and
+   as served (cache keyed by the newest audit event) — and of drill-down list pages: p50/p95;
+2. requests per second of the overview vs. a minimal Flask route on the same gunicorn
+   (2 sync workers, 127.0.0.1), a fixed number of requests from 4 client threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from clause_tracker import create_app  # noqa: E402
+
+PASSWORD = "correct horse battery"  # noqa: S105 (a scratch database's bench user)
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+DRILLS = [
+    {"scope": "in_scope"},
+    {"scope": "in_scope", "compliance": "compliant"},
+    {"scope": "in_scope", "compliance": "non_compliant", "unit_kind": "eigenbetrieb"},
+    {"expiring_within": 30},
+    {"declaration": "on_time", "kind": "grant"},
+    {"quarter": "2022-Q2", "scope": "in_scope"},
+    {"check": "overdue"},
+    {"measure": "exclusion_in_force"},
+]
+
+
+def scratch(url: str) -> tuple[str, object]:
+    base = make_url(url)
+    name = f"clause_tracker_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def pct(times: list[float], q: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
+
+
+def timed(label: str, fn, rounds: int) -> None:
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    print(f"  {label:58} p50 {pct(times, .5):7.1f} ms  p95 {pct(times, .95):7.1f} ms  (n={rounds})")
+
+
+def login(client) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"username": "bench-auditor", "password": PASSWORD,
+                                           "csrf_token": TOKEN.search(page).group(1)})
+    assert response.status_code == 302, response.status_code
+
+
+def in_process(url: str, rounds: int) -> None:
+    config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
+              "SESSION_COOKIE_SECURE": False}
+    for cached in (False, True):
+        app = create_app(config | {"OVERVIEW_CACHE": cached})
+        client = app.test_client()
+        with app.app_context():
+            login(client)
+        assert client.get("/overview/").status_code == 200  # warm-up (and fills the cache)
+        timed(f"GET /overview/ ({'as served, cached' if cached else 'computed fresh'})",
+              lambda c=client: c.get("/overview/"), rounds)
+        if cached:
+            continue
+        timed("GET /overview/ officer of one unit (computed fresh)",
+              lambda c=client: c.get("/overview/?from=2020-01-01"), max(5, rounds // 2))
+        for args in DRILLS:
+            path = "/agreements/?" + urlencode(args)
+            assert client.get(path).status_code == 200
+            timed(f"GET {path}", lambda c=client, p=path: c.get(p), rounds)
+
+
+def throughput(url: str, requests: int, threads: int = 4) -> None:
+    port = 18000 + os.getpid() % 1000
+    env = os.environ | {"BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "bench.overview_wsgi:app"], cwd=ROOT, env=env)
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        cookie = session_cookie(port)
+
+        def run(path: str) -> float:
+            per_thread = requests // threads
+            errors: list[int] = []
+
+            def worker() -> None:
+                for _ in range(per_thread):
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    conn.request("GET", path, headers={"Cookie": cookie})
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        errors.append(response.status)
+                    conn.close()
+
+            pool = [threading.Thread(target=worker) for _ in range(threads)]
+            start = time.perf_counter()
+            for t in pool:
+                t.start()
+            for t in pool:
+                t.join()
+            elapsed = time.perf_counter() - start
+            assert not errors, errors[:5]
+            return per_thread * threads / elapsed
+
+        run_warm = run("/overview/")  # warm both workers' caches
+        minimal = run("/bench-minimal")
+        overview = run("/overview/")
+        print(f"  gunicorn -w 2, {requests} requests, {threads} client threads, loopback:")
+        print(f"    minimal route  {minimal:8.1f} req/s")
+        print(f"    /overview/     {overview:8.1f} req/s  ({overview / minimal:.0%} of minimal; "
+              f"warm-up run {run_warm:.1f} req/s)")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def session_cookie(port: int) -> str:
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/login")
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    body = urlencode({"username": "bench-auditor", "password": PASSWORD,
+                      "csrf_token": TOKEN.search(page).group(1)})
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("POST", "/login", body=body, headers={
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 302, response.status
+    return response.getheader("Set-Cookie").split(";")[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True, help="PostgreSQL server URL")
+    parser.add_argument("--contracts", type=int, default=100_000)
+    parser.add_argument("--grants", type=int, default=20_000)
+    parser.add_argument("--audit-events", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    url, drop = scratch(args.url)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
+        with app.app_context():
+            from flask_migrate import upgrade
+
+            from clause_tracker.auth.services import create_user
+            from clause_tracker.overview.benchdata import generate
+
+            upgrade()
+            create_user("bench-auditor", PASSWORD, "auditor")
+            start = time.perf_counter()
+            for line in generate(args.contracts, args.grants, args.audit_events, 6):
+                print(" ", line)
+            print(f"  bench-data: {time.perf_counter() - start:.0f} s")
+        in_process(url, args.rounds)
+        throughput(url, args.requests)
+    finally:
+        if args.keep:
+            print(f"kept {url}")
+        else:
+            drop()
+
+
+if __name__ == "__main__":
+    main()
