@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 
 from clause_tracker.agreements import services as agreements
-from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
+from clause_tracker.agreements.models import CONTRACT, GRANT, STATUS_TRANSITIONS, Agreement
 from clause_tracker.audit.services import record as audit
 from clause_tracker.audit.services import utcnow
 from clause_tracker.auth.models import User
@@ -28,6 +28,8 @@ from clause_tracker.extensions import db
 from clause_tracker.versioning import RefusedChange, check_version, commit
 
 UPCOMING_DAYS = 30  # "Meine Fristen" shows checks due within this many days, too
+# An approved measure of these kinds ends the agreement: the status it moves to.
+ENDING_MEASURES = {"termination": "terminated", "revocation": "revoked"}
 
 
 class CheckError(RefusedChange):
@@ -221,11 +223,24 @@ def decide_measure(measure: m.Measure, approve: bool, note: str, user: User,
                             "else must decide."))
     if not may_approve(user, measure):
         raise CheckError(_l("You may not decide on measures of this unit."))
+    agreement = measure.check.agreement
+    ends_as = ENDING_MEASURES.get(measure.kind) if approve else None
+    # Refused before anything changes: the lifecycle rules of the agreement decide whether
+    # it can still be terminated or revoked (an ended one, for instance, cannot).
+    if ends_as and ends_as not in STATUS_TRANSITIONS[agreement.kind].get(agreement.status, ()):
+        raise CheckError(_l("A record in status “%(old)s” cannot become “%(new)s”.",
+                            old=agreements.status_label(agreement.status),
+                            new=agreements.status_label(ends_as)))
     measure.state = m.APPROVED if approve else m.REJECTED
     measure.decided_by_id, measure.decided_at = user.id, utcnow()
     measure.decision_note = note or None
     _audit(measure.check, f"measure.{measure.state}", f"measure {measure.kind} {measure.state}",
            {"measure_id": measure.id, "proposed_by": measure.proposed_by_id, "note": note})
+    if ends_as:
+        # Through the agreements service (its own audit event and lifecycle check); it
+        # commits the approval and the status change together, in one transaction.
+        agreements.change_status(agreement, ends_as, agreement.version_id, user)
+        return
     commit()
 
 

@@ -14,12 +14,24 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.sql.elements import Case
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.audit.services import utcnow
 from clause_tracker.compliance.checks_hook import check_due, check_overdue
+from clause_tracker.compliance.models import APPROVED, ComplianceCheck, Measure
 from clause_tracker.declarations.lifecycle import VALID_STATES
 from clause_tracker.declarations.models import MAIN, Declaration
 from clause_tracker.extensions import db
@@ -37,7 +49,10 @@ STATE_LABELS = {
 REASON_TEXTS = {
     "exemption_approved": _l("An exemption was approved (see its reason)."),
     "no_clause": _l("Awarded without the clause attached."),
-    "breach_confirmed": _l("A breach of the clause was confirmed."),
+    "breach_open_measure": _l("A breach of the clause was confirmed and an approved measure "
+                              "is still in force."),
+    "breach_confirmed": _l("A breach of the clause was confirmed; no measure has been "
+                           "approved yet."),
     "declaration_rejected": _l("A declaration was rejected and not yet requested again."),
     "declaration_overdue": _l("A requested declaration is past its deadline."),
     "declaration_expired": _l("A declaration has expired."),
@@ -95,6 +110,35 @@ def declaration_facts(today: date) -> Subquery:
     )
 
 
+def _approved_measure(agreement_id: ColumnElement[int],
+                      *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    return exists().where(ComplianceCheck.agreement_id == agreement_id,
+                          Measure.check_id == ComplianceCheck.id, Measure.state == APPROVED,
+                          *conditions)
+
+
+def measure_in_force(agreement_id: ColumnElement[int], today: date) -> ColumnElement[bool]:
+    """What "an open measure" means (DESIGN.md §4): one approved by the second person (a
+    proposal binds nobody yet) that is still in force today —
+    - an action plan until its deadline (the model has no completion mark: the plan is
+      agreed with a deadline, and it binds until then),
+    - an exclusion from awards until its end date,
+    - a contractual penalty, a termination or a revocation for good (they have no end:
+      the consequence, once imposed, stays on the record),
+    - never a self-cleaning (§ 125 GWB): it is the remedy, not a sanction."""
+    day = literal(today)
+    return _approved_measure(agreement_id, or_(
+        and_(Measure.kind == "action_plan", Measure.deadline >= day),
+        and_(Measure.kind == "exclusion", Measure.exclusion_until >= day),
+        Measure.kind.in_(("penalty", "termination", "revocation")),
+    ))
+
+
+def measure_approved(agreement_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Some measure was decided on and approved (in force or not)."""
+    return _approved_measure(agreement_id)
+
+
 def rules(today: date, facts: Subquery) -> list[Rule]:
     """The ordered rules; `facts` is `declaration_facts(today)`, outer-joined on the agreement."""
     f = facts.c
@@ -102,8 +146,14 @@ def rules(today: date, facts: Subquery) -> list[Rule]:
         Rule(EXEMPT, "exemption_approved", Agreement.exemption_approved_at.is_not(None)),
         Rule(NON_COMPLIANT, "no_clause",
              and_(Agreement.status != "draft", Agreement.clause_version_id.is_(None))),
-        # Measures arrive with issue 5; until then a confirmed breach counts as open.
-        Rule(NON_COMPLIANT, "breach_confirmed", f.breach == 1),
+        # A confirmed breach keeps the agreement non-compliant while an approved measure is
+        # in force, and while no measure has been approved yet (the consequence is still to
+        # be decided). Once every approved measure has run its course the breach is closed
+        # and the rules below decide (a new declaration is then needed to be compliant).
+        Rule(NON_COMPLIANT, "breach_open_measure",
+             and_(f.breach == 1, measure_in_force(Agreement.id, today))),
+        Rule(NON_COMPLIANT, "breach_confirmed",
+             and_(f.breach == 1, ~measure_approved(Agreement.id))),
         Rule(NON_COMPLIANT, "declaration_rejected", f.rejected == 1),
         Rule(NON_COMPLIANT, "declaration_overdue", f.overdue == 1),
         Rule(NON_COMPLIANT, "declaration_expired", f.expired == 1),

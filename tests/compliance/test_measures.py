@@ -1,0 +1,143 @@
+"""A confirmed breach with an open measure in THE compliance state, and measures that end
+an agreement (termination, revocation) through the agreements service."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from clause_tracker.agreements.models import Agreement
+from clause_tracker.agreements.queries import ListFilter, filtered
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.audit.services import verify_chain
+from clause_tracker.clauses.services import current_version
+from clause_tracker.compliance import services
+from clause_tracker.compliance.state import compliance_of
+from clause_tracker.extensions import db
+from tests.compliance.conftest import declaration
+
+DAY = date(2026, 3, 2)
+
+
+def _measure(agreement, kind: str, officer, approver, approve: bool = True, **values):
+    """Complaint → ad-hoc check → findings → hearing → measure proposed (and decided)."""
+    check = services.record_complaint(agreement, f"ADS-{kind}-{approve}", DAY, officer, DAY)
+    if not check.outcome:
+        services.record_outcome(check, "findings", "", "Befund", officer, None, DAY)
+        services.record_hearing(check, DAY, "Der Auftragnehmer wurde gehört.", officer, DAY)
+    measure = services.propose_measure(check, services.MeasureInput(kind, kind, **values),
+                                       officer, DAY)
+    if approve is not None:
+        services.decide_measure(measure, approve, "", approver, measure.version_id)
+    return measure
+
+
+@pytest.fixture
+def breached(app, library, agreement):
+    """An active contract with the clause, a confirmed breach and a new, valid declaration."""
+    contract = agreement(clause_version_id=current_version("procurement", "de").id)
+    declaration(contract, "breach_confirmed", valid_until=date(2027, 1, 1))
+    declaration(contract, "accepted", valid_until=date(2027, 12, 31))
+    return contract
+
+
+@pytest.fixture
+def people(make_user):
+    return make_user("procurement_officer", "ZVS"), make_user("admin")
+
+
+def _state(agreement, day: date = DAY) -> tuple[str, str]:
+    found = compliance_of(agreement.id, day)
+    return found.state, found.reason
+
+
+def test_breach_without_an_approved_measure_is_open(breached, people) -> None:
+    assert _state(breached) == ("non_compliant", "breach_confirmed")
+    officer, admin = people
+    _measure(breached, "action_plan", officer, admin, approve=None,
+             deadline=DAY + timedelta(days=60))  # proposed only: binds nobody yet
+    assert _state(breached) == ("non_compliant", "breach_confirmed")
+
+
+@pytest.mark.parametrize(("kind", "values", "ends"), [
+    ("action_plan", {"deadline": DAY + timedelta(days=60)}, DAY + timedelta(days=60)),
+    ("exclusion", {"exclusion_until": DAY + timedelta(days=400)}, DAY + timedelta(days=400)),
+])
+def test_measure_in_force_until_its_end(breached, people, kind, values, ends) -> None:
+    officer, admin = people
+    _measure(breached, kind, officer, admin, **values)
+    assert _state(breached) == ("non_compliant", "breach_open_measure")
+    assert _state(breached, ends) == ("non_compliant", "breach_open_measure")
+    # Run its course: the breach is closed, the new declaration makes it compliant.
+    assert _state(breached, ends + timedelta(days=1)) == ("compliant", "declaration_valid")
+
+
+def test_rejected_measure_and_self_cleaning_do_not_hold_it_open(breached, people) -> None:
+    officer, admin = people
+    _measure(breached, "action_plan", officer, admin, approve=False,
+             deadline=DAY + timedelta(days=60))
+    assert _state(breached) == ("non_compliant", "breach_confirmed")
+    _measure(breached, "self_cleaning", officer, admin)
+    assert _state(breached) == ("compliant", "declaration_valid")
+
+
+def test_penalty_stays_on_the_record(breached, people) -> None:
+    officer, admin = people
+    _measure(breached, "penalty", officer, admin, breaches=1)
+    assert _state(breached, DAY + timedelta(days=3000)) == ("non_compliant",
+                                                             "breach_open_measure")
+
+
+def test_list_filter_agrees_with_the_single_record(breached, people, agreement) -> None:
+    officer, admin = people
+    _measure(breached, "exclusion", officer, admin, exclusion_until=DAY + timedelta(days=10))
+    clean = agreement(clause_version_id=breached.clause_version_id)
+    declaration(clean, "accepted", valid_until=date(2027, 12, 31))
+    for day, expected in ((DAY, {breached.id}), (DAY + timedelta(days=11), set())):
+        stmt, _ = filtered(admin, ListFilter(compliance="non_compliant"), day)
+        assert set(db.session.scalars(stmt.with_only_columns(Agreement.id))) == expected
+
+
+def test_approved_termination_terminates_the_contract(breached, people) -> None:
+    officer, admin = people
+    version = breached.version_id
+    measure = _measure(breached, "termination", officer, admin)
+    db.session.refresh(breached)
+    assert (measure.state, breached.status) == ("approved", "terminated")
+    assert breached.version_id == version + 1
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "contract.status"))
+    assert event.object_id == str(breached.id)
+    assert "active → terminated" in event.summary
+    assert _state(breached) == ("non_compliant", "breach_open_measure")
+    assert verify_chain().ok
+
+
+def test_approved_revocation_revokes_the_grant(app, library, agreement, make_user) -> None:
+    grant = agreement(kind="grant", code="FDJB",
+                      clause_version_id=current_version("grant", "de").id)
+    manager, admin = make_user("grant_manager", "FDJB"), make_user("admin")
+    _measure(grant, "revocation", manager, admin)
+    db.session.refresh(grant)
+    assert grant.status == "revoked"
+    assert db.session.scalar(select(func.count()).where(
+        AuditEvent.action == "grant.status")) == 1
+
+
+def test_termination_respects_the_lifecycle(breached, people) -> None:
+    officer, admin = people
+    measure = _measure(breached, "termination", officer, admin, approve=None)
+    breached.status = "ended"  # the term ran out before the decision
+    db.session.commit()
+    events = db.session.scalar(select(func.count(AuditEvent.id)))
+    with pytest.raises(services.CheckError):
+        services.decide_measure(measure, True, "", admin, measure.version_id)
+    db.session.rollback()
+    db.session.refresh(measure)
+    db.session.refresh(breached)
+    assert (measure.state, breached.status) == ("proposed", "ended")
+    assert db.session.scalar(select(func.count(AuditEvent.id))) == events
+    # Rejecting it is still possible: nothing to end.
+    services.decide_measure(measure, False, "", admin, measure.version_id)
+    assert measure.state == "rejected"
