@@ -103,6 +103,11 @@ def _time(fn) -> float:
     return time.perf_counter() - start
 
 
+def _steps(counts: dict[str, int], seconds: dict[str, float]) -> None:
+    for name, elapsed in seconds.items():
+        print(f"    {name:<34} {elapsed * 1000:8.1f} ms  rows {counts.get(name, 0):>7,}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -139,17 +144,32 @@ def main() -> None:
             t_count = _time(count)
             t_bulk = _time(bulk)
             reports = []
-            t_first = _time(lambda: reports.append(sweep.run(TODAY)))
-            t_second = _time(lambda: reports.append(sweep.run(TODAY)))
+            timings: list[dict[str, float]] = [{}, {}]
+
+            def timed_run(into: dict[str, float]) -> None:
+                # progress() is called after each committed step: the gap since the
+                # previous call is that step's time (its audit event and commit included).
+                mark = [time.perf_counter()]
+
+                def progress(name: str, _rows: int) -> None:
+                    now = time.perf_counter()
+                    into[name] = now - mark[0]
+                    mark[0] = now
+
+                reports.append(sweep.run(TODAY, progress=progress))
+
+            t_first = _time(lambda: timed_run(timings[0]))
+            t_second = _time(lambda: timed_run(timings[1]))
             first, second = reports
             print(f"baseline SELECT count(*):            {t_count * 1000:8.1f} ms")
             print(f"baseline bulk INSERT … SELECT (n):   {t_bulk * 1000:8.1f} ms")
             print(f"first sweep (all due):               {t_first * 1000:8.1f} ms"
                   f"  goal < 5000 ms  ratio to bulk insert {t_first / t_bulk:.1f}×")
-            print(f"  steps: {first.counts}")
+            _steps(first.counts, timings[0])
             print(f"second sweep (nothing to do):        {t_second * 1000:8.1f} ms"
                   f"  goal < 500 ms  ratio to count(*) {t_second / t_count:.1f}×"
                   f"  changes {second.total}")
+            _steps(second.counts, timings[1])
             db.session.remove()
             db.engine.dispose()
     finally:
