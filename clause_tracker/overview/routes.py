@@ -46,6 +46,10 @@ def _stamp(day: date) -> str:
 def index():
     period, day = period_from_args(), today()
     fmt = request.args.get("format", "")
+    if not fmt:
+        return render_template("overview/index.html", day=day, period=period,
+                               figures_html=service.figures_html(current_user, period, day),
+                               args=request.args.to_dict())
     page = service.overview(current_user, period, day)
     if fmt == "csv":
         return download(exports.tables_csv(page.tables), exports.CSV_MIMETYPE,
@@ -53,10 +57,7 @@ def index():
     if fmt == "xlsx":
         return download(exports.tables_xlsx(page.tables), exports.XLSX_MIMETYPE,
                         f"uebersicht-{_stamp(day)}.xlsx")
-    if fmt:
-        abort(404)
-    return render_template("overview/index.html", page=page, period=period,
-                           args=request.args.to_dict())
+    abort(404)
 
 
 @bp.route("/agreements.<fmt>")
