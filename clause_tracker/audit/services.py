@@ -48,10 +48,29 @@ def current_actor() -> Actor:
     return SYSTEM
 
 
+# json.dumps with these options builds this very encoder on every call; keeping one saves
+# that for the tens of thousands of events a sweep may hash in one batch.
+_encode_content = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_encode_details = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def details_json(details: dict[str, Any] | None) -> str:
+    """The canonical JSON stored (and hashed) as an event's details."""
+    return _encode_details(details or {})
+
+
+def content_hash(content: list[Any]) -> str:
+    """The chain hash of an event's content in `event_hash` order (the occurred_at already
+    formatted with TIMESTAMP_FORMAT). Batch writers call it directly, so they cannot drift
+    from what `verify_chain` recomputes."""
+    return hashlib.sha256(_encode_content(content).encode("utf-8")).hexdigest()
+
+
 def event_hash(event: AuditEvent) -> str:
-    content = [
+    return content_hash([
         event.id,
-        event.occurred_at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        event.occurred_at.strftime(TIMESTAMP_FORMAT),
         event.actor_id,
         event.actor_name,
         event.actor_role,
@@ -61,9 +80,7 @@ def event_hash(event: AuditEvent) -> str:
         event.summary,
         event.details,
         event.prev_hash,
-    ]
-    payload = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    ])
 
 
 def record(
@@ -93,7 +110,7 @@ def record(
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         summary=summary[:500],
-        details=json.dumps(details or {}, ensure_ascii=False, sort_keys=True, default=str),
+        details=details_json(details),
         prev_hash=last.hash if last else GENESIS,
     )
     event.hash = event_hash(event)

@@ -16,10 +16,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import and_, literal, select, update
+from sqlalchemy import Table, and_, literal, select, update
 
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.audit.services import SYSTEM, record, utcnow
@@ -117,32 +116,41 @@ def _schedule(query: Callable[[Context], object], ctx: Context) -> int:
 
 def expire_declarations(day: date) -> int:
     """Accepted declarations past `valid_until` → expired, by the transition table, each
-    with its own audit event. Set-based: one SELECT of the few (or many) that expire, one
-    UPDATE per source state, the audit events appended as one batch of the hash chain."""
-    agreement = Agreement
-    rows = db.session.execute(
-        select(Declaration.id, Declaration.state, Declaration.agreement_id, Declaration.party,
-               Declaration.valid_until, agreement.reference)
-        .join(agreement, agreement.id == Declaration.agreement_id)
-        .where(Declaration.state.in_(EXPIRE_FROM), Declaration.valid_until < day)
-        .order_by(Declaration.id).with_for_update(of=Declaration, skip_locked=True)).all()
+    with its own audit event. Set-based: one UPDATE … RETURNING per source state (it locks,
+    changes and reports the rows in one statement; rows a concurrent sweep holds are
+    skipped, it expires them itself), the audit events appended as one batch of the chain."""
+    table, agreements = Declaration.__table__, Agreement.__table__
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    returned = (table.c.id, table.c.agreement_id, table.c.party, table.c.valid_until)
+    now = utcnow()
+    rows = []
+    for source in EXPIRE_FROM:
+        # SKIP LOCKED in the subquery: a second sweep at the same time neither waits for
+        # nor re-expires the rows the first one is changing.
+        claimed = (select(table.c.id)
+                   .where(table.c.state == source, table.c.valid_until < day)
+                   .with_for_update(skip_locked=True))
+        stmt = (update(table).where(table.c.id.in_(claimed.scalar_subquery()))
+                .values(state=TRANSITIONS[(source, "expire")], updated_at=now,
+                        version_id=table.c.version_id + 1))
+        if postgres:
+            stmt = stmt.where(agreements.c.id == table.c.agreement_id).returning(
+                *returned, agreements.c.reference)
+        else:
+            # SQLite's RETURNING may not name the tables of UPDATE … FROM.
+            stmt = stmt.returning(*returned, select(agreements.c.reference).where(
+                agreements.c.id == table.c.agreement_id).scalar_subquery().label("reference"))
+        rows += [(source, row) for row in db.session.execute(stmt)]
     if not rows:
         return 0
-    now = utcnow()
-    for source in EXPIRE_FROM:
-        ids = [r.id for r in rows if r.state == source]
-        for i in range(0, len(ids), 5000):
-            db.session.execute(update(Declaration.__table__).where(
-                Declaration.__table__.c.id.in_(ids[i:i + 5000])).values(
-                state=TRANSITIONS[(source, "expire")], updated_at=now,
-                version_id=Declaration.__table__.c.version_id + 1))
+    rows.sort(key=lambda item: item[1].id)  # the chain in declaration order, as before
     record_many([(
         "declaration.expire", "Declaration", r.id,
-        f"{r.reference}: declaration {r.state} → {TRANSITIONS[(r.state, 'expire')]} "
+        f"{r.reference}: declaration {source} → {TRANSITIONS[(source, 'expire')]} "
         f"(valid until {r.valid_until})",
-        {"agreement_id": r.agreement_id, "party": r.party, "from": r.state,
-         "to": TRANSITIONS[(r.state, "expire")], "valid_until": str(r.valid_until),
-         "by": "sweep"}) for r in rows])
+        {"agreement_id": r.agreement_id, "party": r.party, "from": source,
+         "to": TRANSITIONS[(source, "expire")], "valid_until": str(r.valid_until),
+         "by": "sweep"}) for source, r in rows])
     return len(rows)
 
 
@@ -150,7 +158,12 @@ def record_many(events: list[tuple[str, str, object, str, dict]]) -> None:
     """Append many system events to the audit chain in one go: the same rows and hashes
     `audit.services.record` would write one by one, without a query per event."""
     from clause_tracker.audit.models import AuditEvent
-    from clause_tracker.audit.services import GENESIS, event_hash
+    from clause_tracker.audit.services import (
+        GENESIS,
+        TIMESTAMP_FORMAT,
+        content_hash,
+        details_json,
+    )
 
     if not events:
         return
@@ -158,22 +171,47 @@ def record_many(events: list[tuple[str, str, object, str, dict]]) -> None:
     last = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
                               .order_by(AuditEvent.id.desc()).limit(1)).one()
     next_id, prev = last.id + 1, last.hash or GENESIS
-    rows = []
-    columns = [c.key for c in AuditEvent.__table__.c]
+    # One timestamp for the batch (it is one transaction), formatted once: per-event
+    # objects, clocks and strftime were most of the cost at 25,000 events.
+    occurred_at = utcnow()
+    stamp = occurred_at.strftime(TIMESTAMP_FORMAT)
+    actor_name, actor_role = SYSTEM.name, SYSTEM.role
+    rows: list[tuple] = []
     for action, object_type, object_id, summary, details in events[1:]:
-        # A plain namespace, not an ORM instance: event_hash only reads attributes, and
-        # building tens of thousands of mapped objects cost more than hashing them.
-        event = SimpleNamespace(
-            id=next_id, occurred_at=utcnow(), actor_id=None, actor_name=SYSTEM.name,
-            actor_role=SYSTEM.role, action=action, object_type=object_type,
-            object_id=str(object_id), summary=summary[:500],
-            details=json.dumps(details, ensure_ascii=False, sort_keys=True, default=str),
-            prev_hash=prev, hash=None)
-        event.hash = event_hash(event)  # type: ignore[arg-type]
-        rows.append({key: getattr(event, key) for key in columns})
-        next_id, prev = next_id + 1, event.hash
+        ident, text_ = str(object_id), summary[:500]
+        body = details_json(details)
+        digest = content_hash([next_id, stamp, None, actor_name, actor_role, action,
+                               object_type, ident, text_, body, prev])
+        # In the order of the table's columns (asserted in _AUDIT_COLUMNS below).
+        rows.append((next_id, occurred_at, None, actor_name, actor_role, action, object_type,
+                     ident, text_, body, prev, digest))
+        next_id, prev = next_id + 1, digest
+    columns = [c.key for c in AuditEvent.__table__.c]
+    assert columns == _AUDIT_COLUMNS, columns
+    _insert_rows(AuditEvent.__table__, columns, rows)
+
+
+_AUDIT_COLUMNS = ["id", "occurred_at", "actor_id", "actor_name", "actor_role", "action",
+                  "object_type", "object_id", "summary", "details", "prev_hash", "hash"]
+
+
+def _insert_rows(table: Table, columns: list[str], rows: list[tuple]) -> None:
+    """Plain INSERT of many rows in this transaction. PostgreSQL: COPY, which streams the
+    rows without a statement per row (25,000 audit events: about a third of the time of
+    executemany); elsewhere an executemany in chunks."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        names = ", ".join(f'"{name}"' for name in columns)
+        with connection.connection.cursor() as cursor, cursor.copy(
+                f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
     for i in range(0, len(rows), 5000):
-        db.session.execute(AuditEvent.__table__.insert(), rows[i:i + 5000])
+        connection.execute(table.insert(),
+                           [dict(zip(columns, row, strict=True)) for row in rows[i:i + 5000]])
 
 
 # --- reminders -------------------------------------------------------------------------------
