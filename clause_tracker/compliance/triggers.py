@@ -80,7 +80,14 @@ def schedule(rows: Select, ctx: Context) -> Insert:
         sub.c.agreement_id, sub.c.trigger, sub.c.occasion, sub.c.due_on,
         add_days(sub.c.due_on, ctx.settings.grace_days),
         literal(m.SCHEDULED), literal(ctx.sweep_id), literal(utcnow()), literal(1),
-    ).where(sub.c.agreement_id.is_not(None))  # SQLite: a WHERE before ON CONFLICT parses
+    ).where(
+        sub.c.agreement_id.is_not(None),  # SQLite: a WHERE before ON CONFLICT parses
+        # Rows already scheduled are left out here, not by the conflict: a re-run then
+        # inserts nothing instead of trying (and rolling back) one insert per existing
+        # check. ON CONFLICT stays for a concurrent sweep inserting the same rows.
+        ~exists().where(c.agreement_id == sub.c.agreement_id, c.trigger == sub.c.trigger,
+                        c.occasion == sub.c.occasion),
+    )
     columns = [c.agreement_id, c.trigger, c.occasion, c.due_on, c.deadline, c.stage,
                c.sweep_id, c.created_at, c.version_id]
     return dialect_insert(m.ComplianceCheck).from_select(

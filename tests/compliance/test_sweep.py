@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.compliance import models as m
@@ -45,6 +45,34 @@ def test_sweep_twice_changes_nothing_more(app, agreement, officer) -> None:
     second = sweep.run(DAY)
     assert second.total == 0
     assert (_count(m.ComplianceCheck), _count(Reminder)) == (checks, reminders)
+
+
+def test_statistics_refreshed_before_the_reminders(app, agreement, officer,
+                                                   monkeypatch) -> None:
+    """PostgreSQL: after a step inserted many checks the sweep ANALYZEs them, so the
+    reminder joins are planned with the real row count (the threshold lowered here)."""
+    officer()
+    for _ in range(3):
+        agreement(start_date=date(2023, 1, 1))
+    monkeypatch.setattr(sweep, "ANALYZE_AFTER_ROWS", 3)
+    report = sweep.run(DAY)
+    assert report.counts["schedule_interval"] == 3 and _count(Reminder) == 3
+    if db.session.get_bind().dialect.name == "postgresql":
+        reltuples = db.session.scalar(text(
+            "SELECT reltuples FROM pg_class WHERE relname = 'compliance_checks'"))
+        assert reltuples == 3  # only ANALYZE (or VACUUM) sets it; none runs otherwise
+
+
+def test_rerun_inserts_nothing_and_audits_no_step(app, agreement, officer) -> None:
+    """A re-run leaves already scheduled checks out before inserting (no conflicts to
+    retry) and, with nothing due, audits no step — the same facts as before."""
+    officer()
+    agreement(start_date=date(2023, 1, 1))
+    sweep.run(DAY)
+    events = _count(AuditEvent)
+    second = sweep.run(DAY)
+    assert second.total == 0 and set(second.counts.values()) == {0}
+    assert _count(AuditEvent) == events
 
 
 def test_overdue_is_escalated_once_to_officer_head_and_office(app, agreement, officer) -> None:
