@@ -15,15 +15,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, literal, select
+from sqlalchemy import ColumnElement, and_, literal, select
 
 from clause_tracker.compliance.models import DONE, ComplianceCheck
+
+
+def overdue_check_row(today: date) -> ColumnElement[bool]:
+    """The condition on ONE check row: past its deadline and not done (the overview counts
+    it per agreement in a grouped pass over the checks)."""
+    return and_(ComplianceCheck.stage != DONE, ComplianceCheck.deadline < literal(today))
 
 
 def check_overdue(agreement_id: ColumnElement[int], today: date) -> ColumnElement[bool]:
     """True where a check of the agreement is past its deadline and not done."""
     return agreement_id.in_(select(ComplianceCheck.agreement_id).where(
-        ComplianceCheck.stage != DONE, ComplianceCheck.deadline < literal(today)))
+        overdue_check_row(today)))
 
 
 def check_due(agreement_id: ColumnElement[int], today: date) -> ColumnElement[bool]:

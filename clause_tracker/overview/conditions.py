@@ -1,8 +1,10 @@
 """The named conditions behind every figure of the overview, as SQL over `agreements`.
 
-One definition serves both sides: metrics.py counts agreements with SUM(CASE WHEN <condition>)
-and the registry list filters with WHERE <condition>, so the number on the overview and the
-length of the list a click on it opens are equal by construction. The compliance state itself
+One definition serves both sides: metrics.py counts the agreements meeting <condition> (for
+declarations, checks and measures: having any row that meets the row condition, flagged per
+agreement in one grouped pass) and the registry list filters with WHERE <condition> built
+from the same row condition, so the number on the overview and the length of the list a
+click on it opens are equal by construction. The compliance state itself
 comes from compliance/state.py and is never redefined here.
 """
 
@@ -14,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.sql.elements import Case
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.compliance.checks_hook import check_overdue
+from clause_tracker.compliance.checks_hook import check_overdue, overdue_check_row
 from clause_tracker.compliance.models import (
     APPROVED,
     DONE,
@@ -105,13 +107,19 @@ MEASURE_FILTERS = (*MEASURE_KINDS, "exclusion_in_force")
 COMPLAINT_FILTERS = ("linked",)
 
 
+def check_row(name: str, today: date) -> ColumnElement[bool]:
+    """The condition on ONE check row; an agreement has the property when any of its checks
+    meets it. 'overdue' is the compliance state's own question (checks_hook); an outcome
+    means a completed check with that outcome."""
+    if name == "overdue":
+        return overdue_check_row(today)
+    return and_(ComplianceCheck.stage == DONE, ComplianceCheck.outcome == name)
+
+
 def has_check(name: str, today: date) -> ColumnElement[bool]:
-    """'overdue' is the compliance state's own question (checks_hook); an outcome means a
-    completed check with that outcome."""
     if name == "overdue":
         return check_overdue(Agreement.id, today)
-    return Agreement.id.in_(select(ComplianceCheck.agreement_id).where(
-        ComplianceCheck.stage == DONE, ComplianceCheck.outcome == name))
+    return Agreement.id.in_(select(ComplianceCheck.agreement_id).where(check_row(name, today)))
 
 
 def measure_row(name: str, today: date) -> ColumnElement[bool]:
