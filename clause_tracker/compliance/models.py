@@ -82,7 +82,8 @@ class ComplianceCheck(db.Model):
     __table_args__ = (
         UniqueConstraint("agreement_id", "trigger", "occasion",
                          name="uq_compliance_checks_occasion"),
-        Index("ix_compliance_checks_agreement_stage", "agreement_id", "stage"),
+        # No (agreement_id, stage) index: the unique index above leads with agreement_id
+        # and serves every query by agreement (migration 0005).
         Index("ix_compliance_checks_stage_due", "stage", "due_on"),
     )
     __mapper_args__ = {"version_id_col": version_id}
