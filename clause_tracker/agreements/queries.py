@@ -111,17 +111,43 @@ def filtered(user: User, flt: ListFilter, day: date) -> tuple[Select, Compliance
 
 
 def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -> Page:
-    stmt, columns = filtered(user, flt, on or today())
-    state, reason = columns.state, columns.reason
-    total = db.session.scalar(select(func.count()).select_from(
-        stmt.with_only_columns(Agreement.id).subquery())) or 0
-    number = clamp(number, total, PAGE_SIZE)
+    """One page of the list and the number of all matching rows.
+
+    Why two statements and this shape: the count needs every matching row (and, where the
+    filter reads the compliance state, every row's state), so it rides on the page's own
+    statement as COUNT(*) OVER () — the rows are filtered and their state computed once,
+    not once for a count and again for the page. That statement selects ids only; when
+    neither filter nor sort reads the state, PostgreSQL drops the declaration facts join
+    altogether. The state and reason shown are then read for the page's 25 rows alone, the
+    declaration facts limited to them (the same rules, compliance/state.py)."""
+    day = on or today()
+    stmt, columns = filtered(user, flt, day)
     key = flt.sort.lstrip("-")
-    column = state if key == "compliance" else SORTS[key]
+    column = columns.state if key == "compliance" else SORTS[key]
     order = column.desc() if flt.sort.startswith("-") else column.asc()
-    stmt = stmt.add_columns(state.label("compliance"), reason.label("reason")) \
-        .order_by(order, Agreement.id.desc()).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)
-    rows = [Row(a, c, r) for a, c, r in db.session.execute(stmt).unique()]
+
+    def ids_on(n: int) -> list[tuple[int, int]]:
+        return [(i, t) for i, t in db.session.execute(
+            stmt.with_only_columns(Agreement.id, func.count().over())
+            .order_by(order, Agreement.id.desc())
+            .limit(PAGE_SIZE).offset((n - 1) * PAGE_SIZE))]
+
+    number = max(1, number)
+    found = ids_on(number)
+    if found:
+        total = found[0][1]
+    else:  # an empty list, or a page past its end (the window then saw no row)
+        total = db.session.scalar(select(func.count()).select_from(
+            stmt.with_only_columns(Agreement.id).subquery())) or 0
+        if clamp(number, total, PAGE_SIZE) != number:
+            number = clamp(number, total, PAGE_SIZE)
+            found = ids_on(number)
+    ids = [i for i, _ in found]
+    shown = compliance_columns(day, select(Agreement.id).where(Agreement.id.in_(ids)))
+    by_id = {a.id: (a, c, r) for a, c, r in db.session.execute(shown.join(
+        select(Agreement, shown.state, shown.reason).select_from(Agreement)
+    ).where(Agreement.id.in_(ids))).unique()}
+    rows = [Row(*by_id[i]) for i in ids if i in by_id]
     args = {k: str(v) for k, v in vars(flt).items() if v and not (k == "sort"
                                                                 and v == "-updated")}
     return Page(rows, number, total, flt, args)

@@ -79,10 +79,11 @@ class Rule:
     condition: ColumnElement[bool]
 
 
-def declaration_facts(today: date) -> Subquery:
+def declaration_facts(today: date, only: Select | None = None) -> Subquery:
     """Per agreement, what its declarations show (1 = some declaration does), in ONE pass
     over the declarations table (grouped), instead of a correlated EXISTS per rule and row.
-    Superseded declarations no longer count."""
+    Superseded declarations no longer count. `only` (a SELECT of agreement ids) limits the
+    pass to those agreements: the same facts, read for a page of rows instead of all."""
     day = literal(today)
     valid = Declaration.state.in_(VALID_STATES)
 
@@ -90,24 +91,22 @@ def declaration_facts(today: date) -> Subquery:
         return func.max(case((and_(*conditions), 1), else_=0))
 
     state = Declaration.state
-    return (
-        select(
-            Declaration.agreement_id.label("agreement_id"),
-            any_(state == "breach_confirmed").label("breach"),
-            any_(state == "rejected").label("rejected"),
-            any_(state == "requested", Declaration.deadline < day).label("overdue"),
-            any_(or_(state == "expired", and_(valid, Declaration.valid_until < day)))
-            .label("expired"),
-            any_(state == "suspended").label("suspended"),
-            any_(state == "received").label("received"),
-            any_(state == "requested").label("requested"),
-            any_(Declaration.party == MAIN, valid).label("main_valid"),
-            any_(Declaration.party == MAIN, state == "not_required").label("main_not_required"),
-        )
-        .where(state != "superseded")
-        .group_by(Declaration.agreement_id)
-        .subquery("declaration_facts")
-    )
+    stmt = select(
+        Declaration.agreement_id.label("agreement_id"),
+        any_(state == "breach_confirmed").label("breach"),
+        any_(state == "rejected").label("rejected"),
+        any_(state == "requested", Declaration.deadline < day).label("overdue"),
+        any_(or_(state == "expired", and_(valid, Declaration.valid_until < day)))
+        .label("expired"),
+        any_(state == "suspended").label("suspended"),
+        any_(state == "received").label("received"),
+        any_(state == "requested").label("requested"),
+        any_(Declaration.party == MAIN, valid).label("main_valid"),
+        any_(Declaration.party == MAIN, state == "not_required").label("main_not_required"),
+    ).where(state != "superseded")
+    if only is not None:
+        stmt = stmt.where(Declaration.agreement_id.in_(only))
+    return stmt.group_by(Declaration.agreement_id).subquery("declaration_facts")
 
 
 def _approved_measure(agreement_id: ColumnElement[int],
@@ -186,11 +185,12 @@ class ComplianceColumns:
         return stmt.outerjoin(self.facts, self.facts.c.agreement_id == Agreement.id)
 
 
-def compliance_columns(on: date | None = None) -> ComplianceColumns:
+def compliance_columns(on: date | None = None, only: Select | None = None) -> ComplianceColumns:
     """SQL for the compliance state and reason of each agreement row: use in SELECT, WHERE
-    and ORDER BY of a statement passed through `.join()`."""
+    and ORDER BY of a statement passed through `.join()`. `only`: see declaration_facts
+    (the statement must then select only those agreements)."""
     day = on or today()
-    facts = declaration_facts(day)
+    facts = declaration_facts(day, only)
     found = rules(day, facts)
     return ComplianceColumns(
         facts,
