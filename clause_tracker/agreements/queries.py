@@ -91,7 +91,6 @@ class Page:
 def filtered(user: User, flt: ListFilter, day: date) -> tuple[Select, ComplianceColumns]:
     """The list's statement (agreements the user sees, matching `flt`), unordered."""
     columns = compliance_columns(day)
-    state = columns.state
     stmt = columns.join(visible(user)) \
         .outerjoin(Counterparty, Agreement.counterparty_id == Counterparty.id)
     if flt.q:
@@ -105,8 +104,8 @@ def filtered(user: User, flt: ListFilter, day: date) -> tuple[Select, Compliance
     if flt.status:
         stmt = stmt.where(Agreement.status == flt.status)
     if flt.compliance:
-        stmt = stmt.where(state == flt.compliance)
-    stmt = stmt.where(*drilldown_conditions(flt, state, day))
+        stmt = stmt.where(columns.state_is(flt.compliance))
+    stmt = stmt.where(*drilldown_conditions(flt, columns, day))
     return stmt, columns
 
 

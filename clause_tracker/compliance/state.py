@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import takewhile
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -21,6 +22,7 @@ from sqlalchemy import (
     and_,
     case,
     exists,
+    false,
     func,
     literal,
     or_,
@@ -179,10 +181,26 @@ class ComplianceColumns:
     facts: Subquery
     state: Case
     reason: Case
+    rules: tuple[Rule, ...] = ()
 
     def join(self, stmt: Select) -> Select:
         """`stmt` (selecting from agreements) with the declaration facts outer-joined."""
         return stmt.outerjoin(self.facts, self.facts.c.agreement_id == Agreement.id)
+
+    def state_is(self, value: str) -> ColumnElement[bool]:
+        """`state == value`, read off the ordered rules where that is exact and cheaper.
+
+        When the rules giving `value` all come first (before any rule giving another state)
+        and `value` is not the fallback, the CASE gives `value` exactly where one of those
+        leading conditions holds (a NULL condition does not match, hence COALESCE). Exempt
+        is such a state: `state != 'exempt'` (in scope) then reads one column instead of
+        computing the whole CASE, and the declaration facts, for 120,000 agreements.
+        Otherwise the CASE itself. Derived from the rules, so never a second definition."""
+        leading = list(takewhile(lambda r: r.state == value, self.rules))
+        later = self.rules[len(leading):]
+        if not leading or value == NON_COMPLIANT or any(r.state == value for r in later):
+            return self.state == value
+        return func.coalesce(or_(*[r.condition for r in leading]), false())
 
 
 def compliance_columns(on: date | None = None, only: Select | None = None) -> ComplianceColumns:
@@ -196,6 +214,7 @@ def compliance_columns(on: date | None = None, only: Select | None = None) -> Co
         facts,
         case(*[(r.condition, r.state) for r in found], else_=NON_COMPLIANT),
         case(*[(r.condition, r.reason) for r in found], else_=FALLBACK_REASON),
+        tuple(found),
     )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import ColumnElement, and_, select, true
-from sqlalchemy.sql.elements import Case
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.compliance.checks_hook import check_overdue, overdue_check_row
@@ -25,7 +24,7 @@ from clause_tracker.compliance.models import (
     ComplianceCheck,
     Measure,
 )
-from clause_tracker.compliance.state import EXEMPT
+from clause_tracker.compliance.state import EXEMPT, ComplianceColumns
 from clause_tracker.declarations.lifecycle import VALID_STATES
 from clause_tracker.declarations.models import MAIN, Declaration
 from clause_tracker.orgunits.models import OrgUnit
@@ -34,9 +33,9 @@ DECLARATION_FILTERS = ("requested", "returned", "on_time")
 EXPIRY_WINDOWS = (30, 60, 90)
 
 
-def in_scope(state: Case) -> ColumnElement[bool]:
+def in_scope(columns: ComplianceColumns) -> ColumnElement[bool]:
     """Awarded (any status after draft) and not exempt: what coverage is a share of."""
-    return and_(Agreement.status != "draft", state != EXEMPT)
+    return and_(Agreement.status != "draft", ~columns.state_is(EXEMPT))
 
 
 def unit_kind(kind: str) -> ColumnElement[bool]:
@@ -178,11 +177,12 @@ def drilldown_args(args) -> dict[str, object]:
     }
 
 
-def drilldown_conditions(flt, state: Case, today: date) -> list[ColumnElement[bool]]:
+def drilldown_conditions(flt, columns: ComplianceColumns,
+                         today: date) -> list[ColumnElement[bool]]:
     """WHERE conditions for the drill-down fields of `flt` (a ListFilter)."""
     found: list[ColumnElement[bool]] = []
     if flt.scope == "in_scope":
-        found.append(in_scope(state))
+        found.append(in_scope(columns))
     if flt.unit_kind:
         found.append(unit_kind(flt.unit_kind))
     if flt.declaration:
