@@ -21,15 +21,13 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from scratch_database import scratch  # noqa: E402  (bench/ is on sys.path as a script)
 
 from clause_tracker import create_app  # noqa: E402
 
@@ -47,18 +45,6 @@ DRILLS = [
 ]
 
 
-def scratch(url: str) -> tuple[str, object]:
-    base = make_url(url)
-    name = f"clause_tracker_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 def pct(times: list[float], q: float) -> float:

@@ -14,17 +14,15 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from scratch_database import scratch  # bench/ is on sys.path when run as a script
+from sqlalchemy import func, insert, select, text
 
 from clause_tracker import create_app
 
@@ -32,21 +30,6 @@ STATES = ["requested", "received", "accepted", "accepted", "accepted", "rejected
           "not_required", "suspended"]
 
 
-def _scratch(url: str | None) -> tuple[str, callable]:
-    if not url:
-        path = Path(tempfile.mkdtemp()) / "bench.db"
-        return f"sqlite:///{path}", lambda: None
-    base = make_url(url)
-    name = f"clause_tracker_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 def _fill(rows: int) -> None:
@@ -110,7 +93,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--url", default=None, help="PostgreSQL server URL (default: SQLite)")
     args = parser.parse_args()
-    url, drop = _scratch(args.url)
+    url, drop = scratch(args.url)
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                           "TESTING": True})

@@ -20,16 +20,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text
+from scratch_database import scratch  # bench/ is on sys.path when run as a script
+from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from clause_tracker import create_app
@@ -37,21 +36,6 @@ from clause_tracker import create_app
 TODAY = date(2026, 3, 2)
 
 
-def _scratch(url: str | None):
-    if not url:
-        path = Path(tempfile.mkdtemp()) / "bench.db"
-        return f"sqlite:///{path}", lambda: None
-    base = make_url(url)
-    name = f"clause_tracker_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
 
 
 def _fill(rows: int) -> None:
@@ -113,7 +97,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--url", default=os.environ.get("CLAUSE_TRACKER_BENCH_DATABASE_URL"))
     args = parser.parse_args()
-    url, drop = _scratch(args.url)
+    url, drop = scratch(args.url)
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                           "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
