@@ -96,21 +96,31 @@ def test_logout_needs_post_with_csrf(client, signed_in) -> None:
 
 
 def test_admin_creates_user_through_the_form(client, signed_in, csrf) -> None:
-    signed_in("admin")
-    from clause_tracker.orgunits.models import OrgUnit
+    from clause_tracker.orgunits.models import UnitKind
+    from clause_tracker.orgunits.services import ensure_unit
 
-    unit = db.session.scalar(select(OrgUnit))
-    token = csrf(client, "/admin/users")
-    response = client.post("/admin/users", data={
-        "csrf_token": token, "username": "neu.vergabe", "display_name": "Neu",
-        "email": "", "role": "procurement_officer", "org_unit": str(unit.id) if unit else "0",
-        "password": "long enough password",
-    })
-    if unit is None:  # an officer without a unit is refused with a message
-        assert response.status_code == 200
-        return
-    assert response.status_code == 302
-    assert db.session.scalar(select(User).where(User.username == "neu.vergabe")) is not None
+    unit = ensure_unit("KIJ", "Kommunale Immobilien Jena", UnitKind.EIGENBETRIEB)
+    db.session.commit()
+    signed_in("admin")
+
+    def create(org_unit: str):
+        return client.post("/admin/users", data={
+            "csrf_token": csrf(client, "/admin/users"), "username": "neu.vergabe",
+            "display_name": "Neu", "email": "", "role": "procurement_officer",
+            "org_unit": org_unit, "password": "long enough password",
+        })
+
+    # An officer without a unit is refused with a message, and nothing is stored ...
+    refused = create("0")
+    assert refused.status_code == 200
+    assert "belong to a unit" in refused.get_data(as_text=True) or \
+        "Organisationseinheit" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.username == "neu.vergabe")) is None
+    # ... and created with one.
+    assert create(str(unit.id)).status_code == 302
+    db.session.expire_all()
+    created = db.session.scalar(select(User).where(User.username == "neu.vergabe"))
+    assert created is not None and created.org_unit_id == unit.id
 
 
 def test_short_password_is_refused_and_nothing_is_stored(client, signed_in, csrf) -> None:
