@@ -23,6 +23,11 @@ from clause_tracker.compliance.state import today
 from clause_tracker.extensions import db
 from clause_tracker.versioning import RefusedChange
 
+# The field that holds what a measure of each kind needs (the action plan's deadline, …):
+# where a refusal of that measure is shown, unless the check itself is not ready for one.
+MEASURE_DETAIL = {"action_plan": "deadline", "penalty": "breaches",
+                  "exclusion": "exclusion_until"}
+
 
 @bp.app_context_processor
 def compliance_labels() -> dict[str, object]:
@@ -65,19 +70,24 @@ def for_agreement(agreement_id: int):
                            checks=services.checks_of(agreement), today=today())
 
 
-@bp.route("/checks/<int:check_id>")
-@requires(Permission.REGISTRY_READ)
-def show(check_id: int):
-    check = _check(check_id)
+def _render_check(check: m.ComplianceCheck, measure_form: MeasureForm | None = None,
+                  status: int = 200):
     may_work = services.may_work(current_user, check)
     return render_template(
         "compliance/check.html", check=check, today=today(), may_work=may_work,
         complaints=services.complaints_of(check),
         assign_form=AssignForm(formdata=None, version=check.version_id),
         outcome_form=OutcomeForm(formdata=None, version=check.version_id),
-        hearing_form=HearingForm(formdata=None), measure_form=MeasureForm(formdata=None),
+        hearing_form=HearingForm(formdata=None),
+        measure_form=measure_form or MeasureForm(formdata=None),
         decision_form=DecisionForm, may_approve=lambda measure: services.may_approve(
-            current_user, measure))
+            current_user, measure)), status
+
+
+@bp.route("/checks/<int:check_id>")
+@requires(Permission.REGISTRY_READ)
+def show(check_id: int):
+    return _render_check(_check(check_id))
 
 
 @bp.route("/checks/<int:check_id>/assign", methods=["POST"])
@@ -138,18 +148,24 @@ def hearing(check_id: int):
 def propose(check_id: int):
     check = _for_work(check_id)
     form = MeasureForm()
-    if not form.validate_on_submit():
-        flash(_("Check the details of the measure."), "error")
-        return _back(check, "#measures")
-    data = services.MeasureInput(form.kind.data, form.description.data, form.deadline.data,
-                                 form.breaches.data, form.exclusion_until.data)
-    try:
-        services.propose_measure(check, data, current_user, today())
-    except RefusedChange as exc:
-        _refused(exc)
-    else:
-        flash(_("The measure is proposed; a second person must approve it."), "success")
-    return _back(check, "#measures")
+    if form.validate_on_submit():
+        data = services.MeasureInput(form.kind.data, form.description.data,
+                                     form.deadline.data, form.breaches.data,
+                                     form.exclusion_until.data)
+        try:
+            services.propose_measure(check, data, current_user, today())
+        except RefusedChange as exc:
+            db.session.rollback()
+            # The refusal goes next to the input it is about, so it can be corrected there.
+            detail = MEASURE_DETAIL.get(form.kind.data)
+            target = form[detail] if detail and check.hearings else form.kind
+            target.errors = [*target.errors, str(exc)]
+        else:
+            flash(_("The measure is proposed; a second person must approve it."), "success")
+            return _back(check, "#measures")
+    # Shown again with what was typed and each error at its field.
+    flash(_("Check the details of the measure."), "error")
+    return _render_check(check, form, 400)
 
 
 @bp.route("/measures/<int:measure_id>/decision", methods=["POST"])
