@@ -21,7 +21,7 @@ def _logging() -> None:
 
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
-    """Run the scheduler: leader (sweep, dispatch, heartbeat) or standby."""
+    """Run the scheduler: leader (sweep, dispatch, overview, heartbeat) or standby."""
     from clause_tracker.compliance.scheduler import run
 
     _logging()
@@ -51,6 +51,15 @@ def dispatch_now() -> None:
     report = notifications.dispatch()
     click.echo(f"bundled {report.bundled}, sent {report.sent}, retried {report.retried}, "
                f"failed {report.failed}, interrupted {report.interrupted}")
+
+
+@scheduler_cli.command("overview")
+def overview_now() -> None:
+    """Compute the overview's figures of today's records unless stored already."""
+    from clause_tracker.compliance.state import today
+    from clause_tracker.overview import snapshots
+
+    click.echo(f"overview: {snapshots.refresh(today())} views computed")
 
 
 @scheduler_cli.command("status")

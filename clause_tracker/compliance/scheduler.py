@@ -5,9 +5,10 @@ dedicated connection for its whole life (the lock dies with the process or the
 connection); on SQLite it holds an fcntl lock on a file beside the database. Any other
 scheduler waits on standby, retries, and takes over when the leader is gone.
 
-The leader runs three fixed jobs (APScheduler's BlockingScheduler, Europe/Berlin): the
+The leader runs four fixed jobs (APScheduler's BlockingScheduler, Europe/Berlin): the
 daily sweep (also once at start, so a new leader catches up), the frequent dispatch of
-e-mails, and the heartbeat that /healthz and the admin page show. The per-item schedule
+e-mails, the overview's figures computed after each change (overview/snapshots.py), and
+the heartbeat that /healthz and the admin page show. The per-item schedule
 is in the database (compliance_checks), never in the scheduler's memory.
 """
 
@@ -218,6 +219,18 @@ class SchedulerProcess:
 
         self._job("dispatch", work)
 
+    def overview_job(self) -> None:
+        """Compute the overview's figures after each change, before an auditor asks."""
+        from clause_tracker.compliance.state import today
+        from clause_tracker.overview import snapshots
+
+        def work() -> None:
+            computed = snapshots.refresh(today())
+            if computed:
+                log.info("overview: %s views computed", computed)
+
+        self._job("overview", work)
+
     def heartbeat_job(self) -> None:
         self._job("heartbeat", lambda: beat(self.started_at))
 
@@ -245,6 +258,9 @@ class SchedulerProcess:
             hour=int(c["SCHEDULER_SWEEP_HOUR"]), timezone=zone), id="sweep", next_run_time=now)
         self.scheduler.add_job(self.dispatch_job, IntervalTrigger(
             seconds=int(c["SCHEDULER_DISPATCH_SECONDS"]), timezone=zone), id="dispatch",
+            next_run_time=now)
+        self.scheduler.add_job(self.overview_job, IntervalTrigger(
+            seconds=int(c["SCHEDULER_OVERVIEW_SECONDS"]), timezone=zone), id="overview",
             next_run_time=now)
         try:
             if not self.stopping.is_set():

@@ -81,12 +81,16 @@ class Rule:
     condition: ColumnElement[bool]
 
 
-def declaration_facts(today: date, only: Select | None = None) -> Subquery:
+def declaration_facts(today: date, only: Select | None = None,
+                      extra: dict[str, ColumnElement[bool]] | None = None) -> Subquery:
     """Per agreement, what its declarations show (1 = some declaration does), in ONE pass
     over the declarations table (grouped), instead of a correlated EXISTS per rule and row.
-    Superseded declarations no longer count. `only` (a SELECT of agreement ids) limits the
-    pass to those agreements: the same facts, read for a page of rows instead of all."""
+    Superseded declarations no longer count for the state. `only` (a SELECT of agreement
+    ids) limits the pass to those agreements: the same facts, read for a page of rows
+    instead of all. `extra`: further named row conditions flagged in the same pass (the
+    overview's declaration figures), so the table is read and grouped once, not twice."""
     day = literal(today)
+    current = Declaration.state != "superseded"
     valid = Declaration.state.in_(VALID_STATES)
 
     def any_(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
@@ -105,7 +109,16 @@ def declaration_facts(today: date, only: Select | None = None) -> Subquery:
         any_(state == "requested").label("requested"),
         any_(Declaration.party == MAIN, valid).label("main_valid"),
         any_(Declaration.party == MAIN, state == "not_required").label("main_not_required"),
-    ).where(state != "superseded")
+    )
+    if extra:
+        # Extra conditions may count superseded declarations too (a declaration requested
+        # and returned stays returned when a later one replaces it): the pass then reads
+        # every row and the state's facts above keep to the current ones by their
+        # conditions (each names a state other than superseded, so none needs the filter).
+        stmt = stmt.add_columns(*[any_(condition).label(name)
+                                  for name, condition in extra.items()])
+    else:
+        stmt = stmt.where(current)
     if only is not None:
         stmt = stmt.where(Declaration.agreement_id.in_(only))
     return stmt.group_by(Declaration.agreement_id).subquery("declaration_facts")
@@ -203,12 +216,13 @@ class ComplianceColumns:
         return func.coalesce(or_(*[r.condition for r in leading]), false())
 
 
-def compliance_columns(on: date | None = None, only: Select | None = None) -> ComplianceColumns:
+def compliance_columns(on: date | None = None, only: Select | None = None,
+                       extra: dict[str, ColumnElement[bool]] | None = None) -> ComplianceColumns:
     """SQL for the compliance state and reason of each agreement row: use in SELECT, WHERE
-    and ORDER BY of a statement passed through `.join()`. `only`: see declaration_facts
-    (the statement must then select only those agreements)."""
+    and ORDER BY of a statement passed through `.join()`. `only` and `extra`: see
+    declaration_facts (with `only`, the statement must select only those agreements)."""
     day = on or today()
-    facts = declaration_facts(day, only)
+    facts = declaration_facts(day, only, extra)
     found = rules(day, facts)
     return ComplianceColumns(
         facts,

@@ -32,6 +32,7 @@ from sqlalchemy import (
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.auth.models import User
+from clause_tracker.auth.permissions import Permission
 from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.compliance.models import DONE, Complaint, ComplianceCheck, Measure
 from clause_tracker.compliance.state import (
@@ -43,7 +44,7 @@ from clause_tracker.compliance.state import (
     compliance_columns,
 )
 from clause_tracker.counterparties.models import Counterparty
-from clause_tracker.declarations.models import Declaration, SelfCommitment
+from clause_tracker.declarations.models import SelfCommitment
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview.conditions import (
@@ -169,14 +170,22 @@ class Registry:
     follow_up: FollowUp | None = None
 
 
-def scoped(user: User | None, period: Period) -> Select:
-    """Agreements the user sees (all for the command line's report), in the period."""
-    if user is None:
-        stmt = select(Agreement)
-    else:
-        from clause_tracker.agreements.services import visible
+NO_UNIT = 0  # the scope of a user without a unit: no agreement (ids start at 1)
 
-        stmt = visible(user)
+
+def unit_scope(user: User | None) -> int | None:
+    """Whose figures a user sees: None for all units (auditors, admins, the command line),
+    else their unit's id — as agreements.services.visible decides for the registry."""
+    if user is None or user.can(Permission.ALL_UNITS):
+        return None
+    return user.org_unit_id or NO_UNIT
+
+
+def scoped(unit: int | None, period: Period) -> Select:
+    """Agreements of the scope (one unit, or all for None), in the period."""
+    stmt = select(Agreement)
+    if unit is not None:
+        stmt = stmt.where(Agreement.org_unit_id == unit)
     return stmt.where(period.condition())
 
 
@@ -218,7 +227,7 @@ def follow_up_flags(day: date) -> Subquery:
         .group_by(both.c.agreement_id).subquery("follow_flags")
 
 
-def one_pass(user: User | None, period: Period, day: date) -> OnePass:
+def one_pass(unit: int | None, period: Period, day: date) -> OnePass:
     """Coverage, declaration counts, self-commitments and follow-up counts in ONE statement:
     the compliance state is computed once per agreement (in a materialized CTE), then grouped
     by unit, kind, draft and quarter with a conditional sum per state and per flag.
@@ -231,18 +240,17 @@ def one_pass(user: User | None, period: Period, day: date) -> OnePass:
     MATERIALIZED so that PostgreSQL does not inline it and re-evaluate the state's CASE for
     every aggregate that reads it. Every count uses the same conditions as before (and as
     the drill-down lists), so the numbers are unchanged."""
-    columns = compliance_columns(day)
+    names = declaration_flag_names()
+    # The declaration figures are flagged in the state's own grouped pass over the
+    # declarations (one read of the table, not two); a unit's view reads only its rows.
+    only = None if unit is None else scoped(unit, period).with_only_columns(Agreement.id)
+    columns = compliance_columns(day, only, {f"d_{n}": declaration_row(n, day) for n in names})
+    flags = columns.facts
     month = cast(extract("month", Agreement.decided_on), Integer)
     year = cast(extract("year", Agreement.decided_on), Integer)
     quarter = (month + 2) // 3
-    names = declaration_flag_names()
-    flags = select(
-        Declaration.agreement_id.label("agreement_id"),
-        *[func.max(case((declaration_row(n, day), 1), else_=0)).label(n) for n in names],
-    ).group_by(Declaration.agreement_id).subquery("flags")
     follow = follow_up_flags(day)
-    per_agreement = columns.join(scoped(user, period)) \
-        .outerjoin(flags, flags.c.agreement_id == Agreement.id) \
+    per_agreement = columns.join(scoped(unit, period)) \
         .outerjoin(follow, follow.c.agreement_id == Agreement.id) \
         .outerjoin(SelfCommitment, SelfCommitment.agreement_id == Agreement.id) \
         .with_only_columns(
@@ -250,7 +258,7 @@ def one_pass(user: User | None, period: Period, day: date) -> OnePass:
             columns.state.label("state"),
             case((Agreement.status == "draft", 1), else_=0).label("draft"),
             year.label("year"), quarter.label("quarter"), Agreement.value.label("value"),
-            *[func.coalesce(flags.c[n], 0).label(f"d_{n}") for n in names],
+            *[func.coalesce(flags.c[f"d_{n}"], 0).label(f"d_{n}") for n in names],
             *[func.coalesce(follow.c[n], 0).label(f"f_{n}") for n in follow_up_names()],
             SelfCommitment.score.label("score"),
         ).cte("per_agreement").prefix_with("MATERIALIZED")
@@ -308,26 +316,26 @@ def one_pass(user: User | None, period: Period, day: date) -> OnePass:
                    followed)
 
 
-def coverage(user: User | None, period: Period, day: date) -> Coverage:
-    return one_pass(user, period, day).coverage
+def coverage(unit: int | None, period: Period, day: date) -> Coverage:
+    return one_pass(unit, period, day).coverage
 
 
-def declaration_counts(user: User | None, period: Period, day: date) -> Declarations:
+def declaration_counts(unit: int | None, period: Period, day: date) -> Declarations:
     """Agreements with a main declaration requested, returned, returned on time, and with a
     valid declaration expiring within 30/60/90 days — each counted once per agreement."""
-    return one_pass(user, period, day).declarations
+    return one_pass(unit, period, day).declarations
 
 
-def exemptions(user: User | None, period: Period) -> list[tuple[str, int, Decimal]]:
-    base = scoped(user, period).where(Agreement.exemption_approved_at.is_not(None)).subquery()
+def exemptions(unit: int | None, period: Period) -> list[tuple[str, int, Decimal]]:
+    base = scoped(unit, period).where(Agreement.exemption_approved_at.is_not(None)).subquery()
     stmt = select(base.c.exemption_reason, func.count(), func.coalesce(func.sum(base.c.value), 0)) \
         .group_by(base.c.exemption_reason).order_by(base.c.exemption_reason)
     return [(reason or "", count, Decimal(value)) for reason, count, value
             in db.session.execute(stmt)]
 
 
-def clause_versions(user: User | None, period: Period) -> list[tuple[int, str, int]]:
-    base = scoped(user, period).where(Agreement.clause_version_id.is_not(None)).subquery()
+def clause_versions(unit: int | None, period: Period) -> list[tuple[int, str, int]]:
+    base = scoped(unit, period).where(Agreement.clause_version_id.is_not(None)).subquery()
     counted = select(base.c.clause_version_id, func.count().label("n")) \
         .group_by(base.c.clause_version_id).subquery()
     stmt = select(ClauseVersion.id, ClauseVersion.variant, ClauseVersion.version,
@@ -338,9 +346,9 @@ def clause_versions(user: User | None, period: Period) -> list[tuple[int, str, i
             for vid, variant, version, language, n in db.session.execute(stmt)]
 
 
-def commitments(user: User | None, period: Period, day: date) -> tuple[int, int, Decimal | None]:
+def commitments(unit: int | None, period: Period, day: date) -> tuple[int, int, Decimal | None]:
     """Commitment 8: grants in scope, how many carry a voluntary self-commitment, mean score."""
-    return one_pass(user, period, day).commitments
+    return one_pass(unit, period, day).commitments
 
 
 @dataclass
@@ -358,19 +366,19 @@ def follow_up_names() -> tuple[str, ...]:
             "complaint_linked")
 
 
-def follow_up(user: User | None, period: Period, day: date,
+def follow_up(unit: int | None, period: Period, day: date,
               agreements: dict[str, int] | None = None) -> FollowUp:
     """`agreements` (the per-condition counts) when one_pass has counted them already."""
     if agreements is None:
-        agreements = one_pass(user, period, day).follow_up_agreements
-    ids = scoped(user, period).with_only_columns(Agreement.id).scalar_subquery()
+        agreements = one_pass(unit, period, day).follow_up_agreements
+    ids = scoped(unit, period).with_only_columns(Agreement.id).scalar_subquery()
     checks_done = db.session.scalar(select(func.count(ComplianceCheck.id)).where(
         ComplianceCheck.stage == DONE, ComplianceCheck.agreement_id.in_(ids))) or 0
     complaints = db.session.scalar(select(func.count(Complaint.id)).where(
         Complaint.agreement_id.in_(ids))) or 0
     exclusions = [
         (party or "", reference, until) for party, reference, until in db.session.execute(
-            scoped(user, period)
+            scoped(unit, period)
             .join(ComplianceCheck, ComplianceCheck.agreement_id == Agreement.id)
             .join(Measure, Measure.check_id == ComplianceCheck.id)
             .outerjoin(Counterparty, Counterparty.id == Agreement.counterparty_id)
@@ -381,26 +389,23 @@ def follow_up(user: User | None, period: Period, day: date,
     return FollowUp(agreements, checks_done, complaints, exclusions)
 
 
-def units_for(user: User | None) -> list[UnitInfo]:
+def units_for(unit: int | None) -> list[UnitInfo]:
     stmt = select(OrgUnit).order_by(OrgUnit.kind, OrgUnit.code)
-    if user is not None:
-        from clause_tracker.auth.permissions import Permission
-
-        if not user.can(Permission.ALL_UNITS):
-            stmt = stmt.where(OrgUnit.id == user.org_unit_id)
+    if unit is not None:
+        stmt = stmt.where(OrgUnit.id == unit)
     return [UnitInfo(u.id, u.code, u.name, str(u.kind.value)) for u in db.session.scalars(stmt)]
 
 
-def registry(user: User | None, period: Period, day: date) -> Registry:
-    found = one_pass(user, period, day)
+def registry(unit: int | None, period: Period, day: date) -> Registry:
+    found = one_pass(unit, period, day)
     return Registry(
-        day=day, period=period, units=units_for(user),
+        day=day, period=period, units=units_for(unit),
         coverage=found.coverage,
         declarations=found.declarations,
-        exemptions=exemptions(user, period),
-        clause_versions=clause_versions(user, period),
+        exemptions=exemptions(unit, period),
+        clause_versions=clause_versions(unit, period),
         commitments=found.commitments,
-        follow_up=follow_up(user, period, day, found.follow_up_agreements),
+        follow_up=follow_up(unit, period, day, found.follow_up_agreements),
     )
 
 

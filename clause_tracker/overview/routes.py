@@ -47,9 +47,9 @@ def index():
     period, day = period_from_args(), today()
     fmt = request.args.get("format", "")
     if not fmt:
-        return render_template("overview/index.html", day=day, period=period,
-                               figures_html=service.figures_html(current_user, period, day),
-                               args=request.args.to_dict())
+        return service.page(current_user, period, day, lambda figures: render_template(
+            "overview/index.html", day=day, period=period, figures_html=figures,
+            args=request.args.to_dict()))
     page = service.overview(current_user, period, day)
     if fmt == "csv":
         return download(exports.tables_csv(page.tables), exports.CSV_MIMETYPE,

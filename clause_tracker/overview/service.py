@@ -1,53 +1,54 @@
-"""The overview for one user: figures (cached while the records are unchanged) → tables
+"""The overview for one user: figures (stored while the records are unchanged) → tables
 and charts.
 
-Why a cache, and why it cannot disagree with the records: every change to the records is
-written with its audit event in the same transaction (DESIGN.md §4), and audit event ids only
-grow. The figures are therefore a function of (scope, period, today, newest audit event id);
-with that as the key, a cached result is exactly what a fresh computation would give. The
-cache holds numbers only (no translated text) and lives per worker process: losing it costs
-one recomputation, never a wrong number.
+The figures are a function of (scope, period, today, newest audit event) — snapshots.py
+says why — so they are kept under that key at two levels: in this worker's memory (numbers,
+and the rendered tables per language), and in the database (overview_snapshots), which all
+workers share and the scheduler fills ahead of time after each change. A key that is found
+nowhere is computed and stored.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app, render_template
 from markupsafe import Markup
-from sqlalchemy import select
 
-from clause_tracker.audit.models import AuditEvent
 from clause_tracker.auth.models import User
-from clause_tracker.auth.permissions import Permission
 from clause_tracker.extensions import db
-from clause_tracker.overview import metrics
+from clause_tracker.overview import snapshots
 from clause_tracker.overview.charts import bar_chart
-from clause_tracker.overview.metrics import Period, Registry
+from clause_tracker.overview.metrics import Period, Registry, unit_scope
 from clause_tracker.overview.tables import Table, registry_tables, shown
 
 CACHE_SIZE = 64
+PAGE_SECONDS = 600
 _cache: OrderedDict[tuple, Registry] = OrderedDict()
 _html_cache: OrderedDict[tuple, Markup] = OrderedDict()
+_page_cache: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def fingerprint() -> tuple[int, str] | None:
-    """The newest audit event, by id and hash: changes whenever any record changes (the hash
-    too, so a database emptied and refilled to the same length does not look unchanged)."""
-    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
-                             .order_by(AuditEvent.id.desc()).limit(1)).first()
-    return (row[0], row[1]) if row else None
-
-
 def cache_key(user: User | None, period: Period, day: date) -> tuple:
-    """What the figures are a function of (see the module docstring): one indexed look-up of
-    the newest audit event, the rest is in memory."""
-    scope = None if user is None or user.can(Permission.ALL_UNITS) else user.org_unit_id
-    return (db.engine.url.render_as_string(), scope, period, day, fingerprint())
+    """What the figures are a function of: one indexed look-up of the newest audit event,
+    the rest is in memory. The database's URL keeps two apps in one process apart (tests)."""
+    unit = unit_scope(user)
+    mark = snapshots.fingerprint()
+    return (db.engine.url.render_as_string(), unit, period, day, mark,
+            snapshots.key_of(unit, period, day, mark))
+
+
+def forget() -> None:
+    """Empty this worker's memory (a new worker starts so; the database keeps snapshots)."""
+    with _lock:
+        for cache in (_cache, _html_cache, _page_cache):
+            cache.clear()
 
 
 def _remember(cache: OrderedDict, key: tuple, value):
@@ -59,8 +60,12 @@ def _remember(cache: OrderedDict, key: tuple, value):
     return value
 
 
+def _enabled() -> bool:
+    return current_app.config.get("OVERVIEW_CACHE", True)
+
+
 def _recall(cache: OrderedDict, key: tuple):
-    if not current_app.config.get("OVERVIEW_CACHE", True):
+    if not _enabled():
         return None
     with _lock:
         if key in cache:
@@ -69,16 +74,18 @@ def _recall(cache: OrderedDict, key: tuple):
     return None
 
 
-def figures(user: User | None, period: Period, day: date, cached: bool = True,
-            key: tuple | None = None) -> Registry:
+def figures(user: User | None, period: Period, day: date, key: tuple | None = None) -> Registry:
     key = key or cache_key(user, period, day)
-    data = _recall(_cache, key) if cached else None
+    data = _recall(_cache, key)
     if data is None:
-        data = _remember(_cache, key, metrics.registry(user, period, day))
+        _, unit, _, _, mark, stored_key = key
+        data = (snapshots.load(stored_key) if _enabled() else None) \
+            or snapshots.compute(unit, period, day, mark, stored_key)
+        _remember(_cache, key, data)
     return data
 
 
-def figures_html(user: User, period: Period, day: date) -> Markup:
+def figures_html(user: User, period: Period, day: date, key: tuple | None = None) -> Markup:
     """The rendered figures (tables and charts) of the overview page, cached like the numbers
     and per locale. Only this fragment is cached, not the page: the page around it carries
     the user's name and per-session CSRF tokens. Rendering the tables (a drill-down link per
@@ -86,7 +93,7 @@ def figures_html(user: User, period: Period, day: date) -> Markup:
     cache of numbers alone left the page at a few percent of a minimal route's throughput."""
     from flask_babel import get_locale
 
-    key = cache_key(user, period, day)
+    key = key or cache_key(user, period, day)
     html_key = (*key, str(get_locale()))
     html = _recall(_html_cache, html_key)
     if html is None:
@@ -95,6 +102,33 @@ def figures_html(user: User, period: Period, day: date) -> Markup:
         # not let any record text through unescaped.
         rendered = render_template("overview/_figures.html", page=page)
         html = _remember(_html_cache, html_key, Markup(rendered))  # noqa: S704
+    return html
+
+
+def page(user: User, period: Period, day: date, render: Callable[[Markup], str]) -> str:
+    """The whole overview page of one session, kept for PAGE_SECONDS while its figures are
+    unchanged. Besides the figures, the page shows the user (name, role, unit, menu: a
+    change to the user is audited, so it changes the figures' key too), the language, the
+    path, and the session's CSRF token in its forms — all in the key, so one session's
+    page is never served to another. The tokens are at most PAGE_SECONDS old (they are
+    valid for WTF_CSRF_TIME_LIMIT). A page with flashed messages is rendered every time
+    (rendering consumes them); so is the first page of a session without a token yet.
+    `render(figures_html)` renders the page around the figures."""
+    from flask import request, session
+    from flask_babel import get_locale
+
+    token = session.get("csrf_token")
+    if not _enabled() or token is None or session.get("_flashes"):
+        return render(figures_html(user, period, day))
+    key = cache_key(user, period, day)
+    page_key = (*key, str(get_locale()), user.id, user.session_token, token,
+                request.full_path)
+    now = time.monotonic()
+    kept = _recall(_page_cache, page_key)
+    if kept is not None and now - kept[0] < PAGE_SECONDS:
+        return kept[1]
+    html = render(figures_html(user, period, day, key))
+    _remember(_page_cache, page_key, (now, html))
     return html
 
 

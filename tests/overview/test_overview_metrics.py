@@ -75,7 +75,7 @@ def test_period_limits_to_decisions_in_it(dataset) -> None:
 
 def test_officer_sees_only_their_unit(dataset, make_user) -> None:
     officer = make_user("procurement_officer", "ZVS")
-    data = metrics.registry(officer, Period(), date.today())
+    data = metrics.registry(metrics.unit_scope(officer), Period(), date.today())
     assert [u.code for u in data.units] == ["ZVS"]
     assert (data.coverage.total.in_scope, data.coverage.total.covered) == (3, 1)
     assert data.follow_up.agreements["complaint_linked"] == 0  # JK's complaint is not theirs

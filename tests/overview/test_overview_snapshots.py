@@ -1,0 +1,124 @@
+"""Stored overview figures: equal to a fresh computation, read only under their exact key
+(scope, period, day, newest audit event), stored only when no change landed while they were
+computed, and filled ahead of time by the scheduler's refresh."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from sqlalchemy import func, select, update
+
+from clause_tracker.agreements.models import Agreement
+from clause_tracker.audit.services import record
+from clause_tracker.extensions import db
+from clause_tracker.overview import metrics, snapshots
+from clause_tracker.overview.metrics import Period
+from clause_tracker.overview.models import OverviewSnapshot
+
+IN_SCOPE = re.compile(r'data-drill="coverage_total">([\d.]+)</a>')
+
+
+def _stored() -> int:
+    return db.session.scalar(select(func.count()).select_from(OverviewSnapshot))
+
+
+def test_encoded_figures_decode_to_equal_figures(app, dataset, make_user) -> None:
+    officer = make_user("procurement_officer", "ZVS")
+    for unit in (None, metrics.unit_scope(officer)):
+        for period in (Period(), Period(date(2025, 1, 1), date(2025, 6, 30))):
+            data = metrics.registry(unit, period, date.today())
+            assert snapshots.decode(snapshots.encode(data)) == data
+
+
+def test_a_snapshot_is_read_under_its_key_only(client, signed_in, dataset) -> None:
+    signed_in("auditor")
+    assert _stored() == 0
+    client.get("/overview/")
+    assert _stored() == 1
+    mark = snapshots.fingerprint()
+    key = snapshots.key_of(None, Period(), date.today(), mark)
+    fresh = snapshots.load(key)
+    assert fresh == metrics.registry(None, Period(), date.today())
+
+    # Proof that pages read the stored row (a worker with an empty memory): doctor it.
+    fresh.coverage.total.in_scope = 4711
+    db.session.execute(update(OverviewSnapshot).where(OverviewSnapshot.key == key)
+                       .values(figures=snapshots.encode(fresh)))
+    db.session.commit()
+    from clause_tracker.overview import service
+
+    service.forget()
+    assert "4.711" in client.get("/overview/").get_data(as_text=True)
+
+    # Any change to the records (always with its audit event) moves the key on: the doctored
+    # row is never read again and the page shows figures computed from the records.
+    record("test.touch", "test", None, "a change")
+    db.session.commit()
+    page = client.get("/overview/").get_data(as_text=True)
+    assert "4.711" not in page
+    assert _stored() == 2
+    assert snapshots.load(snapshots.key_of(None, Period(), date.today(),
+                                           snapshots.fingerprint())) \
+        == metrics.registry(None, Period(), date.today())
+
+
+def test_figures_computed_across_a_change_are_not_stored(app, dataset, monkeypatch) -> None:
+    real = metrics.registry
+
+    def registry_with_a_write_meanwhile(*args):
+        data = real(*args)
+        record("test.meanwhile", "test", None, "committed while the figures were computed")
+        db.session.commit()
+        return data
+
+    monkeypatch.setattr(metrics, "registry", registry_with_a_write_meanwhile)
+    mark = snapshots.fingerprint()
+    snapshots.compute(None, Period(), date.today(), mark)
+    assert _stored() == 0
+
+
+def test_refresh_computes_each_scope_once_per_change_and_drops_old_days(app, dataset) -> None:
+    today = date.today()
+    units = db.session.scalar(select(func.count(func.distinct(Agreement.org_unit_id))))
+    assert units == 3
+    assert snapshots.refresh(today) == 1 + units  # all units, and each unit with agreements
+    assert snapshots.refresh(today) == 0  # nothing changed: nothing to compute
+    record("test.touch", "test", None, "a change")
+    db.session.commit()
+    assert snapshots.refresh(today) == 1 + units
+    later = today + timedelta(days=snapshots.KEEP_DAYS + 1)
+    assert snapshots.refresh(later) == 1 + units
+    days = set(db.session.scalars(select(OverviewSnapshot.day)))
+    assert days == {later}
+
+
+def test_scheduler_overview_command_computes_then_finds_them_stored(runner, dataset) -> None:
+    first = runner.invoke(args=["scheduler", "overview"])
+    assert first.exit_code == 0 and first.output.strip() == "overview: 4 views computed"
+    again = runner.invoke(args=["scheduler", "overview"])
+    assert again.output.strip() == "overview: 0 views computed"
+
+
+def test_a_kept_page_belongs_to_its_session(app, client, signed_in, login, dataset) -> None:
+    """The whole page is kept per session: the same session gets it again (tokens and all);
+    a second session of the same user gets its own CSRF tokens, never the first's; a
+    flashed message is never lost to a kept page."""
+    token = re.compile(r'name="csrf_token" value="([^"]+)"')
+    auditor = signed_in("auditor")
+    first = client.get("/overview/").get_data(as_text=True)
+    assert client.get("/overview/").get_data(as_text=True) == first
+
+    other = app.test_client()
+    assert login(other, auditor.username).status_code == 302  # audited: new figures key
+    first = client.get("/overview/").get_data(as_text=True)  # kept under the new key
+    other.get("/overview/")  # a session's first page gives it its CSRF token
+    second = other.get("/overview/").get_data(as_text=True)
+    assert token.findall(first) and token.findall(second)
+    assert set(token.findall(second)).isdisjoint(token.findall(first))
+
+    with client.session_transaction() as session:
+        session["_flashes"] = [("status", "Gespeichert.")]
+    flashed = client.get("/overview/").get_data(as_text=True)
+    assert "Gespeichert." in flashed
+    assert "Gespeichert." not in client.get("/overview/").get_data(as_text=True)
