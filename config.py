@@ -83,6 +83,7 @@ class Config:
     SCHEDULER_SWEEP_HOUR = 5
     SCHEDULER_DISPATCH_SECONDS = 60
     SCHEDULER_HEARTBEAT_SECONDS = 15
+    SCHEDULER_AUDIT_VERIFY_HOUR = 4  # the nightly check of the audit trail's hash chain
     SCHEDULER_OVERVIEW_SECONDS = 60  # how soon the overview's figures follow a change
     SCHEDULER_STANDBY_RETRY_SECONDS = 10
     SCHEDULER_STALE_SECONDS = 120  # /healthz calls a heartbeat older than this stale

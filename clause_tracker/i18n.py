@@ -9,7 +9,13 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_currency, format_date, format_datetime, get_locale
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+)
 from flask_login import current_user
 
 from clause_tracker.extensions import babel
@@ -61,7 +67,8 @@ def init_app(app: Flask) -> None:
         default_translation_directories=str(compiled),
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
-    app.jinja_env.filters.update(date=format_day, datetime=format_moment, money=format_money)
+    app.jinja_env.filters.update(date=format_day, datetime=format_moment, money=format_money,
+                                  number=format_decimal)
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
 
 

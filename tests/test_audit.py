@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -145,3 +147,25 @@ def test_anchor_detects_a_cut_off_tail(app, runner) -> None:
     assert cut.exit_code == 1 and "event 5 is gone" in cut.output
     bad = runner.invoke(args=["audit", "verify", "--anchor", "5:abc"])
     assert bad.exit_code == 2
+
+
+def test_recorded_checks_show_on_the_audit_page(client, signed_in, runner) -> None:
+    """`audit verify --record` (the scheduler's nightly job) writes the result into the
+    trail; the viewer shows the newest one — intact, then tampered — without walking the
+    chain itself."""
+    _events(3)
+    signed_in("auditor")
+    assert "Noch nicht geprüft" in client.get("/audit/").get_data(as_text=True)
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    out = runner.invoke(args=["audit", "verify", "--record"])
+    assert out.exit_code == 0
+    page = client.get("/audit/").get_data(as_text=True)
+    assert re.search(rf'class="status status-ok"[^<]*intakt, {events} Einträge', page)
+
+    _raw("UPDATE audit_events SET summary = 'x' WHERE id = 2")
+    out = runner.invoke(args=["audit", "verify", "--record"])
+    assert out.exit_code == 1
+    page = client.get("/audit/").get_data(as_text=True)
+    assert 'role="alert"' in page and "#2 (edited)" in page
+    newest = db.session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+    assert newest.action == "audit.verified" and newest.actor_name == "system"

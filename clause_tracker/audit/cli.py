@@ -3,7 +3,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from clause_tracker.audit.services import check_anchor, head, verify_chain
+from clause_tracker.audit.services import check_anchor, head, record_verification, verify_chain
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 
@@ -11,9 +11,13 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 @audit_cli.command("verify")
 @click.option("--anchor", "anchors", multiple=True, metavar="ID:HASH",
               help="An earlier `audit head`; it must still be there, unchanged.")
-def verify(anchors: tuple[str, ...]) -> None:
+@click.option("--record", "record_it", is_flag=True,
+              help="Write the chain's result into the trail (shown on the audit pages).")
+def verify(anchors: tuple[str, ...], record_it: bool) -> None:
     """Check the hash chain; name the first event that was edited, removed or reordered."""
     result = verify_chain()
+    if record_it:
+        record_verification(result)
     problem = result.problem
     for anchor in anchors if problem is None else ():
         try:

@@ -7,12 +7,8 @@ from clause_tracker.audit import bp
 from clause_tracker.audit.forms import EventFilterForm
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.queries import EventFilter, distinct_values, events_page
-from clause_tracker.audit.services import verify_chain
+from clause_tracker.audit.services import last_verification, verify_chain
 from clause_tracker.auth.permissions import Permission, requires
-
-
-def _choices(values: list[str]) -> list[SelectChoice]:
-    return [SelectChoice("", "—")] + [SelectChoice(v, v) for v in values]
 
 
 def _choices(values: list[str]) -> list[SelectChoice]:
@@ -37,7 +33,8 @@ def events():
         )
     page = events_page(flt, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("audit/events.html", form=form, page=page, args=args)
+    return render_template("audit/events.html", form=form, page=page, args=args,
+                           verification=last_verification())
 
 
 @bp.route("/verify")

@@ -159,30 +159,81 @@ def check_anchor(anchor: str) -> ChainProblem | None:
     return None
 
 
-def _events() -> Iterator[AuditEvent]:
-    stmt = select(AuditEvent).order_by(AuditEvent.id).execution_options(yield_per=2000)
-    yield from db.session.scalars(stmt)
+# The columns an event's hash covers, in hash order, then the hash itself.
+_CHAIN_COLUMNS = ("id", "occurred_at", "actor_id", "actor_name", "actor_role", "action",
+                  "object_type", "object_id", "summary", "details", "prev_hash", "hash")
+
+
+def _events() -> Iterator[tuple]:
+    """Every event in chain order, as plain tuples of _CHAIN_COLUMNS: building an ORM
+    object (or reading Row attributes by name) per event made a million-event check take
+    48 s."""
+    table = AuditEvent.__table__
+    stmt = select(*[table.c[name] for name in _CHAIN_COLUMNS]).order_by(table.c.id) \
+        .execution_options(yield_per=5000)
+    for partition in db.session.execute(stmt).tuples().partitions():
+        yield from partition
 
 
 def verify_chain() -> VerifyResult:
     """Walk the chain in order and report the first event that does not fit."""
     expected_id, expected_prev, checked = 1, GENESIS, 0
-    for event in _events():
-        if event.id != expected_id:
+    for row in _events():
+        ident, occurred_at, *content, prev_hash, stored = row
+        if ident != expected_id:
             return VerifyResult(checked, ChainProblem(
-                event.id, "removed",
-                f"event {expected_id}" + (f"–{event.id - 1}" if event.id - 1 > expected_id else "")
-                + f" missing before event {event.id}",
+                ident, "removed",
+                f"event {expected_id}" + (f"–{ident - 1}" if ident - 1 > expected_id else "")
+                + f" missing before event {ident}",
             ))
-        if event.prev_hash != expected_prev:
+        if prev_hash != expected_prev:
             return VerifyResult(checked, ChainProblem(
-                event.id, "reordered",
-                f"event {event.id} does not follow event {event.id - 1} (predecessor hash differs)",
+                ident, "reordered",
+                f"event {ident} does not follow event {ident - 1} (predecessor hash differs)",
             ))
-        if event_hash(event) != event.hash:
+        # isoformat(timespec="microseconds") is TIMESTAMP_FORMAT, ten times faster.
+        if content_hash([ident, occurred_at.isoformat(timespec="microseconds"), *content,
+                         prev_hash]) != stored:
             return VerifyResult(checked, ChainProblem(
-                event.id, "edited", f"event {event.id} was changed after it was written",
+                ident, "edited", f"event {ident} was changed after it was written",
             ))
         checked += 1
-        expected_id, expected_prev = event.id + 1, event.hash
+        expected_id, expected_prev = ident + 1, stored
     return VerifyResult(checked, None)
+
+VERIFIED = "audit.verified"
+
+
+def record_verification(result: VerifyResult) -> AuditEvent:
+    """Write a check's result into the trail itself (by the system, e.g. the scheduler's
+    nightly check), so the viewer can show when the chain was last found intact — without
+    making an auditor's page walk a million events. Committed here: it is its own fact."""
+    problem = result.problem
+    details = {"ok": result.ok, "checked": result.checked,
+               "problem": None if problem is None else
+               {"event_id": problem.event_id, "kind": problem.kind, "message": problem.message}}
+    summary = (f"audit trail intact: {result.checked} events" if problem is None
+               else f"audit trail TAMPERED at event {problem.event_id} ({problem.kind})")
+    event = record(VERIFIED, "AuditTrail", None, summary, details, actor=SYSTEM)
+    db.session.commit()
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The newest recorded check: when, how many events, and what it found."""
+
+    at: datetime
+    ok: bool
+    checked: int
+    problem: dict[str, Any] | None
+
+
+def last_verification() -> Verification | None:
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == VERIFIED)
+                              .order_by(AuditEvent.id.desc()).limit(1))
+    if event is None:
+        return None
+    found = json.loads(event.details or "{}")
+    return Verification(event.occurred_at, bool(found.get("ok")), int(found.get("checked", 0)),
+                        found.get("problem"))

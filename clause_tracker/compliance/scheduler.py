@@ -5,10 +5,11 @@ dedicated connection for its whole life (the lock dies with the process or the
 connection); on SQLite it holds an fcntl lock on a file beside the database. Any other
 scheduler waits on standby, retries, and takes over when the leader is gone.
 
-The leader runs four fixed jobs (APScheduler's BlockingScheduler, Europe/Berlin): the
+The leader runs five fixed jobs (APScheduler's BlockingScheduler, Europe/Berlin): the
 daily sweep (also once at start, so a new leader catches up), the frequent dispatch of
-e-mails, the overview's figures computed after each change (overview/snapshots.py), and
-the heartbeat that /healthz and the admin page show. The per-item schedule
+e-mails, the overview's figures computed after each change (overview/snapshots.py), the
+nightly check of the audit trail's hash chain (its result recorded in the trail), and the
+heartbeat that /healthz and the admin page show. The per-item schedule
 is in the database (compliance_checks), never in the scheduler's memory.
 """
 
@@ -231,6 +232,18 @@ class SchedulerProcess:
 
         self._job("overview", work)
 
+    def audit_job(self) -> None:
+        """Check the audit trail's hash chain each night and record the result in it."""
+        from clause_tracker.audit.services import record_verification, verify_chain
+
+        def work() -> None:
+            result = verify_chain()
+            record_verification(result)
+            if not result.ok:
+                log.error("audit trail TAMPERED: %s", result.problem)
+
+        self._job("audit", work)
+
     def heartbeat_job(self) -> None:
         self._job("heartbeat", lambda: beat(self.started_at))
 
@@ -259,6 +272,8 @@ class SchedulerProcess:
         self.scheduler.add_job(self.dispatch_job, IntervalTrigger(
             seconds=int(c["SCHEDULER_DISPATCH_SECONDS"]), timezone=zone), id="dispatch",
             next_run_time=now)
+        self.scheduler.add_job(self.audit_job, CronTrigger(
+            hour=int(c["SCHEDULER_AUDIT_VERIFY_HOUR"]), timezone=zone), id="audit")
         self.scheduler.add_job(self.overview_job, IntervalTrigger(
             seconds=int(c["SCHEDULER_OVERVIEW_SECONDS"]), timezone=zone), id="overview",
             next_run_time=now)
