@@ -2,13 +2,16 @@
 
     python bench/bench_overview.py --url postgresql+psycopg://postgres@127.0.0.1:5432/test \
         [--contracts 100000 --grants 20000 --audit-events 1000000] [--keep]
+    python bench/bench_overview.py --url … --reuse DATABASE_URL   (a database kept before)
 
 Creates a scratch database on that server (dropped afterwards unless --keep), fills it with
 `bench-data`, then measures
-1. server time (in-process, test client) of the overview — computed fresh (cache off) and
-   as served (cache keyed by the newest audit event) — and of drill-down list pages: p50/p95;
+1. server time (in-process, test client) of the overview — computed fresh (what the
+   scheduler pays after each change), as served by a new worker (the stored snapshot), and
+   as served again (the page kept for the session) — and of drill-down list pages: p50/p95;
 2. requests per second of the overview vs. a minimal Flask route on the same gunicorn
-   (2 sync workers, 127.0.0.1), a fixed number of requests from 4 client threads.
+   (2 sync workers, 127.0.0.1), a fixed number of requests from 4 client threads; and of a
+   route that only answers a signed-in user (the floor of any page of the app).
 """
 
 from __future__ import annotations
@@ -69,24 +72,43 @@ def login(client) -> None:
 
 
 def in_process(url: str, rounds: int) -> None:
+    from clause_tracker.overview import service
+
     config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
               "SESSION_COOKIE_SECURE": False}
-    for cached in (False, True):
-        app = create_app(config | {"OVERVIEW_CACHE": cached})
-        client = app.test_client()
-        with app.app_context():
-            login(client)
-        assert client.get("/overview/").status_code == 200  # warm-up (and fills the cache)
-        timed(f"GET /overview/ ({'as served, cached' if cached else 'computed fresh'})",
-              lambda c=client: c.get("/overview/"), rounds)
-        if cached:
-            continue
-        timed("GET /overview/ officer of one unit (computed fresh)",
-              lambda c=client: c.get("/overview/?from=2020-01-01"), max(5, rounds // 2))
-        for args in DRILLS:
-            path = "/agreements/?" + urlencode(args)
-            assert client.get(path).status_code == 200
-            timed(f"GET {path}", lambda c=client, p=path: c.get(p), rounds)
+    fresh = create_app(config | {"OVERVIEW_CACHE": False})
+    client = fresh.test_client()
+    with fresh.app_context():
+        login(client)
+    assert client.get("/overview/").status_code == 200
+    timed("GET /overview/ computed fresh (what the scheduler pays per change)",
+          lambda: client.get("/overview/"), max(5, rounds // 2))
+    timed("GET /overview/?from=2020-01-01 computed fresh (a period nobody computed)",
+          lambda: client.get("/overview/?from=2020-01-01"), max(5, rounds // 2))
+
+    app = create_app(config)
+    client = app.test_client()
+    with app.app_context():
+        login(client)
+        from clause_tracker.compliance.state import today
+        from clause_tracker.overview import snapshots
+
+        start = time.perf_counter()
+        computed = snapshots.refresh(today())
+        print(f"  scheduler refresh: {computed} views in {time.perf_counter() - start:.1f} s")
+    client.get("/overview/")  # the session's first page gives it its CSRF token
+
+    def new_worker() -> None:  # a worker with empty memory: the stored snapshot is read
+        service.forget()
+        client.get("/overview/")
+
+    timed("GET /overview/ as served by a new worker (stored snapshot)", new_worker, rounds)
+    timed("GET /overview/ as served again (page kept for the session)",
+          lambda: client.get("/overview/"), rounds)
+    for args in DRILLS:
+        path = "/agreements/?" + urlencode(args)
+        assert client.get(path).status_code == 200
+        timed(f"GET {path}", lambda p=path: client.get(p), rounds)
 
 
 def throughput(url: str, requests: int, threads: int = 4) -> None:
@@ -130,9 +152,12 @@ def throughput(url: str, requests: int, threads: int = 4) -> None:
 
         run_warm = run("/overview/")  # warm both workers' caches
         minimal = run("/bench-minimal")
+        signed_in = run("/bench-signed-in")
         overview = run("/overview/")
         print(f"  gunicorn -w 2, {requests} requests, {threads} client threads, loopback:")
         print(f"    minimal route  {minimal:8.1f} req/s")
+        print(f"    signed-in 'ok' {signed_in:8.1f} req/s  ({signed_in / minimal:.0%} of minimal: "
+              f"session, user, transaction)")
         print(f"    /overview/     {overview:8.1f} req/s  ({overview / minimal:.0%} of minimal; "
               f"warm-up run {run_warm:.1f} req/s)")
     finally:
@@ -154,7 +179,15 @@ def session_cookie(port: int) -> str:
     response = conn.getresponse()
     response.read()
     assert response.status == 302, response.status
-    return response.getheader("Set-Cookie").split(";")[0]
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    # The session's first page gives it its CSRF token (a new cookie), as a browser keeps it.
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    conn.request("GET", "/overview/", headers={"Cookie": cookie})
+    response = conn.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+    updated = response.getheader("Set-Cookie")
+    return updated.split(";")[0] if updated else cookie
 
 
 def main() -> None:
@@ -166,7 +199,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", metavar="DATABASE_URL",
+                        help="measure a database filled by an earlier --keep run")
     args = parser.parse_args()
+    if args.reuse:
+        in_process(args.reuse, args.rounds)
+        throughput(args.reuse, args.requests)
+        return
     url, drop = scratch(args.url)
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
