@@ -58,6 +58,15 @@ class LocalStorage:
         except FileNotFoundError as exc:
             raise StorageKeyError(key) from exc
 
+    def delete(self, key: str) -> bool:
+        """Remove a stored file (after the records naming it were changed); False when it
+        was not there."""
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def exists(self, key: str) -> bool:
         try:
             return self._path(key).exists()

@@ -1,6 +1,9 @@
 """Retention: records past their period are listed; on an administrator's confirmation
-the personal data in them is erased. The agreement rows, checks, outcomes and measure
-kinds stay, so the aggregate figures (ECCAR report, overview) survive. Audited.
+the personal data in them is erased — names, notes and summaries in the rows, and the
+stored files (declaration evidence, documents generated for the agreement: signed
+declarations and contracts name people). The agreement rows, checks, outcomes, measure
+kinds and the files' SHA-256 stay, so the aggregate figures (ECCAR report, overview) and the
+proof of what had been issued survive. Audited.
 
 Periods (config): contracts RETENTION_CONTRACT_YEARS after the end of the contract or,
 without an end, after the award (§ 8(4) VgV, § 6(2) UVgO); grants RETENTION_GRANT_YEARS
@@ -9,11 +12,12 @@ after the proof of use (its due date; else the end of the funding period).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, func, literal, select, update
+from sqlalchemy import case, exists, func, literal, or_, select, update
 
 from clause_tracker.agreements.models import CONTRACT, Agreement
 from clause_tracker.audit.services import Actor, current_actor, record, utcnow
@@ -22,9 +26,12 @@ from clause_tracker.compliance.settings import settings
 from clause_tracker.compliance.sql_dates import add_months
 from clause_tracker.counterparties.models import ContactPerson
 from clause_tracker.declarations.models import Declaration
+from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
+from clause_tracker.storage import storage
 from clause_tracker.versioning import RefusedChange
 
+log = logging.getLogger(__name__)
 FINISHED_STATUSES = ("ended", "terminated", "revoked")
 ERASED = "[erased]"
 
@@ -78,10 +85,13 @@ def purge(agreement_id: int, user_id: int | None, today: date | None = None,
         raise RetentionError(_l("This record is not past its retention period, or it was "
                                 "already erased."))
     counts: dict[str, int] = {}
+    files = _files_of(agreement_id)
     counts["declarations"] = db.session.execute(
         update(Declaration).where(Declaration.agreement_id == agreement_id)
-        .values(signer_name=None, signer_function=None, note=None,
-                version_id=Declaration.version_id + 1)).rowcount or 0
+        .values(signer_name=None, signer_function=None, note=None, evidence_key=None,
+                evidence_filename=None, version_id=Declaration.version_id + 1)).rowcount or 0
+    files -= _still_named(files, agreement_id)
+    counts["files"] = len(files)
     check_ids = select(m.ComplianceCheck.id).where(m.ComplianceCheck.agreement_id == agreement_id)
     counts["hearings"] = db.session.execute(
         update(m.Hearing).where(m.Hearing.check_id.in_(check_ids))
@@ -116,4 +126,36 @@ def purge(agreement_id: int, user_id: int | None, today: date | None = None,
            f"{agreement.reference}: personal data erased after the retention period",
            {"counts": counts, "status": agreement.status}, actor=actor or current_actor())
     db.session.commit()
+    # Files go only after the commit: a failed purge must not leave records naming
+    # missing files. A file that cannot be removed now stays unnamed (logged).
+    for key in sorted(files):
+        try:
+            storage().delete(key)
+        except OSError as exc:
+            log.error("retention: stored file %s not removed: %s", key, exc)
     return counts
+
+
+def _files_of(agreement_id: int) -> set[str]:
+    """Stored files of the agreement: declaration evidence, generated documents."""
+    evidence = select(Declaration.evidence_key).where(
+        Declaration.agreement_id == agreement_id, Declaration.evidence_key.is_not(None))
+    issued = select(DocumentRecord.output_sha256).where(
+        DocumentRecord.agreement_id == agreement_id, DocumentRecord.output_sha256.is_not(None))
+    return set(db.session.scalars(evidence)) | set(db.session.scalars(issued))
+
+
+def _still_named(keys: set[str], agreement_id: int) -> set[str]:
+    """Of `keys`, those another record still names (a content-addressed file is shared by
+    every record of equal content): they stay."""
+    if not keys:
+        return set()
+    other = or_(DocumentRecord.agreement_id.is_(None),
+                DocumentRecord.agreement_id != agreement_id)
+    named = set(db.session.scalars(select(Declaration.evidence_key)
+                                   .where(Declaration.evidence_key.in_(keys))))
+    named |= set(db.session.scalars(select(DocumentRecord.output_sha256).where(
+        DocumentRecord.output_sha256.in_(keys), other)))
+    named |= set(db.session.scalars(select(DocumentRecord.input_sha256).where(
+        DocumentRecord.input_sha256.in_(keys), other)))
+    return named

@@ -186,3 +186,43 @@ def test_retention_keeps_contacts_needed_by_a_running_agreement(app, agreement) 
     assert counts["contact_persons"] == 0
     with pytest.raises(retention.RetentionError):
         retention.purge(old.id, None)
+
+
+def test_retention_erases_stored_files_no_other_record_names(app, client, signed_in, agreement,
+                                                             make_user) -> None:
+    """Evidence and generated documents name people: their files go with the purge, after
+    the commit; a file another record still names (equal content, one stored file) stays,
+    and the SHA-256 stays as proof of what had been stored."""
+    from clause_tracker.compliance import retention
+    from clause_tracker.documents.web.models import DocumentRecord
+    from clause_tracker.storage import storage
+    from tests.compliance.conftest import declaration
+
+    store = storage()
+    own, shared, issued = (store.put(f"%PDF-1.7 {name}".encode()) for name in
+                           ("Unterschrift Erika Muster", "Formblatt", "Vertrag Muster"))
+    old = agreement(status="ended", end_date=date(2019, 12, 31))
+    running = agreement(status="active")
+    kept = declaration(running, evidence_key=shared, evidence_sha256=shared)
+    decls = [declaration(old, evidence_key=key, evidence_sha256=key, evidence_filename="e.pdf",
+                         signer_name="Erika Muster") for key in (own, shared)]
+    officer = make_user("procurement_officer", "ZVS")
+    document = DocumentRecord(action="generate", filename="vertrag.docx",
+                              output_sha256=issued, agreement_id=old.id,
+                              created_by_id=officer.id, created_at=utcnow(), app_version="test")
+    db.session.add(document)
+    db.session.commit()
+
+    counts = retention.purge(old.id, None)
+    assert counts["files"] == 2
+    assert not store.exists(own) and not store.exists(issued)
+    assert store.exists(shared) and db.session.get(type(kept), kept.id).evidence_key == shared
+    for decl in decls:
+        db.session.refresh(decl)
+        assert (decl.evidence_key, decl.evidence_filename, decl.signer_name) == (None, None, None)
+        assert decl.evidence_sha256 in (own, shared)
+    signed_in("auditor")
+    page = client.get(f"/documents/{document.id}").get_data(as_text=True)
+    assert "nach Ablauf der Aufbewahrungsfrist gelöscht" in page and issued in page
+    assert f"/documents/{document.id}/download" not in page
+    assert client.get(f"/documents/{document.id}/download").status_code == 404

@@ -129,7 +129,9 @@ def generate():
 @requires(Permission.DOCUMENTS_READ)
 def show(record_id: int):
     record = services.get_visible(record_id, current_user) or abort(404)
-    return render_template("documents/show.html", record=record,
+    # Erased after the agreement's retention period: the hash stays, the file is gone.
+    file_kept = bool(record.output_sha256) and storage().exists(record.output_sha256)
+    return render_template("documents/show.html", record=record, file_kept=file_kept,
                            location_labels=LOCATION_LABELS, status_labels=STATUS_LABELS)
 
 
