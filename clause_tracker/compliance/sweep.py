@@ -97,8 +97,7 @@ def run(today: date | None = None, progress: Callable[[str, int], None] | None =
 
     step("expire_declarations", lambda: expire_declarations(day))
     for name, query in TRIGGER_QUERIES:
-        step(f"schedule_{name}", lambda query=query: _schedule(query, ctx))
-    _refresh_statistics(sum(report.counts[f"schedule_{name}"] for name, _ in TRIGGER_QUERIES))
+        step(f"schedule_{name}", lambda name=name, query=query: _schedule(name, query, ctx))
     step("mark_overdue", lambda: mark_overdue(day, cfg))
     step("mark_due", lambda: mark_due(day))
 
@@ -114,20 +113,30 @@ ANALYZE_AFTER_ROWS = 1000
 
 
 def _refresh_statistics(inserted: int) -> None:
-    """PostgreSQL: ANALYZE the checks after a step inserted many. With the counts of an
-    empty table the planner chose nested loops per check for the reminder SELECTs (100,000
-    checks: 0.4 s instead of a hash join). Statistics only: no audited fact changes."""
+    """PostgreSQL: ANALYZE the checks after a step inserted many (in the step's transaction:
+    ANALYZE counts the transaction's own new rows). With the counts of an empty table the
+    planner chose nested loops per check for the reminder SELECTs (100,000 checks: 0.4 s
+    instead of a hash join). Statistics only: no audited fact changes."""
     if inserted < ANALYZE_AFTER_ROWS or db.session.get_bind().dialect.name != "postgresql":
         return
     db.session.execute(text(f"ANALYZE {m.ComplianceCheck.__tablename__}"))
-    db.session.commit()
 
 
-def _schedule(query: Callable[[Context], object], ctx: Context) -> int:
+def _schedule(name: str, query: Callable[[Context], object], ctx: Context) -> int:
+    """One trigger's checks, and the reminders of those inserted as due — in ONE
+    transaction, so a check is never due without its reminder queued (a crash loses both,
+    and the next sweep inserts and queues them again)."""
     rows = query(ctx)
     if rows is None:
         return 0
-    return db.session.execute(schedule(rows, ctx)).rowcount or 0
+    inserted = db.session.execute(schedule(rows, ctx)).rowcount or 0
+    if inserted:
+        _refresh_statistics(inserted)
+        check = m.ComplianceCheck
+        _queue(_officer_reminders(outbox.DUE, and_(
+            check.sweep_id == ctx.sweep_id, check.trigger == name, check.stage == m.DUE),
+            ctx.today))
+    return inserted
 
 
 def expire_declarations(day: date) -> int:

@@ -73,13 +73,16 @@ def dialect_insert(model):
 
 
 def schedule(rows: Select, ctx: Context) -> Insert:
-    """INSERT the selected (agreement_id, trigger, occasion, due_on) rows as checks."""
+    """INSERT the selected (agreement_id, trigger, occasion, due_on) rows as checks; a check
+    due already is inserted as due (the sweep queues its reminders in the same step)
+    rather than written twice, inserted and then updated by mark_due."""
     sub = rows.subquery("due")
     c = m.ComplianceCheck
+    stage = case((sub.c.due_on <= literal(ctx.today), m.DUE), else_=m.SCHEDULED)
     source = select(
         sub.c.agreement_id, sub.c.trigger, sub.c.occasion, sub.c.due_on,
         add_days(sub.c.due_on, ctx.settings.grace_days),
-        literal(m.SCHEDULED), literal(ctx.sweep_id), literal(utcnow()), literal(1),
+        stage, literal(ctx.sweep_id), literal(utcnow()), literal(1),
     ).where(
         sub.c.agreement_id.is_not(None),  # SQLite: a WHERE before ON CONFLICT parses
         # Rows already scheduled are left out here, not by the conflict: a re-run then
@@ -115,14 +118,21 @@ def _months_expression(settings: Settings) -> ColumnElement[int]:
 
 def interval(ctx: Context) -> Select:
     """The routine check: the interval after the last one (or after the start), never in
-    the past — an agreement met for the first time is due today, not years ago."""
+    the past — an agreement met for the first time is due today, not years ago.
+
+    Agreements with an open routine check are left out first (an anti-join), and only the
+    others' past checks are grouped for their last due date. Most days every agreement has
+    an open check: grouping all routine checks by agreement to find that out was most of
+    the time of a sweep with nothing to do (and spilled to disk at 100,000)."""
     day = literal(ctx.today)
+    check = m.ComplianceCheck
+    open_check = exists().where(check.agreement_id == Agreement.id, check.trigger == m.INTERVAL,
+                                check.stage != m.DONE)
+    pending = select(Agreement.id).where(monitored(), ~open_check)
     history = (
-        select(m.ComplianceCheck.agreement_id.label("agreement_id"),
-               func.max(m.ComplianceCheck.due_on).label("last_due"),
-               func.max(case((m.ComplianceCheck.stage != m.DONE, 1), else_=0)).label("open"))
-        .where(m.ComplianceCheck.trigger == m.INTERVAL)
-        .group_by(m.ComplianceCheck.agreement_id)
+        select(check.agreement_id.label("agreement_id"), func.max(check.due_on).label("last_due"))
+        .where(check.trigger == m.INTERVAL, check.agreement_id.in_(pending))
+        .group_by(check.agreement_id)
         .subquery("history")
     )
     anchor = func.coalesce(history.c.last_due, Agreement.start_date, Agreement.decided_on, day)
@@ -133,7 +143,7 @@ def interval(ctx: Context) -> Select:
                text(due).label("occasion"), due.label("due_on"))
         .select_from(Agreement)
         .outerjoin(history, history.c.agreement_id == Agreement.id)
-        .where(monitored(), func.coalesce(history.c.open, 0) == 0)
+        .where(monitored(), ~open_check)
     )
 
 

@@ -108,6 +108,24 @@ def test_two_schedulers_send_every_reminder_exactly_once(app, agreement, officer
     assert standby.wait(timeout=15) == 0
 
 
+def _sweep_killed_after(step: str, spawn) -> None:
+    proc = spawn("sweep", SWEEP_STEP_PAUSE_SECONDS=2)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith(f"step {step}:"):
+            break
+    else:
+        raise AssertionError("the sweep printed no progress")
+    proc.send_signal(signal.SIGKILL)  # in the pause after that step's commit
+    proc.wait(timeout=10)
+    db.session.rollback()
+
+
+def _counts() -> tuple[int, int]:
+    return (db.session.scalar(select(func.count()).select_from(m.ComplianceCheck)),
+            db.session.scalar(select(func.count()).select_from(Reminder)))
+
+
 def test_a_sweep_killed_midway_is_completed_by_the_next(app, agreement, officer,
                                                         spawn) -> None:
     officer()
@@ -115,26 +133,29 @@ def test_a_sweep_killed_midway_is_completed_by_the_next(app, agreement, officer,
     for _ in range(40):
         agreement(start_date=start, commit=False)
     db.session.commit()
-    proc = spawn("sweep", SWEEP_STEP_PAUSE_SECONDS=2)
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        if line.startswith("step schedule_interval:"):
-            break
-    else:
-        raise AssertionError("the sweep printed no progress")
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
-    db.session.rollback()
-    assert db.session.scalar(select(func.count()).select_from(m.ComplianceCheck)) == 40
-    assert db.session.scalar(select(func.count()).select_from(Reminder)) == 0  # not reached
+    _sweep_killed_after("expire_declarations", spawn)
+    assert _counts() == (0, 0)  # nothing scheduled yet
     report = sweep.run()
-    assert report.counts["schedule_interval"] == 0
-    assert report.counts["mark_due"] == 40
-    assert db.session.scalar(select(func.count()).select_from(Reminder)) == 40
+    assert report.counts["schedule_interval"] == 40
+    assert _counts() == (40, 40)  # due at once: each with its reminder
     assert sweep.run().total == 0
     unfinished = db.session.scalars(select(m.Sweep).where(m.Sweep.finished_at.is_(None))).all()
     assert len(unfinished) == 1  # the killed one, visible as such
     assert date.today() >= unfinished[0].run_on
+
+
+def test_a_check_is_never_due_without_its_reminder(app, agreement, officer, spawn) -> None:
+    """A step inserts the checks that are due already together with their reminders (one
+    transaction): killed right after it, both are there; the next sweep adds nothing."""
+    officer()
+    start = utcnow().date() - timedelta(days=800)
+    for _ in range(40):
+        agreement(start_date=start, commit=False)
+    db.session.commit()
+    _sweep_killed_after("schedule_interval", spawn)
+    assert _counts() == (40, 40)
+    report = sweep.run()
+    assert report.total == 0 and _counts() == (40, 40)
 
 
 def test_healthz_shows_the_heartbeat(app, client) -> None:
