@@ -90,12 +90,16 @@ def in_process(url: str, rounds: int) -> None:
     client = app.test_client()
     with app.app_context():
         login(client)
+        from clause_tracker.compliance import stored_states
         from clause_tracker.compliance.state import today
         from clause_tracker.overview import snapshots
 
         start = time.perf_counter()
+        stored_states.refresh(today())
+        middle = time.perf_counter()
         computed = snapshots.refresh(today())
-        print(f"  scheduler refresh: {computed} views in {time.perf_counter() - start:.1f} s")
+        print(f"  scheduler after a change: states stored in {middle - start:.1f} s, "
+              f"{computed} overview views in {time.perf_counter() - middle:.1f} s")
     client.get("/overview/")  # the session's first page gives it its CSRF token
 
     def new_worker() -> None:  # a worker with empty memory: the stored snapshot is read
@@ -109,6 +113,16 @@ def in_process(url: str, rounds: int) -> None:
         path = "/agreements/?" + urlencode(args)
         assert client.get(path).status_code == 200
         timed(f"GET {path}", lambda p=path: client.get(p), rounds)
+    # The minute after a change, before the scheduler stored the states again: computed live.
+    with app.app_context():
+        from clause_tracker.audit.services import record
+        from clause_tracker.extensions import db
+
+        record("bench.touch", "bench", None, "a change")
+        db.session.commit()
+    for args in DRILLS[1:3]:
+        path = "/agreements/?" + urlencode(args)
+        timed(f"GET {path} (states live)", lambda p=path: client.get(p), max(5, rounds // 2))
 
 
 def throughput(url: str, requests: int, threads: int = 4) -> None:

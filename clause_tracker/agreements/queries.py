@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 
 from clause_tracker.agreements.models import KINDS, STATUSES, Agreement
 from clause_tracker.agreements.services import visible
 from clause_tracker.auth.models import User
 from clause_tracker.compliance.state import (
+    PAGE_IDS,
     STATES,
     ComplianceColumns,
-    compliance_columns,
+    page_columns,
     today,
 )
+from clause_tracker.compliance.stored_states import list_columns
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
 from clause_tracker.overview.conditions import drilldown_args, drilldown_conditions
@@ -90,7 +92,7 @@ class Page:
 
 def filtered(user: User, flt: ListFilter, day: date) -> tuple[Select, ComplianceColumns]:
     """The list's statement (agreements the user sees, matching `flt`), unordered."""
-    columns = compliance_columns(day)
+    columns = list_columns(day)
     stmt = columns.join(visible(user)) \
         .outerjoin(Counterparty, Agreement.counterparty_id == Counterparty.id)
     if flt.q:
@@ -125,27 +127,39 @@ def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -
     column = columns.state if key == "compliance" else SORTS[key]
     order = column.desc() if flt.sort.startswith("-") else column.asc()
 
-    def ids_on(n: int) -> list[tuple[int, int]]:
-        return [(i, t) for i, t in db.session.execute(
-            stmt.with_only_columns(Agreement.id, func.count().over())
-            .order_by(order, Agreement.id.desc())
-            .limit(PAGE_SIZE).offset((n - 1) * PAGE_SIZE))]
+    def count() -> int:
+        return db.session.scalar(select(func.count()).select_from(
+            stmt.with_only_columns(Agreement.id).subquery())) or 0
 
     number = max(1, number)
-    found = ids_on(number)
-    if found:
-        total = found[0][1]
-    else:  # an empty list, or a page past its end (the window then saw no row)
-        total = db.session.scalar(select(func.count()).select_from(
-            stmt.with_only_columns(Agreement.id).subquery())) or 0
-        if clamp(number, total, PAGE_SIZE) != number:
-            number = clamp(number, total, PAGE_SIZE)
-            found = ids_on(number)
+    if (flt.compliance or key == "compliance") and not columns.stored:
+        # The state is computed for every row anyway: count in the same pass.
+        def ids_on(n: int) -> list[tuple[int, int]]:
+            return [(i, t) for i, t in db.session.execute(
+                stmt.with_only_columns(Agreement.id, func.count().over())
+                .order_by(order, Agreement.id.desc())
+                .limit(PAGE_SIZE).offset((n - 1) * PAGE_SIZE))]
+
+        found = ids_on(number)
+        total = found[0][1] if found else count()
+    else:
+        # Nothing computes the state (not read, or stored): a plain count, and the page's
+        # 25 ids by the sort's index — a window count over all rows sorts them all for 25.
+        def ids_on(n: int) -> list[tuple[int, int]]:
+            return [(i, 0) for i in db.session.scalars(
+                stmt.with_only_columns(Agreement.id).order_by(order, Agreement.id.desc())
+                .limit(PAGE_SIZE).offset((n - 1) * PAGE_SIZE))]
+
+        total = count()
+        found = ids_on(number) if total else []
+    if not found and clamp(number, total, PAGE_SIZE) != number:  # a page past the end
+        number = clamp(number, total, PAGE_SIZE)
+        found = ids_on(number)
     ids = [i for i, _ in found]
-    shown = compliance_columns(day, select(Agreement.id).where(Agreement.id.in_(ids)))
+    shown = page_columns(day)
     by_id = {a.id: (a, c, r) for a, c, r in db.session.execute(shown.join(
         select(Agreement, shown.state, shown.reason).select_from(Agreement)
-    ).where(Agreement.id.in_(ids))).unique()}
+    ).where(Agreement.id.in_(bindparam(PAGE_IDS, expanding=True))), {PAGE_IDS: ids}).unique()}
     rows = [Row(*by_id[i]) for i in ids if i in by_id]
     args = {k: str(v) for k, v in vars(flt).items() if v and not (k == "sort"
                                                                 and v == "-updated")}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, literal, select
+from sqlalchemy import ColumnElement, Select, and_, literal, select
 
 from clause_tracker.compliance.models import DONE, ComplianceCheck
 
@@ -26,15 +26,23 @@ def overdue_check_row(today: date) -> ColumnElement[bool]:
     return and_(ComplianceCheck.stage != DONE, ComplianceCheck.deadline < literal(today))
 
 
-def check_overdue(agreement_id: ColumnElement[int], today: date) -> ColumnElement[bool]:
+def _of(only: Select | None) -> tuple[ColumnElement[bool], ...]:
+    """Limit a subquery to the agreements in `only` (a page's ids): it then reads their
+    checks by index instead of every check."""
+    return () if only is None else (ComplianceCheck.agreement_id.in_(only),)
+
+
+def check_overdue(agreement_id: ColumnElement[int], today: date,
+                  only: Select | None = None) -> ColumnElement[bool]:
     """True where a check of the agreement is past its deadline and not done."""
     return agreement_id.in_(select(ComplianceCheck.agreement_id).where(
-        overdue_check_row(today)))
+        overdue_check_row(today), *_of(only)))
 
 
-def check_due(agreement_id: ColumnElement[int], today: date) -> ColumnElement[bool]:
+def check_due(agreement_id: ColumnElement[int], today: date,
+              only: Select | None = None) -> ColumnElement[bool]:
     """True where a check of the agreement is due (due date reached) but not yet overdue."""
     day = literal(today)
     return agreement_id.in_(select(ComplianceCheck.agreement_id).where(
         ComplianceCheck.stage != DONE, ComplianceCheck.due_on <= day,
-        ComplianceCheck.deadline >= day))
+        ComplianceCheck.deadline >= day, *_of(only)))

@@ -55,11 +55,16 @@ def dispatch_now() -> None:
 
 @scheduler_cli.command("overview")
 def overview_now() -> None:
-    """Compute the overview's figures of today's records unless stored already."""
+    """Store the states for the lists and compute the overview's figures of today's
+    records, unless stored already."""
+    from clause_tracker.compliance import stored_states
     from clause_tracker.compliance.state import today
     from clause_tracker.overview import snapshots
 
-    click.echo(f"overview: {snapshots.refresh(today())} views computed")
+    day = today()
+    stored = stored_states.refresh(day)
+    click.echo(f"states: {'stored' if stored else 'current'}; "
+               f"overview: {snapshots.refresh(day)} views computed")
 
 
 @scheduler_cli.command("status")

@@ -221,12 +221,16 @@ class SchedulerProcess:
         self._job("dispatch", work)
 
     def overview_job(self) -> None:
-        """Compute the overview's figures after each change, before an auditor asks."""
+        """Store the states for the lists and compute the overview's figures after each
+        change, before anyone asks."""
+        from clause_tracker.compliance import stored_states
         from clause_tracker.compliance.state import today
         from clause_tracker.overview import snapshots
 
         def work() -> None:
-            computed = snapshots.refresh(today())
+            day = today()
+            stored_states.refresh(day)
+            computed = snapshots.refresh(day)
             if computed:
                 log.info("overview: %s views computed", computed)
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from itertools import takewhile
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     Select,
     Subquery,
     and_,
+    bindparam,
     case,
     exists,
     false,
@@ -28,7 +31,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.sql.elements import Case
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.audit.services import utcnow
@@ -153,8 +155,9 @@ def measure_approved(agreement_id: ColumnElement[int]) -> ColumnElement[bool]:
     return _approved_measure(agreement_id)
 
 
-def rules(today: date, facts: Subquery) -> list[Rule]:
-    """The ordered rules; `facts` is `declaration_facts(today)`, outer-joined on the agreement."""
+def rules(today: date, facts: Subquery, only: Select | None = None) -> list[Rule]:
+    """The ordered rules; `facts` is `declaration_facts(today)`, outer-joined on the agreement.
+    `only`: the agreements asked about (see declaration_facts), for the checks too."""
     f = facts.c
     return [
         Rule(EXEMPT, "exemption_approved", Agreement.exemption_approved_at.is_not(None)),
@@ -171,12 +174,12 @@ def rules(today: date, facts: Subquery) -> list[Rule]:
         Rule(NON_COMPLIANT, "declaration_rejected", f.rejected == 1),
         Rule(NON_COMPLIANT, "declaration_overdue", f.overdue == 1),
         Rule(NON_COMPLIANT, "declaration_expired", f.expired == 1),
-        Rule(NON_COMPLIANT, "check_overdue", check_overdue(Agreement.id, today)),
+        Rule(NON_COMPLIANT, "check_overdue", check_overdue(Agreement.id, today, only)),
         Rule(PENDING, "draft_without_clause", Agreement.clause_version_id.is_(None)),
         Rule(PENDING, "declaration_suspended", f.suspended == 1),
         Rule(PENDING, "declaration_received", f.received == 1),
         Rule(PENDING, "declaration_requested", f.requested == 1),
-        Rule(PENDING, "check_due", check_due(Agreement.id, today)),
+        Rule(PENDING, "check_due", check_due(Agreement.id, today, only)),
         Rule(COMPLIANT, "declaration_valid", f.main_valid == 1),
         Rule(COMPLIANT, "declaration_not_required", f.main_not_required == 1),
         Rule(PENDING, "draft_without_declaration", Agreement.status == "draft"),
@@ -189,12 +192,14 @@ def today() -> date:
 
 @dataclass(frozen=True)
 class ComplianceColumns:
-    """The state and reason as SQL, and how to join what they read onto a query."""
+    """The state and reason as SQL, and how to join what they read onto a query (the
+    declaration facts, or the stored states: compliance/stored_states.py)."""
 
-    facts: Subquery
-    state: Case
-    reason: Case
+    facts: FromClause
+    state: ColumnElement[str]
+    reason: ColumnElement[str]
     rules: tuple[Rule, ...] = ()
+    stored: bool = False  # read from stored_states: no rule is evaluated per row
 
     def join(self, stmt: Select) -> Select:
         """`stmt` (selecting from agreements) with the declaration facts outer-joined."""
@@ -222,8 +227,34 @@ def compliance_columns(on: date | None = None, only: Select | None = None,
     and ORDER BY of a statement passed through `.join()`. `only` and `extra`: see
     declaration_facts (with `only`, the statement must select only those agreements)."""
     day = on or today()
+    if only is None and extra is None:
+        return _columns_of_day(day)
+    return _build(day, only, extra)
+
+
+@lru_cache(maxsize=4)
+def _columns_of_day(day: date) -> ComplianceColumns:
+    """The columns for all agreements on one day, built once: SQL expressions are immutable
+    and reusable, and building these (some hundred bound values) was a quarter of a list
+    page's time."""
+    return _build(day, None, None)
+
+
+PAGE_IDS = "page_ids"
+
+
+@lru_cache(maxsize=4)
+def page_columns(day: date) -> ComplianceColumns:
+    """The columns for a page of agreements whose ids are given when the statement runs,
+    as the expanding parameter PAGE_IDS: built once per day like _columns_of_day."""
+    return _build(day, select(Agreement.id).where(
+        Agreement.id.in_(bindparam(PAGE_IDS, expanding=True))), None)
+
+
+def _build(day: date, only: Select | None,
+           extra: dict[str, ColumnElement[bool]] | None) -> ComplianceColumns:
     facts = declaration_facts(day, only, extra)
-    found = rules(day, facts)
+    found = rules(day, facts, only)
     return ComplianceColumns(
         facts,
         case(*[(r.condition, r.state) for r in found], else_=NON_COMPLIANT),

@@ -44,10 +44,19 @@ KEEP_DAYS = 2  # snapshots of older days are deleted when the scheduler stores n
 Fingerprint = tuple[int, str] | None
 
 
+# Events that change no record the figures or states read: signing in and out, failed
+# sign-ins and lockouts (they touch only the user's sign-in fields) and the recorded checks
+# of the chain. Each sign-in would otherwise make every stored figure stale.
+NEUTRAL_ACTIONS = ("auth.login", "auth.logout", "auth.login_failed",
+                   "auth.login_refused_locked", "auth.locked", "audit.verified")
+
+
 def fingerprint() -> Fingerprint:
-    """The newest audit event, by id and hash: changes whenever any record changes (the hash
-    too, so a database emptied and refilled to the same length does not look unchanged)."""
+    """The newest audit event that may change records, by id and hash: it changes whenever
+    any record changes (the hash too, so a database emptied and refilled to the same length
+    does not look unchanged)."""
     row = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
+                             .where(AuditEvent.action.not_in(NEUTRAL_ACTIONS))
                              .order_by(AuditEvent.id.desc()).limit(1)).first()
     return (row[0], row[1]) if row else None
 

@@ -95,9 +95,10 @@ def test_refresh_computes_each_scope_once_per_change_and_drops_old_days(app, dat
 
 def test_scheduler_overview_command_computes_then_finds_them_stored(runner, dataset) -> None:
     first = runner.invoke(args=["scheduler", "overview"])
-    assert first.exit_code == 0 and first.output.strip() == "overview: 4 views computed"
+    assert first.exit_code == 0
+    assert first.output.strip() == "states: stored; overview: 4 views computed"
     again = runner.invoke(args=["scheduler", "overview"])
-    assert again.output.strip() == "overview: 0 views computed"
+    assert again.output.strip() == "states: current; overview: 0 views computed"
 
 
 def test_a_kept_page_belongs_to_its_session(app, client, signed_in, login, dataset) -> None:
@@ -110,8 +111,7 @@ def test_a_kept_page_belongs_to_its_session(app, client, signed_in, login, datas
     assert client.get("/overview/").get_data(as_text=True) == first
 
     other = app.test_client()
-    assert login(other, auditor.username).status_code == 302  # audited: new figures key
-    first = client.get("/overview/").get_data(as_text=True)  # kept under the new key
+    assert login(other, auditor.username).status_code == 302  # a sign-in changes no figure
     other.get("/overview/")  # a session's first page gives it its CSRF token
     second = other.get("/overview/").get_data(as_text=True)
     assert token.findall(first) and token.findall(second)
@@ -122,3 +122,16 @@ def test_a_kept_page_belongs_to_its_session(app, client, signed_in, login, datas
     flashed = client.get("/overview/").get_data(as_text=True)
     assert "Gespeichert." in flashed
     assert "Gespeichert." not in client.get("/overview/").get_data(as_text=True)
+
+
+def test_signing_in_changes_no_key_a_change_does(app, dataset, make_user, login) -> None:
+    mark = snapshots.fingerprint()
+    user = make_user("auditor")  # user.create: a change
+    assert snapshots.fingerprint() != mark
+    mark = snapshots.fingerprint()
+    assert login(app.test_client(), user.username).status_code == 302
+    assert login(app.test_client(), user.username, "wrong password").status_code == 200
+    assert snapshots.fingerprint() == mark
+    record("test.touch", "test", None, "a change")
+    db.session.commit()
+    assert snapshots.fingerprint() != mark
