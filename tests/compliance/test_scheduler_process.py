@@ -121,6 +121,15 @@ def _sweep_killed_after(step: str, spawn) -> None:
     db.session.rollback()
 
 
+def _forty_due(agreement, officer) -> None:
+    """Forty agreements of an officer's unit, running for 800 days: all due at once."""
+    officer()
+    start = utcnow().date() - timedelta(days=800)
+    for _ in range(40):
+        agreement(start_date=start, commit=False)
+    db.session.commit()
+
+
 def _counts() -> tuple[int, int]:
     return (db.session.scalar(select(func.count()).select_from(m.ComplianceCheck)),
             db.session.scalar(select(func.count()).select_from(Reminder)))
@@ -128,11 +137,7 @@ def _counts() -> tuple[int, int]:
 
 def test_a_sweep_killed_midway_is_completed_by_the_next(app, agreement, officer,
                                                         spawn) -> None:
-    officer()
-    start = utcnow().date() - timedelta(days=800)
-    for _ in range(40):
-        agreement(start_date=start, commit=False)
-    db.session.commit()
+    _forty_due(agreement, officer)
     _sweep_killed_after("expire_declarations", spawn)
     assert _counts() == (0, 0)  # nothing scheduled yet
     report = sweep.run()
@@ -147,11 +152,7 @@ def test_a_sweep_killed_midway_is_completed_by_the_next(app, agreement, officer,
 def test_a_check_is_never_due_without_its_reminder(app, agreement, officer, spawn) -> None:
     """A step inserts the checks that are due already together with their reminders (one
     transaction): killed right after it, both are there; the next sweep adds nothing."""
-    officer()
-    start = utcnow().date() - timedelta(days=800)
-    for _ in range(40):
-        agreement(start_date=start, commit=False)
-    db.session.commit()
+    _forty_due(agreement, officer)
     _sweep_killed_after("schedule_interval", spawn)
     assert _counts() == (40, 40)
     report = sweep.run()
