@@ -202,6 +202,23 @@ def verify_chain() -> VerifyResult:
     return VerifyResult(checked, None)
 
 VERIFIED = "audit.verified"
+# Events that change no record: signing in and out, failed sign-ins and lockouts (they
+# touch only the user's sign-in fields) and the recorded checks of the chain.
+NEUTRAL_ACTIONS = ("auth.login", "auth.logout", "auth.login_failed",
+                   "auth.login_refused_locked", "auth.locked", VERIFIED)
+
+
+def newest_change() -> tuple[int, str] | None:
+    """The newest event that may change records, by id and hash. Every change is written
+    with its event in the same transaction and events are appended in commit order, so
+    anything computed from the records is a function of this mark (stored overview figures,
+    stored states); the hash too, so a database emptied and refilled to the same length
+    does not look unchanged. Neutral events leave it alone: each sign-in would otherwise
+    make every stored figure stale."""
+    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
+                             .where(AuditEvent.action.not_in(NEUTRAL_ACTIONS))
+                             .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else None
 
 
 def record_verification(result: VerifyResult) -> AuditEvent:

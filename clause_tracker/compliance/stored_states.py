@@ -1,15 +1,15 @@
 """Every agreement's compliance state, stored for the registry's lists.
 
-Filtering 120,000 agreements by their state means computing it for all of them (the rules
-in state.py read every declaration, check and measure): about 0.3 s a page. The scheduler
+Filtering 120,000 agreements by their state means computing it for all of them (the rules in
+state.py read every declaration, check and measure): about 0.3 s a page. The scheduler
 therefore stores each agreement's state and reason, computed by those very rules, after
-every change. Why a stored state can never disagree with the records: the rows are
-written in ONE transaction with their mark — the day, the newest audit event (id and
-hash) and a fingerprint of the rules' SQL — and lists read them only while the current
-day, newest event and rules equal the mark. Every change is written with its audit event
-(the newest event then moves on), and events are appended in commit order, so rows marked
-with event M were computed from the records exactly as of M whenever M is still the newest.
-Otherwise lists compute the state live, as before.
+every change. Why a stored state can never disagree with the records: the rows are written
+in ONE transaction with their mark — the day, the newest record-changing audit event (id and
+hash, audit.services.newest_change) and a fingerprint of the rules' SQL — and lists read
+them only while the current day, newest event and rules equal the mark. Every change is
+written with its audit event (the newest event then moves on), and events are appended in
+commit order, so rows marked with event M were computed from the records exactly as of M
+whenever M is still the newest. Otherwise lists compute the state live, as before.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from sqlalchemy import String, delete, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.audit.services import utcnow
+from clause_tracker.audit.services import newest_change, utcnow
 from clause_tracker.compliance.state import ComplianceColumns, compliance_columns
 from clause_tracker.extensions import db
 
@@ -60,22 +60,24 @@ def rules_fingerprint(dialect_name: str) -> str:
 
 
 def _mark(day: date) -> tuple | None:
-    from clause_tracker.overview.snapshots import fingerprint
-
-    newest = fingerprint()
+    """What the states of `day` are a function of now; None before any record exists."""
+    newest = newest_change()
     if newest is None:
         return None
     return (day, newest[0], newest[1], rules_fingerprint(db.engine.dialect.name))
 
 
-def current(day: date) -> bool:
-    """True while the stored states are those of the records as they are now."""
+def _stored_mark() -> tuple | None:
     stored = db.session.get(StoredStateMark, 1)
     if stored is None:
-        return False
-    wanted = _mark(day)
-    return wanted is not None and wanted == (
-        stored.day, stored.audit_event_id, stored.audit_hash, stored.rules)
+        return None
+    return (stored.day, stored.audit_event_id, stored.audit_hash, stored.rules)
+
+
+def current(day: date) -> bool:
+    """True while the stored states are those of the records as they are now."""
+    mark = _mark(day)
+    return mark is not None and mark == _stored_mark()
 
 
 def list_columns(day: date) -> ComplianceColumns:
@@ -93,7 +95,7 @@ def refresh(day: date) -> bool:
     """Store every agreement's state on `day` unless current; True when it stored them."""
     db.session.rollback()  # a fresh transaction: the mark is read before the states
     mark = _mark(day)
-    if mark is None or current(day):
+    if mark is None or mark == _stored_mark():
         return False
     columns = compliance_columns(day)
     source = columns.join(select(Agreement.id, columns.state, columns.reason)

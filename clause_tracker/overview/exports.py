@@ -22,7 +22,7 @@ from clause_tracker.agreements.labels import KIND_LABELS, STATUS_LABELS
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.agreements.queries import ListFilter, filtered
 from clause_tracker.auth.models import User
-from clause_tracker.compliance.state import STATE_LABELS, reason_text
+from clause_tracker.compliance.state import REASON_TEXTS, STATE_LABELS
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
@@ -148,8 +148,7 @@ class _Labels:
         reference, kind, subject, party, value, unit, status, decided, state, reason = row
         return [reference, _word(self.kinds, KIND_LABELS, kind), subject, party or "",
                 value, unit, _word(self.statuses, STATUS_LABELS, status), decided,
-                _word(self.states, STATE_LABELS, state),
-                self.reasons.get(reason) or self.reasons.setdefault(reason, reason_text(reason))]
+                _word(self.states, STATE_LABELS, state), _word(self.reasons, REASON_TEXTS, reason)]
 
 
 def _word(known: dict[str, str], labels: dict, code: str) -> str:

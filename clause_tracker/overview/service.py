@@ -20,6 +20,7 @@ from datetime import date
 from flask import current_app, render_template
 from markupsafe import Markup
 
+from clause_tracker.audit.services import newest_change
 from clause_tracker.auth.models import User
 from clause_tracker.extensions import db
 from clause_tracker.overview import snapshots
@@ -39,7 +40,7 @@ def cache_key(user: User | None, period: Period, day: date) -> tuple:
     """What the figures are a function of: one indexed look-up of the newest audit event,
     the rest is in memory. The database's URL keeps two apps in one process apart (tests)."""
     unit = unit_scope(user)
-    mark = snapshots.fingerprint()
+    mark = newest_change()
     return (db.engine.url.render_as_string(), unit, period, day, mark,
             snapshots.key_of(unit, period, day, mark))
 

@@ -1,13 +1,13 @@
-"""The overview's figures stored in the database, shared by all web workers and computed
-ahead of time by the scheduler process.
+"""The overview's figures stored in the database, shared by all web workers and computed ahead
+of time by the scheduler process.
 
 Why a stored figure can never disagree with the records: it is stored and looked up under
-its full key — scope, period, day, and the newest audit event (id and hash). Every change to
-the records is written with its audit event in the same transaction, and audit ids only
-grow, so the figures are a function of that key: a snapshot is read only for exactly the
-state of the records it was computed from. After any change the key moves on, the old row is
-never read again, and the figures are computed anew (by the scheduler within a minute, or by
-the first request that is faster).
+its full key — scope, period, day, and the newest record-changing audit event (id and hash,
+audit.services.newest_change). Every change to the records is written with its audit event
+in the same transaction, and audit ids only grow, so the figures are a function of that key:
+a snapshot is read only for exactly the state of the records it was computed from. After any
+change the key moves on, the old row is never read again, and the figures are computed anew
+(by the scheduler within a minute, or by the first request that is faster).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from clause_tracker.audit.models import AuditEvent
-from clause_tracker.audit.services import utcnow
+from clause_tracker.audit.services import newest_change, utcnow
 from clause_tracker.extensions import db
 from clause_tracker.overview import metrics
 from clause_tracker.overview.metrics import (
@@ -41,27 +40,10 @@ from clause_tracker.overview.models import OverviewSnapshot
 
 log = logging.getLogger(__name__)
 KEEP_DAYS = 2  # snapshots of older days are deleted when the scheduler stores new ones
-Fingerprint = tuple[int, str] | None
+Mark = tuple[int, str] | None  # audit.services.newest_change()
 
 
-# Events that change no record the figures or states read: signing in and out, failed
-# sign-ins and lockouts (they touch only the user's sign-in fields) and the recorded checks
-# of the chain. Each sign-in would otherwise make every stored figure stale.
-NEUTRAL_ACTIONS = ("auth.login", "auth.logout", "auth.login_failed",
-                   "auth.login_refused_locked", "auth.locked", "audit.verified")
-
-
-def fingerprint() -> Fingerprint:
-    """The newest audit event that may change records, by id and hash: it changes whenever
-    any record changes (the hash too, so a database emptied and refilled to the same length
-    does not look unchanged)."""
-    row = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
-                             .where(AuditEvent.action.not_in(NEUTRAL_ACTIONS))
-                             .order_by(AuditEvent.id.desc()).limit(1)).first()
-    return (row[0], row[1]) if row else None
-
-
-def key_of(unit: int | None, period: Period, day: date, mark: Fingerprint) -> str:
+def key_of(unit: int | None, period: Period, day: date, mark: Mark) -> str:
     text = "|".join(str(part) for part in (unit, period.start, period.end, day,
                                            *(mark or ("", ""))))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -125,7 +107,7 @@ def load(key: str) -> Registry | None:
     return decode(text) if text is not None else None
 
 
-def compute(unit: int | None, period: Period, day: date, mark: Fingerprint,
+def compute(unit: int | None, period: Period, day: date, mark: Mark,
             key: str | None = None) -> Registry:
     """Compute the figures and store them under their key, in a transaction of its own (a
     page view commits nothing else). Stored only when the newest audit event is still `mark`
@@ -135,7 +117,7 @@ def compute(unit: int | None, period: Period, day: date, mark: Fingerprint,
     key = key or key_of(unit, period, day, mark)
     started = time.perf_counter()
     data = metrics.registry(unit, period, day)
-    if fingerprint() != mark:
+    if newest_change() != mark:
         return data  # current, but not exactly of `mark`: not stored under its key
     row = {"key": key, "unit_id": unit, "day": day, "audit_event_id": mark[0] if mark else 0,
            "computed_at": utcnow(), "seconds": time.perf_counter() - started,
@@ -152,11 +134,11 @@ def compute(unit: int | None, period: Period, day: date, mark: Fingerprint,
 
 def refresh(day: date) -> int:
     """For the scheduler: compute the standard views (all units, and each unit that has
-    agreements; every period) of today's records unless stored already; delete snapshots of
+    agreements; no period limit) of today's records unless stored already; delete snapshots of
     days before. Returns how many it computed."""
     from clause_tracker.agreements.models import Agreement
 
-    mark = fingerprint()
+    mark = newest_change()
     scopes: list[int | None] = [None, *db.session.scalars(
         select(Agreement.org_unit_id).distinct().order_by(Agreement.org_unit_id))]
     computed = 0
@@ -167,7 +149,7 @@ def refresh(day: date) -> int:
         if stored is None:
             compute(unit, Period(), day, mark, key)
             computed += 1
-        if fingerprint() != mark:
+        if newest_change() != mark:
             break  # the records changed meanwhile: the next run starts from the new state
     with db.engine.begin() as conn:
         conn.execute(delete(OverviewSnapshot).where(
