@@ -80,6 +80,7 @@ def run(today: date | None = None, progress: Callable[[str, int], None] | None =
 
     def step(name: str, work: Callable[[], int]) -> None:
         try:
+            _lock_step()
             changed = work()
             if changed:
                 record("compliance.sweep", "Sweep", sweep.id,
@@ -105,6 +106,19 @@ def run(today: date | None = None, progress: Callable[[str, int], None] | None =
     sweep.counts = json.dumps(report.counts, sort_keys=True)
     db.session.commit()
     return report
+
+
+# Arbitrary constant naming the PostgreSQL advisory lock of a sweep step ("swep").
+_STEP_LOCK = 0x73776570
+
+
+def _lock_step() -> None:
+    """PostgreSQL: one sweep step at a time, across processes, until the step commits. A
+    second sweep running at the same moment waits, then its statements see the rows the
+    first one committed and insert nothing twice. (SQLite serialises its writers itself;
+    the unique keys stay the last word on both.)"""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STEP_LOCK})
 
 
 # Inserted checks from which the planner's row counts are refreshed before the reminder

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from clause_tracker.audit.services import utcnow
+from clause_tracker.audit.services import _CHAIN_LOCK, utcnow
 from clause_tracker.compliance import models as m
 from clause_tracker.compliance import sweep
 from clause_tracker.compliance.heartbeat import SchedulerHeartbeat
@@ -157,6 +157,45 @@ def test_a_check_is_never_due_without_its_reminder(app, agreement, officer, spaw
     assert _counts() == (40, 40)
     report = sweep.run()
     assert report.total == 0 and _counts() == (40, 40)
+
+
+def _waiting_for_locks() -> int:
+    """Sessions of this database waiting for a lock (PostgreSQL)."""
+    return db.session.scalar(text(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE NOT l.granted AND a.datname = current_database()"))
+
+
+def test_two_sweeps_at_once_schedule_and_remind_everything_once(app, agreement, officer,
+                                                                 spawn) -> None:
+    """`scheduler sweep` twice at once (cron beside a running scheduler): both finish
+    without error, and every check and reminder is there once.
+
+    PostgreSQL: made to overlap for certain. The test holds the audit chain's lock, so the
+    first sweep stops inside its interval step — checks inserted, not committed — while
+    the second starts; only then is the lock let go. Without the sweep's step lock the
+    second would insert the same checks and fail on the unique key."""
+    _forty_due(agreement, officer)
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    holder = db.engine.connect() if postgres else None
+    if holder is not None:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    try:
+        first = spawn("sweep")
+        if holder is not None:
+            _wait(lambda: _waiting_for_locks() == 1)  # the first, at the chain lock
+        second = spawn("sweep")
+        if holder is not None:
+            _wait(lambda: _waiting_for_locks() == 2)  # the second, behind the first
+    finally:
+        if holder is not None:
+            holder.rollback()
+            holder.close()
+    outputs = [proc.communicate(timeout=60)[0] for proc in (first, second)]
+    assert [first.returncode, second.returncode] == [0, 0], outputs
+    db.session.rollback()
+    assert _counts() == (40, 40)
+    assert sweep.run().total == 0
 
 
 def test_healthz_shows_the_heartbeat(app, client) -> None:
