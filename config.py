@@ -59,6 +59,12 @@ class Config:
     COMPLIANCE_INTERVAL_MONTHS = 12
     COMPLIANCE_INTERVALS: tuple[str, ...] = ()
     COMPLIANCE_GRACE_DAYS = 30  # a due check becomes overdue this many days later
+    # A first routine check whose interval has passed already when the sweep first meets
+    # the agreement (the first sweep over an old registry, an import of running contracts)
+    # is given a day within the coming interval, spread by agreement id, instead of all
+    # falling due at once: each is still checked within one interval, and the officers do
+    # not get every agreement due (and overdue a month later) on the first day.
+    COMPLIANCE_SPREAD_FIRST_CHECKS = True
     # Events (new subcontractor, new funding period) older than this when the sweep first
     # sees them start no check: the first run on an old registry must not flood the officers.
     COMPLIANCE_EVENT_LOOKBACK_DAYS = 60

@@ -31,6 +31,7 @@ class Settings:
     interval_months: int
     intervals: list[tuple[str, str, int]]  # (unit code or "*", kind or "*", months)
     grace_days: int
+    spread_first_checks: bool
     lookback_days: int
     renewal_lead_days: int
     resign_all: frozenset[str]  # clause variants whose new versions all agreements re-sign
@@ -50,6 +51,8 @@ def settings() -> Settings:
     for key, months in _pairs(c["COMPLIANCE_INTERVALS"]):
         unit, _, kind = key.partition(":")
         intervals.append((unit or "*", kind or "*", int(months)))
+    if any(months < 1 for *_, months in intervals) or int(c["COMPLIANCE_INTERVAL_MONTHS"]) < 1:
+        raise RuntimeError("compliance intervals are at least one month")
     share = float(c["COMPLIANCE_SAMPLE_SHARE"])
     if not 0 <= share <= 1:
         raise RuntimeError("COMPLIANCE_SAMPLE_SHARE lies between 0 and 1")
@@ -57,6 +60,7 @@ def settings() -> Settings:
         interval_months=int(c["COMPLIANCE_INTERVAL_MONTHS"]),
         intervals=intervals,
         grace_days=int(c["COMPLIANCE_GRACE_DAYS"]),
+        spread_first_checks=bool(c["COMPLIANCE_SPREAD_FIRST_CHECKS"]),
         lookback_days=int(c["COMPLIANCE_EVENT_LOOKBACK_DAYS"]),
         renewal_lead_days=int(c["COMPLIANCE_RENEWAL_LEAD_DAYS"]),
         resign_all=frozenset(variant for variant, policy in _pairs(c["COMPLIANCE_RESIGN_POLICY"])

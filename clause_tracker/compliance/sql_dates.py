@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date
+from sqlalchemy import Date, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -34,6 +34,26 @@ class add_months(_Shift):
     name = "add_months"
     inherit_cache = True
     unit = "months"
+
+
+class days_between(FunctionElement):
+    """days_between(later, earlier): the whole days from `earlier` to `later`."""
+
+    name = "days_between"
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "sqlite")
+def _sqlite_between(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+@compiles(days_between, "postgresql")
+def _pg_between(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(CAST({later} AS DATE) - CAST({earlier} AS DATE))"
 
 
 @compiles(add_days, "sqlite")

@@ -37,7 +37,7 @@ from clause_tracker.audit.services import utcnow
 from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.compliance import models as m
 from clause_tracker.compliance.settings import Settings
-from clause_tracker.compliance.sql_dates import add_days, add_months
+from clause_tracker.compliance.sql_dates import add_days, add_months, days_between
 from clause_tracker.declarations.models import SUBCONTRACTOR, Declaration
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
@@ -118,7 +118,12 @@ def _months_expression(settings: Settings) -> ColumnElement[int]:
 
 def interval(ctx: Context) -> Select:
     """The routine check: the interval after the last one (or after the start), never in
-    the past — an agreement met for the first time is due today, not years ago.
+    the past. A check that would lie in the past is due today — or, for an agreement never
+    checked (the first sweep over an old registry, an import of running contracts), on a
+    day within the coming interval: `id mod (days of the interval)` days from today
+    (COMPLIANCE_SPREAD_FIRST_CHECKS). So the first sweep over 100,000 agreements makes
+    ~1/365 of them due each day rather than all of them on day one — and overdue, and
+    escalated, a month later — while each is still checked within one interval.
 
     Agreements with an open routine check are left out first (an anti-join), and only the
     others' past checks are grouped for their last due date. Most days every agreement has
@@ -136,8 +141,14 @@ def interval(ctx: Context) -> Select:
         .subquery("history")
     )
     anchor = func.coalesce(history.c.last_due, Agreement.start_date, Agreement.decided_on, day)
-    nominal = add_months(anchor, _months_expression(ctx.settings))
-    due = case((nominal < day, day), else_=nominal)
+    months = _months_expression(ctx.settings)
+    nominal = add_months(anchor, months)
+    catch_up: ColumnElement = day
+    if ctx.settings.spread_first_checks:
+        span = days_between(add_months(day, months), day)
+        catch_up = case((history.c.last_due.is_(None), add_days(day, Agreement.id % span)),
+                        else_=day)
+    due = case((nominal < day, catch_up), else_=nominal)
     return (
         select(Agreement.id.label("agreement_id"), literal(m.INTERVAL).label("trigger"),
                text(due).label("occasion"), due.label("due_on"))

@@ -38,8 +38,10 @@ UNITS = {code: (name, kind) for code, name, kind in DEMO_UNITS}
 
 @pytest.fixture
 def app_config(app_config: dict[str, object]) -> dict[str, object]:
-    # As in tests/compliance: no random sample, so the sweep schedules exactly one check.
+    # As in tests/compliance: no random sample, so the sweep schedules exactly one check,
+    # due on the first sweep.
     app_config["COMPLIANCE_SAMPLE_SHARE"] = "0"
+    app_config["COMPLIANCE_SPREAD_FIRST_CHECKS"] = False
     return app_config
 
 

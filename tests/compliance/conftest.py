@@ -149,4 +149,8 @@ def checks_of(agreement_id: int) -> list:
 def app_config(app_config: dict[str, object]) -> dict[str, object]:
     # No random sample unless a test asks for one: the other triggers stay exact.
     app_config["COMPLIANCE_SAMPLE_SHARE"] = "0"
+    # An old agreement's first routine check due on the first sweep, not spread over the
+    # coming year, so that the tests of reminders, escalation and outcomes meet it at once
+    # (the spread has its own tests in test_sweep.py).
+    app_config["COMPLIANCE_SPREAD_FIRST_CHECKS"] = False
     return app_config

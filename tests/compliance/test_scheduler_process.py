@@ -36,6 +36,7 @@ def _env(app, **extra: object) -> dict[str, str]:
         "CLAUSE_TRACKER_SCHEDULER_HEARTBEAT_SECONDS": "1",
         "CLAUSE_TRACKER_SCHEDULER_STANDBY_RETRY_SECONDS": "1",
         "CLAUSE_TRACKER_COMPLIANCE_SAMPLE_SHARE": "0",
+        "CLAUSE_TRACKER_COMPLIANCE_SPREAD_FIRST_CHECKS": "false",  # as in conftest.py
         "PYTHONUNBUFFERED": "1",
     })
     env.update({f"CLAUSE_TRACKER_{k}": str(v) for k, v in extra.items()})

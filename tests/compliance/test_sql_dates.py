@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Date, literal, select
 
-from clause_tracker.compliance.sql_dates import add_days, add_months
+from clause_tracker.compliance.sql_dates import add_days, add_months, days_between
 from clause_tracker.extensions import db
 
 
@@ -41,3 +41,15 @@ def test_add_months_clamps_to_the_month_end(app, day: date, months: int,
 ])
 def test_add_days(app, day: date, days: int, expected: date) -> None:
     assert _shift(add_days, day, days) == expected
+
+
+@pytest.mark.parametrize(("later", "earlier", "expected"), [
+    (date(2026, 3, 3), date(2025, 3, 3), 365),
+    (date(2025, 3, 3), date(2024, 3, 3), 365),
+    (date(2024, 3, 3), date(2023, 3, 3), 366),  # across 29 February
+    (date(2025, 9, 3), date(2025, 3, 3), 184),
+    (date(2025, 3, 3), date(2025, 3, 3), 0),
+])
+def test_days_between(app, later: date, earlier: date, expected: int) -> None:
+    value = db.session.scalar(select(days_between(literal(later, Date), literal(earlier, Date))))
+    assert value == expected

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select, text
 
 from clause_tracker.audit.models import AuditEvent
@@ -33,6 +34,48 @@ def test_interval_checks_for_monitored_agreements_only(app, agreement) -> None:
     assert old.deadline == DAY + timedelta(days=30)
     (new,) = checks_of(fresh.id)
     assert (new.due_on, new.stage) == (date(2026, 2, 1), "scheduled")
+
+
+def test_first_routine_checks_are_spread_over_the_coming_interval(app, agreement,
+                                                                  officer) -> None:
+    """COMPLIANCE_SPREAD_FIRST_CHECKS (the default; off in these tests' config): agreements
+    never checked whose interval has passed are given `id mod (days of the interval)` days
+    from today, so each is checked within one interval and few fall due on one day. An
+    agreement checked before whose next check has passed is still due today."""
+    app.config.update(COMPLIANCE_SPREAD_FIRST_CHECKS=True, COMPLIANCE_INTERVALS=("KIJ:*=6",))
+    vera = officer(email="vera@jena.example")
+    old = [agreement(start_date=date(2022, 1, 1), commit=False) for _ in range(40)]
+    kij = agreement(code="KIJ", start_date=date(2022, 1, 1))
+    fresh = agreement(start_date=date(2025, 2, 1))
+    checked = agreement(start_date=date(2022, 1, 1))
+    db.session.add(m.ComplianceCheck(
+        agreement_id=checked.id, trigger="interval", occasion="2023-01-01",
+        due_on=date(2023, 1, 1), deadline=date(2023, 1, 31), stage="done",
+        created_at=datetime(2023, 1, 1)))
+    db.session.commit()
+    sweep.run(DAY)
+
+    year = (date(2026, 3, 3) - DAY).days  # 365: DAY plus 12 months
+    due = {a.id: checks_of(a.id)[0].due_on for a in old}
+    assert due == {a.id: DAY + timedelta(days=a.id % year) for a in old}
+    assert len(set(due.values())) == 40  # forty agreements, forty days
+    half_year = (date(2025, 9, 3) - DAY).days
+    assert checks_of(kij.id)[0].due_on == DAY + timedelta(days=kij.id % half_year)
+    assert checks_of(fresh.id)[0].due_on == date(2026, 2, 1)  # not passed: as planned
+    assert checks_of(checked.id)[-1].due_on == DAY  # checked before: due at once
+    reminded = set(db.session.scalars(select(m.ComplianceCheck.agreement_id).join(
+        Reminder, Reminder.check_id == m.ComplianceCheck.id)))
+    assert reminded == {a.id for a in (*old, kij, checked) if checks_of(a.id)[-1].due_on == DAY}
+    assert sweep.run(DAY).total == 0
+
+    # On its day a spread check falls due like any other, with its reminder.
+    later = old[5]
+    report = sweep.run(due[later.id])
+    assert report.counts["mark_due"] >= 1
+    assert checks_of(later.id)[0].stage == "due"
+    assert db.session.scalar(select(func.count()).select_from(Reminder).join(
+        m.ComplianceCheck, m.ComplianceCheck.id == Reminder.check_id).where(
+        m.ComplianceCheck.agreement_id == later.id, Reminder.recipient == vera.email)) == 1
 
 
 def test_sweep_twice_changes_nothing_more(app, agreement, officer) -> None:
@@ -202,3 +245,13 @@ def test_compliance_state_reads_the_checks(app, agreement) -> None:
     sweep.run(DAY)
     assert compliance_of(contract.id, DAY + timedelta(days=40)).reason in (
         "no_clause", "check_overdue")
+
+
+def test_an_interval_under_one_month_is_refused(app) -> None:
+    """The spread divides by the interval's days: zero months is a configuration error,
+    named, not a division by zero in the middle of a sweep."""
+    from clause_tracker.compliance.settings import settings
+
+    app.config["COMPLIANCE_INTERVALS"] = ("KIJ:contract=0",)
+    with pytest.raises(RuntimeError, match="at least one month"):
+        settings()
