@@ -85,7 +85,6 @@ def schedule(rows: Select, ctx: Context) -> Insert:
         add_days(sub.c.due_on, ctx.settings.grace_days),
         stage, literal(ctx.sweep_id), literal(utcnow()), literal(1),
     ).where(
-        sub.c.agreement_id.is_not(None),  # SQLite: a WHERE before ON CONFLICT parses
         # Rows already scheduled are left out here. No ON CONFLICT: two sweeps never
         # insert at once (the step lock), and its speculative insertion made inserting
         # 100,000 checks 15 % slower.
