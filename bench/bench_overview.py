@@ -90,8 +90,8 @@ def in_process(url: str, rounds: int) -> None:
     client = app.test_client()
     with app.app_context():
         login(client)
+        from clause_tracker.clock import today
         from clause_tracker.compliance import stored_states
-        from clause_tracker.compliance.state import today
         from clause_tracker.overview import snapshots
 
         start = time.perf_counter()
@@ -224,10 +224,10 @@ def main() -> None:
     try:
         app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
         with app.app_context():
+            from benchdata import generate
             from flask_migrate import upgrade
 
             from clause_tracker.auth.services import create_user
-            from clause_tracker.overview.benchdata import generate
 
             upgrade()
             create_user("bench-auditor", PASSWORD, "auditor")

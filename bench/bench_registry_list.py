@@ -105,11 +105,11 @@ def main() -> None:
             _fill(args.rows)
             print(f"{args.rows} agreements + declarations inserted in "
                   f"{time.perf_counter() - start:.1f} s on {url.split(':')[0]}")
-            from clause_tracker.agreements import queries
             from clause_tracker.agreements.models import Agreement
             from clause_tracker.auth.services import create_user
             from clause_tracker.compliance.state import compliance_columns
             from clause_tracker.extensions import db
+            from clause_tracker.registry import queries
 
             auditor = create_user("bench-auditor", "correct horse battery", "auditor")
             day = date(2026, 3, 1)

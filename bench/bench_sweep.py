@@ -111,7 +111,7 @@ def main() -> None:
         with app.app_context():
             from flask_migrate import upgrade
 
-            from clause_tracker.compliance import sweep
+            from clause_tracker.checks import sweep
             from clause_tracker.extensions import db
 
             upgrade()

@@ -6,7 +6,7 @@
 import os
 
 from clause_tracker import create_app
-from clause_tracker.auth.permissions import Permission, public, requires
+from clause_tracker.permissions import Permission, public, requires
 
 app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
                   "SECRET_KEY": "bench-only", "SESSION_COOKIE_SECURE": False,

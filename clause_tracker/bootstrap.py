@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from flask_migrate import upgrade
 
 from clause_tracker.auth import services as users
-from clause_tracker.auth.permissions import Role
 from clause_tracker.clauses import services as clauses
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import UnitKind
 from clause_tracker.orgunits.services import ensure_unit
+from clause_tracker.permissions import Role
 
 # Units named in Jena's action plan against racism (and those that award most).
 DEMO_UNITS = [

@@ -1,10 +1,11 @@
-"""The `clause-tracker` command: Flask's CLI (run, shell, db …) plus the project's commands."""
+"""The `clause-tracker` command: Flask's CLI (run, shell, db …) on the app, which brings the
+project's commands (commands.py)."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 
 from clause_tracker import create_app
 
@@ -16,93 +17,3 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """clause_tracker: the anti-racism clause for Jena's contracts and grants."""
-
-
-@click.command("init")
-@with_appcontext
-def init() -> None:
-    """Create or upgrade the database and publish the clause texts."""
-    from clause_tracker.bootstrap import init_database
-
-    report = init_database()
-    click.echo(f"database ready; clause library: {len(report.added)} new, "
-               f"{report.unchanged} unchanged")
-
-
-@click.command("demo")
-@with_appcontext
-@click.option("--serve", is_flag=True, help="Start the development server afterwards.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
-def demo(serve: bool, host: str, port: int) -> None:
-    """Initialise the database and add demo units and one demo user per role."""
-    from flask import current_app
-
-    from clause_tracker.bootstrap import init_database, load_demo_data
-
-    init_database()
-    logins = load_demo_data()
-    url = f"http://{host}:{port}/"
-    click.echo("\nclause_tracker demo is ready.\n")
-    click.echo(f"  URL: {url}\n")
-    click.echo(f"  {'username':14} {'password':18} {'role':22} unit")
-    for login in logins:
-        click.echo(f"  {login.username:14} {login.password:18} {login.role:22} {login.unit or '—'}")
-    click.echo("\n(Passwords are new each time 'clause-tracker demo' runs.)\n")
-    if serve:
-        # Flask refuses app.run() inside its own CLI; the development server itself is fine.
-        from werkzeug.serving import run_simple
-
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
-
-
-users_cli = AppGroup("users", help="User accounts.")
-
-
-@users_cli.command("create")
-@click.argument("username")
-@click.option("--role", required=True,
-              type=click.Choice(["procurement_officer", "grant_manager", "auditor", "admin"]))
-@click.option("--unit", "unit_code", help="Code of the organisational unit, e.g. KIJ.")
-@click.option("--name", "display_name", default="")
-@click.option("--email", default=None)
-@click.password_option(help="Prompted for when not given.")
-def create_user(username: str, role: str, unit_code: str | None, display_name: str,
-                email: str | None, password: str) -> None:
-    """Create a user account."""
-    from sqlalchemy import select
-
-    from clause_tracker.auth.services import UserError
-    from clause_tracker.auth.services import create_user as create
-    from clause_tracker.extensions import db
-    from clause_tracker.orgunits.models import OrgUnit
-
-    unit = None
-    if unit_code:
-        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == unit_code))
-        if unit is None:
-            raise click.ClickException(f"no unit with code {unit_code!r}")
-    try:
-        user = create(username, password, role, display_name=display_name, org_unit=unit,
-                      email=email)
-    except UserError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(f"created {user.username} ({user.role})")
-
-
-def register_commands(app: Flask) -> None:
-    """On app.cli, so `flask --app wsgi …` and the test runner see them too."""
-    from clause_tracker.agreements.cli import import_cli
-    from clause_tracker.audit.cli import audit_cli
-    from clause_tracker.clauses.cli import clauses_cli
-    from clause_tracker.compliance.cli import retention_cli, scheduler_cli
-    from clause_tracker.overview.cli import bench_data, report_cli
-
-    for command in (init, demo, users_cli, clauses_cli, audit_cli, import_cli, scheduler_cli,
-                    retention_cli, report_cli, bench_data):
-        app.cli.add_command(command)
-    try:
-        from clause_tracker.documents.cli import docx_cli
-    except ImportError:
-        return
-    app.cli.add_command(docx_cli)

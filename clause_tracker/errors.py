@@ -1,13 +1,15 @@
-"""Error pages in the user's language, never with internals."""
+"""Error pages in the user's language, never with internals; and the one answer to a
+refused change: its reason flashed on the page the form was sent from."""
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from clause_tracker.extensions import db
+from clause_tracker.versioning import RefusedChange
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
@@ -38,16 +40,37 @@ def handle_csrf(error: CSRFError):
                                "Please reload the page and try again.")))
 
 
+def returns_to(url: str) -> None:
+    """Where this request's form came from: a refused change returns there (see below)."""
+    g.refusal_target = url
+
+
+def handle_refused(error: RefusedChange):
+    """A change the service refused (its unit of work rolled back): the reason is flashed
+    where the form came from — the page the route named with `returns_to`, else the form's
+    own page. Answered 303 so the browser fetches that page with GET."""
+    db.session.rollback()  # a route may have loaded or changed something before the refusal
+    if request.method == "GET":
+        return _render(409, str(error))
+    flash(str(error), "error")
+    return redirect(g.get("refusal_target") or _referring_page() or url_for("main.index"), 303)
+
+
+def _referring_page() -> str | None:
+    """The same-site page the form was sent from (the Referer is sent same-origin only)."""
+    referrer = request.referrer or ""
+    return referrer if referrer.startswith(request.host_url) else None
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
     original = getattr(error, "original_exception", error)
-    from flask import current_app
-
     current_app.logger.exception("Unhandled error", exc_info=original)
     return _render(500)
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(RefusedChange, handle_refused)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(InternalServerError, handle_unexpected)

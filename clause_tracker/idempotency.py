@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Regexp
 
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 
 
@@ -46,17 +47,14 @@ class AlreadySubmitted(RuntimeError):
 
 
 def claim(token: str, object_type: str, object_id: object) -> None:
-    """Mark the token used by this change; a concurrent duplicate fails on the primary key
-    and its whole transaction is rolled back."""
-    from clause_tracker.audit.services import utcnow
-
+    """Mark the token used by this change (inside its unit of work); a duplicate, even a
+    concurrent one failing on the primary key, raises AlreadySubmitted and so rolls the
+    whole change back."""
     if already_done(token):
-        db.session.rollback()
         raise AlreadySubmitted(token)
     db.session.add(SubmittedForm(token=token, object_type=object_type,
                                  object_id=str(object_id), submitted_at=utcnow()))
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         raise AlreadySubmitted(token) from exc

@@ -10,9 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
-
-from clause_tracker.extensions import db
 
 
 class RefusedChange(ValueError):
@@ -31,12 +28,3 @@ CONFLICT_MESSAGE = _l("Someone else changed this record while you were editing i
 def check_version(obj: Any, expected: int | None) -> None:
     if expected is not None and obj.version_id != expected:
         raise EditConflict(CONFLICT_MESSAGE)
-
-
-def commit() -> None:
-    """Commit; a concurrent save in between (version counter moved) becomes an EditConflict."""
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise EditConflict(CONFLICT_MESSAGE) from exc

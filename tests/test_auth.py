@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from clause_tracker.audit.models import AuditEvent
-from clause_tracker.audit.services import utcnow
 from clause_tracker.auth.models import User
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 
 WRONG = "not the password at all"

@@ -10,7 +10,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from clause_tracker import evidence
+from clause_tracker.declarations import evidence
 from clause_tracker.storage import LocalStorage, StorageKeyError, safe_filename, storage
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 
 from clause_tracker.auth import BUILTIN_PUBLIC_ENDPOINTS, required_permission
-from clause_tracker.auth.permissions import PUBLIC, ROLE_PERMISSIONS, Permission, Role
+from clause_tracker.permissions import PUBLIC, ROLE_PERMISSIONS, Permission, Role
 
 SAMPLE_ARGS = {"variant": "procurement", "language": "de", "version": "1.0", "user_id": 1,
                "record_id": 1, "agreement_id": 1, "declaration_id": 1, "counterparty_id": 1,

@@ -8,13 +8,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from clause_tracker.agreements.importing import ImportFileError, import_file
+from clause_tracker.extensions import db
+from clause_tracker.orgunits.models import OrgUnit
+
 import_cli = AppGroup("import", help="Import contracts or grants from CSV or XLSX.")
 
 
 def _run(kind: str, path: Path, dry_run: bool, unit_code: str | None) -> None:
-    from clause_tracker.agreements.importing import ImportFileError, import_file
-    from clause_tracker.extensions import db
-    from clause_tracker.orgunits.models import OrgUnit
 
     unit = None
     if unit_code:

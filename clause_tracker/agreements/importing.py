@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from clause_tracker.agreements.models import (
@@ -33,11 +34,13 @@ from clause_tracker.agreements.models import (
     Agreement,
 )
 from clause_tracker.audit.services import record as audit
-from clause_tracker.audit.services import utcnow
+from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
 from clause_tracker.german_fields import parse_amount
 from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.transaction import transactional
+from clause_tracker.versioning import RefusedChange
 
 MAX_ROWS = 100_000
 
@@ -98,7 +101,7 @@ PROCEDURE_WORDS = {
 }
 
 
-class ImportFileError(ValueError):
+class ImportFileError(RefusedChange):
     """The file as a whole cannot be read (format, encoding, headers)."""
 
 
@@ -119,11 +122,6 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
 
-    @property
-    def imported(self) -> bool:
-        return not self.errors and not self.dry_run
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
@@ -143,7 +141,6 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -335,6 +332,7 @@ def import_file(kind: str, data: bytes, filename: str, *, dry_run: bool = False,
     return report
 
 
+@transactional
 def _save(kind: str, checked: list[tuple[int, dict[str, Any]]], report: ImportReport) -> None:
     model = MODEL_OF_KIND[kind]
     parties: dict[str, Counterparty] = {}
@@ -367,4 +365,3 @@ def _save(kind: str, checked: list[tuple[int, dict[str, Any]]], report: ImportRe
           f"{len(report.skipped)} already registered",
           {"file": report.filename, "created": len(report.created),
            "skipped": report.skipped[:1000]})
-    db.session.commit()

@@ -107,10 +107,6 @@ class Agreement(db.Model):
     __mapper_args__ = {"polymorphic_on": kind, "version_id_col": version_id}
 
     @property
-    def is_contract(self) -> bool:
-        return self.kind == CONTRACT
-
-    @property
     def next_statuses(self) -> list[str]:
         return sorted(STATUS_TRANSITIONS[self.kind].get(self.status, ()))
 

@@ -4,4 +4,3 @@ from flask import Blueprint
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-from clause_tracker.audit import routes  # noqa: E402,F401

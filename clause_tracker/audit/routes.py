@@ -8,7 +8,7 @@ from clause_tracker.audit.forms import EventFilterForm
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.queries import EventFilter, distinct_values, events_page
 from clause_tracker.audit.services import last_verification, verify_chain
-from clause_tracker.auth.permissions import Permission, requires
+from clause_tracker.permissions import Permission, requires
 
 
 def _choices(values: list[str]) -> list[SelectChoice]:

@@ -12,19 +12,19 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from clause_tracker.audit.models import AuditEvent
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
+from clause_tracker.locks import Lock, hold_for_transaction
 
 GENESIS = "0" * 64
-# Arbitrary constant naming the PostgreSQL advisory lock that serialises appends.
-_CHAIN_LOCK = 0x61756469
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,6 @@ class Actor:
 
 
 SYSTEM = Actor(None, "system", "system")
-
-
-def utcnow() -> datetime:
-    """Naive UTC with microseconds: stored alike by SQLite and PostgreSQL."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def current_actor() -> Actor:
@@ -93,9 +88,8 @@ def record(
 ) -> AuditEvent:
     """Append an event to the current transaction; the caller commits with its change."""
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        # Two transactions must not both extend the chain from the same predecessor.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+    # Two transactions must not both extend the chain from the same predecessor.
+    hold_for_transaction(Lock.AUDIT_CHAIN)
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()

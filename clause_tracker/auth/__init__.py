@@ -6,8 +6,9 @@ from flask import Blueprint, Flask, abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from clause_tracker.auth.permissions import PUBLIC
+from clause_tracker.auth.models import User
 from clause_tracker.extensions import db, login_manager
+from clause_tracker.permissions import PUBLIC
 
 bp = Blueprint("auth", __name__)
 
@@ -43,8 +44,6 @@ def check_request() -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from clause_tracker.auth.models import User
-
     ident, _, token = user_id.partition(":")
     if not ident.isdigit():
         return None
@@ -60,6 +59,3 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     app.before_request(check_request)
-
-
-from clause_tracker.auth import routes  # noqa: E402,F401

@@ -6,14 +6,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from clause_tracker.auth.permissions import Role
-
-ROLE_LABELS = {
-    Role.PROCUREMENT_OFFICER: _l("Procurement officer"),
-    Role.GRANT_MANAGER: _l("Grant manager"),
-    Role.AUDITOR: _l("Auditor"),
-    Role.ADMIN: _l("Administrator"),
-}
+from clause_tracker.auth.labels import ROLE_LABELS
 
 
 class LoginForm(FlaskForm):

@@ -8,12 +8,13 @@ from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from clause_tracker.auth import bp, services
-from clause_tracker.auth.forms import ROLE_LABELS, ConfirmForm, LoginForm, UserCreateForm
+from clause_tracker.auth.forms import ConfirmForm, LoginForm, UserCreateForm
+from clause_tracker.auth.labels import ROLE_LABELS
 from clause_tracker.auth.models import User
-from clause_tracker.auth.permissions import Permission, public, requires
 from clause_tracker.extensions import db
 from clause_tracker.i18n import format_moment
 from clause_tracker.orgunits.services import all_units
+from clause_tracker.permissions import Permission, public, requires
 
 
 def _safe_next(target: str | None) -> str:

@@ -10,17 +10,19 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from clause_tracker.audit.services import Actor, record, utcnow
+from clause_tracker.audit.services import Actor, record
 from clause_tracker.auth.models import User
 from clause_tracker.auth.passwords import check_password, dummy_check, hash_password
-from clause_tracker.auth.permissions import Role
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.permissions import Role
+from clause_tracker.versioning import RefusedChange
 
 MIN_PASSWORD_LENGTH = 12
 
 
-class UserError(ValueError):
+class UserError(RefusedChange):
     """A user change that cannot be made; the message is shown to the person."""
 
 

@@ -4,4 +4,3 @@ from flask import Blueprint
 
 bp = Blueprint("clauses", __name__, url_prefix="/clauses")
 
-from clause_tracker.clauses import routes  # noqa: E402,F401

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from clause_tracker.auth.permissions import Permission, requires
 from clause_tracker.clauses import bp, services
 from clause_tracker.clauses.texts import LANGUAGES, VARIANTS
+from clause_tracker.permissions import Permission, requires
 
 
 @bp.route("/")

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from clause_tracker.audit.services import record, utcnow
+from clause_tracker.audit.services import record
 from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.clauses.texts import (
     MASTER_LANGUAGE,
@@ -20,7 +20,9 @@ from clause_tracker.clauses.texts import (
     load_library,
     version_key,
 )
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
+from clause_tracker.transaction import transactional
 
 
 class ClauseChangedError(RuntimeError):
@@ -42,6 +44,7 @@ def _label(variant: str, language: str, version: str) -> str:
     return f"{variant} {version} ({language})"
 
 
+@transactional
 def sync(directory: Path | None = None) -> SyncReport:
     """Publish new versions from the files. All or nothing: any changed version refuses all."""
     texts = load_library(directory or texts_dir())
@@ -75,7 +78,6 @@ def sync(directory: Path | None = None) -> SyncReport:
         report.added.append(label)
     on_disk = {(t.variant, t.language, t.version) for t in texts}
     report.orphaned = [_label(*key) for key in existing if key not in on_disk]
-    db.session.commit()
     return report
 
 

@@ -1,11 +1,5 @@
-"""Compliance: THE compliance state of agreements (state.py), and issue 5's checks —
-schedule (triggers, sweep), reminders (notifications), findings, hearings, measures,
-complaints, retention, and the scheduler process that drives them.
-
-The routes are imported by create_app, not here: state.py is imported by the registry's
-queries, and importing it must not pull in every view.
-"""
-
-from flask import Blueprint
-
-bp = Blueprint("compliance", __name__, url_prefix="/compliance")
+"""THE compliance state of agreements (state.py): one ordered list of rules compiled to SQL,
+read by the detail pages, the registry's lists, the overview and the ECCAR report; its copy
+stored for the lists (stored_states.py); the questions the state asks about checks
+(check_predicates.py). It reads agreements, declarations, checks and measures; it writes
+nothing but the stored copy."""

@@ -1,39 +1,47 @@
-"""What users read for the compliance codes."""
-
-from __future__ import annotations
+"""Labels of the compliance states and the texts of their reasons."""
 
 from flask_babel import lazy_gettext as _l
 
-TRIGGER_LABELS = {
-    "interval": _l("Routine check"),
-    "renewal": _l("Renewal or option"),
-    "declaration_expiry": _l("Declaration expired"),
-    "clause_change": _l("New clause version"),
-    "subcontractor": _l("New subcontractor"),
-    "funding_period": _l("New funding period"),
-    "sample": _l("Random sample"),
-    "complaint": _l("Complaint"),
+from clause_tracker.compliance.state import (
+    COMPLIANT,
+    EXEMPT,
+    FALLBACK_REASON,
+    NON_COMPLIANT,
+    PENDING,
+)
+
+STATE_LABELS = {
+    EXEMPT: _l("Exempt"),
+    COMPLIANT: _l("Compliant"),
+    PENDING: _l("Pending"),
+    NON_COMPLIANT: _l("Not compliant"),
 }
-STAGE_LABELS = {
-    "scheduled": _l("Scheduled"),
-    "due": _l("Due"),
-    "overdue": _l("Overdue"),
-    "done": _l("Done"),
+
+REASON_TEXTS = {
+    "exemption_approved": _l("An exemption was approved (see its reason)."),
+    "no_clause": _l("Awarded without the clause attached."),
+    "breach_open_measure": _l("A breach of the clause was confirmed and an approved measure "
+                              "is still in force."),
+    "breach_confirmed": _l("A breach of the clause was confirmed; no measure has been "
+                           "approved yet."),
+    "declaration_rejected": _l("A declaration was rejected and not yet requested again."),
+    "declaration_overdue": _l("A requested declaration is past its deadline."),
+    "declaration_expired": _l("A declaration has expired."),
+    "check_overdue": _l("A compliance check is overdue."),
+    "draft_without_clause": _l("Draft: the clause is not attached yet."),
+    "declaration_suspended": _l("A declaration is suspended during an investigation."),
+    "declaration_received": _l("A declaration was received and awaits review."),
+    "declaration_requested": _l("The clause is attached and a declaration is requested "
+                                "within its deadline."),
+    "check_due": _l("A compliance check is due."),
+    "declaration_valid": _l("The clause is attached and the declaration is accepted "
+                            "and valid."),
+    "declaration_not_required": _l("The clause is attached; no declaration is required "
+                                   "(below the unit's threshold or exempt)."),
+    "draft_without_declaration": _l("Draft: no declaration requested yet."),
+    FALLBACK_REASON: _l("Awarded without a declaration."),
 }
-OUTCOME_LABELS = {
-    "compliant": _l("Compliant: no findings"),
-    "findings": _l("Findings"),
-}
-MEASURE_LABELS = {
-    "action_plan": _l("Agreed action plan with a deadline"),
-    "penalty": _l("Contractual penalty"),
-    "termination": _l("Termination of the contract"),
-    "revocation": _l("Revocation of the grant"),
-    "exclusion": _l("Exclusion from awards"),
-    "self_cleaning": _l("Self-cleaning (§ 125 GWB)"),
-}
-MEASURE_STATE_LABELS = {
-    "proposed": _l("Proposed, awaiting a second person's decision"),
-    "approved": _l("Approved"),
-    "rejected": _l("Rejected"),
-}
+
+
+def reason_text(reason: str) -> str:
+    return str(REASON_TEXTS.get(reason, reason))

@@ -15,7 +15,6 @@ from datetime import date
 from functools import lru_cache
 from itertools import takewhile
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     ColumnElement,
     FromClause,
@@ -33,9 +32,9 @@ from sqlalchemy import (
 )
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.audit.services import utcnow
-from clause_tracker.compliance.checks_hook import check_due, check_overdue
-from clause_tracker.compliance.models import APPROVED, ComplianceCheck, Measure
+from clause_tracker.checks.models import APPROVED, ComplianceCheck, Measure
+from clause_tracker.clock import today
+from clause_tracker.compliance.check_predicates import check_due, check_overdue
 from clause_tracker.declarations.lifecycle import VALID_STATES
 from clause_tracker.declarations.models import MAIN, Declaration
 from clause_tracker.extensions import db
@@ -43,38 +42,6 @@ from clause_tracker.extensions import db
 EXEMPT, COMPLIANT, PENDING, NON_COMPLIANT = "exempt", "compliant", "pending", "non_compliant"
 STATES = (EXEMPT, COMPLIANT, PENDING, NON_COMPLIANT)
 FALLBACK_REASON = "no_declaration"
-
-STATE_LABELS = {
-    EXEMPT: _l("Exempt"),
-    COMPLIANT: _l("Compliant"),
-    PENDING: _l("Pending"),
-    NON_COMPLIANT: _l("Not compliant"),
-}
-REASON_TEXTS = {
-    "exemption_approved": _l("An exemption was approved (see its reason)."),
-    "no_clause": _l("Awarded without the clause attached."),
-    "breach_open_measure": _l("A breach of the clause was confirmed and an approved measure "
-                              "is still in force."),
-    "breach_confirmed": _l("A breach of the clause was confirmed; no measure has been "
-                           "approved yet."),
-    "declaration_rejected": _l("A declaration was rejected and not yet requested again."),
-    "declaration_overdue": _l("A requested declaration is past its deadline."),
-    "declaration_expired": _l("A declaration has expired."),
-    "check_overdue": _l("A compliance check is overdue."),
-    "draft_without_clause": _l("Draft: the clause is not attached yet."),
-    "declaration_suspended": _l("A declaration is suspended during an investigation."),
-    "declaration_received": _l("A declaration was received and awaits review."),
-    "declaration_requested": _l("The clause is attached and a declaration is requested "
-                                "within its deadline."),
-    "check_due": _l("A compliance check is due."),
-    "declaration_valid": _l("The clause is attached and the declaration is accepted "
-                            "and valid."),
-    "declaration_not_required": _l("The clause is attached; no declaration is required "
-                                   "(below the unit's threshold or exempt)."),
-    "draft_without_declaration": _l("Draft: no declaration requested yet."),
-    FALLBACK_REASON: _l("Awarded without a declaration."),
-}
-
 
 @dataclass(frozen=True)
 class Rule:
@@ -186,10 +153,6 @@ def rules(today: date, facts: Subquery, only: Select | None = None) -> list[Rule
     ]
 
 
-def today() -> date:
-    return utcnow().date()
-
-
 @dataclass(frozen=True)
 class ComplianceColumns:
     """The state and reason as SQL, and how to join what they read onto a query (the
@@ -268,14 +231,6 @@ class Compliance:
     state: str
     reason: str
 
-    @property
-    def label(self) -> str:
-        return str(STATE_LABELS[self.state])
-
-    @property
-    def text(self) -> str:
-        return str(REASON_TEXTS.get(self.reason, self.reason))
-
 
 def compliance_of(agreement_id: int, on: date | None = None) -> Compliance:
     """The state and reason of one agreement, from the same SQL the lists use."""
@@ -285,6 +240,3 @@ def compliance_of(agreement_id: int, on: date | None = None) -> Compliance:
     ).where(Agreement.id == agreement_id)).one()
     return Compliance(row[0], row[1])
 
-
-def reason_text(reason: str) -> str:
-    return str(REASON_TEXTS.get(reason, reason))

@@ -22,7 +22,8 @@ from sqlalchemy import String, delete, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.audit.services import newest_change, utcnow
+from clause_tracker.audit.services import newest_change
+from clause_tracker.clock import utcnow
 from clause_tracker.compliance.state import ComplianceColumns, compliance_columns
 from clause_tracker.extensions import db
 

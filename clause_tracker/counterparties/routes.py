@@ -4,12 +4,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from clause_tracker import idempotency
-from clause_tracker.auth.permissions import Permission, requires
 from clause_tracker.counterparties import bp, services
 from clause_tracker.counterparties.forms import ContactForm, CounterpartyForm
-from clause_tracker.extensions import db
 from clause_tracker.idempotency import AlreadySubmitted
 from clause_tracker.pagination import page_count
+from clause_tracker.permissions import Permission, requires
 
 
 def _duplicate(token: str):
@@ -67,7 +66,6 @@ def edit(counterparty_id: int):
         try:
             services.update(party, form.values(), form.version.data or 0)
         except services.EditConflict as exc:
-            db.session.rollback()
             flash(str(exc), "error")
             return render_template("counterparties/form.html", form=form, party=party), 409
         flash(_("The changes were saved."), "success")

@@ -6,14 +6,17 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy import update as sql_update
 
 from clause_tracker import idempotency
 from clause_tracker.audit.services import record as audit
-from clause_tracker.audit.services import utcnow
+from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import ContactPerson, Counterparty
+from clause_tracker.erasure import ERASED
 from clause_tracker.extensions import db
 from clause_tracker.pagination import clamp
-from clause_tracker.versioning import EditConflict, check_version, commit
+from clause_tracker.transaction import transactional
+from clause_tracker.versioning import EditConflict, check_version
 
 PAGE_SIZE = 50
 
@@ -46,6 +49,7 @@ def page(search: str = "", number: int = 1) -> tuple[list[Counterparty], int, in
     return list(rows), total, number
 
 
+@transactional
 def create(values: dict[str, Any], token: str | None = None) -> Counterparty:
     party = Counterparty(**values, created_at=utcnow())
     db.session.add(party)
@@ -54,10 +58,10 @@ def create(values: dict[str, Any], token: str | None = None) -> Counterparty:
         idempotency.claim(token, "Counterparty", party.id)
     audit("counterparty.create", "Counterparty", party.id,
           f"Counterparty recorded: {party.name}", values)
-    commit()
     return party
 
 
+@transactional
 def update(party: Counterparty, values: dict[str, Any], expected_version: int) -> Counterparty:
     check_version(party, expected_version)
     changes = {k: [getattr(party, k), v] for k, v in values.items() if getattr(party, k) != v}
@@ -68,10 +72,10 @@ def update(party: Counterparty, values: dict[str, Any], expected_version: int) -
     db.session.flush()
     audit("counterparty.update", "Counterparty", party.id,
           f"Counterparty {party.name} changed: {', '.join(changes)}", {"changes": changes})
-    commit()
     return party
 
 
+@transactional
 def add_contact(party: Counterparty, name: str, function: str, email: str,
                 token: str) -> ContactPerson:
     if not name.strip():
@@ -85,5 +89,13 @@ def add_contact(party: Counterparty, name: str, function: str, email: str,
           f"Contact person added to {party.name}: {contact.name}",
           {"contact_id": contact.id, "name": contact.name, "function": contact.function,
            "email": contact.email})
-    commit()
     return contact
+
+
+def erase_contacts(counterparty_id: int) -> int:
+    """Erase the names, functions and e-mail addresses of the counterparty's contact persons
+    (retention decides when none of its agreements needs them any more)."""
+    return db.session.execute(
+        sql_update(ContactPerson)
+        .where(ContactPerson.counterparty_id == counterparty_id, ContactPerson.name != ERASED)
+        .values(name=ERASED, function="", email="")).rowcount or 0

@@ -10,9 +10,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from clause_tracker.declarations.evidence import DEFAULT_MAX_BYTES
+from clause_tracker.declarations.labels import PARTY_LABELS
 from clause_tracker.declarations.lifecycle import ACTIONS
 from clause_tracker.declarations.models import CHANNELS, MAX_SCORE
-from clause_tracker.evidence import DEFAULT_MAX_BYTES
 from clause_tracker.german_fields import GermanDateField
 from clause_tracker.idempotency import once_field
 from clause_tracker.workdays import DEFAULT_DECLARATION_DAYS
@@ -20,8 +21,6 @@ from clause_tracker.workdays import DEFAULT_DECLARATION_DAYS
 CHANNEL_LABELS = {"post": _l("By post"), "email": _l("By e-mail"),
                   "portal": _l("Through the procurement portal"),
                   "in_person": _l("Handed over in person")}
-PARTY_LABELS = {"main": _l("The contractor or grantee (best bidder)"),
-                "subcontractor": _l("A subcontractor working on the contract")}
 PARTY_CHOICES = [SelectChoice(k, v) for k, v in PARTY_LABELS.items()]
 CHANNEL_CHOICES = [SelectChoice(c, CHANNEL_LABELS[c]) for c in CHANNELS]
 EVIDENCE_ACCEPT = ".pdf,.docx,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"

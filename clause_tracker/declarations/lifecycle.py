@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from clause_tracker.versioning import RefusedChange
+
 STATES = ("not_required", "requested", "received", "accepted", "rejected", "expired",
           "superseded", "suspended", "cleared", "breach_confirmed")
 
@@ -59,7 +61,7 @@ ACTION_LABELS = {
 }
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(RefusedChange):
     """The action is not allowed from the declaration's current state."""
 
 

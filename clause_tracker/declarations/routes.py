@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from clause_tracker import idempotency
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.agreements.routes import load_for_work
 from clause_tracker.agreements.services import RegistryError
-from clause_tracker.auth.permissions import Permission, requires
 from clause_tracker.declarations import bp, services
+from clause_tracker.declarations.evidence import EvidenceError, accept_upload
 from clause_tracker.declarations.forms import (
     CommitmentForm,
     NotRequiredForm,
@@ -18,11 +17,10 @@ from clause_tracker.declarations.forms import (
     RequestForm,
     TransitionForm,
 )
-from clause_tracker.declarations.lifecycle import TransitionRefused
 from clause_tracker.declarations.models import Declaration
-from clause_tracker.evidence import EvidenceError, accept_upload
-from clause_tracker.extensions import db
+from clause_tracker.errors import returns_to
 from clause_tracker.idempotency import AlreadySubmitted
+from clause_tracker.permissions import Permission, requires
 from clause_tracker.storage import send_stored
 
 
@@ -39,9 +37,16 @@ def _for_work(declaration_id: int) -> Declaration:
     return decl
 
 
-def _back(agreement: Agreement | int):
+def _page_of(agreement: Agreement | int) -> str:
+    """The agreement's declarations: where these actions return, refused or done."""
     agreement_id = agreement if isinstance(agreement, int) else agreement.id
-    return redirect(url_for("agreements.show", agreement_id=agreement_id) + "#declarations")
+    url = url_for("registry.show", agreement_id=agreement_id) + "#declarations"
+    returns_to(url)
+    return url
+
+
+def _back(agreement: Agreement | int) -> Response:
+    return redirect(_page_of(agreement))
 
 
 def _already_sent(agreement_id: int):
@@ -52,7 +57,7 @@ def _already_sent(agreement_id: int):
 @bp.route("/request/<int:agreement_id>", methods=["GET", "POST"])
 @requires(Permission.RECORDS_WORK)
 def request_declaration(agreement_id: int):
-    agreement = load_for_work(agreement_id)
+    agreement = agreements.get_for_work(agreement_id, current_user)
     form = RequestForm()
     if agreement.kind != "contract":
         form.party.choices = [c for c in form.party.choices if c.value == "main"]
@@ -66,7 +71,6 @@ def request_declaration(agreement_id: int):
         except AlreadySubmitted:
             return _already_sent(agreement.id)
         except RegistryError as exc:
-            db.session.rollback()
             form.party.errors.append(str(exc))
         else:
             flash(_("The declaration was requested."), "success")
@@ -78,24 +82,21 @@ def request_declaration(agreement_id: int):
 @bp.route("/not-required/<int:agreement_id>", methods=["POST"])
 @requires(Permission.RECORDS_WORK)
 def not_required(agreement_id: int):
-    agreement = load_for_work(agreement_id)
+    agreement = agreements.get_for_work(agreement_id, current_user)
+    back = _page_of(agreement)
     form = NotRequiredForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.not_required(agreement, form.reason.data, current_user)
-    except RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(_("Recorded: no declaration is required."), "success")
-    return _back(agreement)
+    services.not_required(agreement, form.reason.data, current_user)
+    flash(_("Recorded: no declaration is required."), "success")
+    return redirect(back)
 
 
 @bp.route("/<int:declaration_id>/receive", methods=["GET", "POST"])
 @requires(Permission.RECORDS_WORK)
 def receive(declaration_id: int):
     decl = _for_work(declaration_id)
+    back = _page_of(decl.agreement_id)
     form = ReceiveForm()
     if not form.is_submitted():
         form.version.data = decl.version_id
@@ -120,12 +121,8 @@ def receive(declaration_id: int):
                     user=current_user)
             except AlreadySubmitted:
                 return _already_sent(decl.agreement_id)
-            except (RegistryError, TransitionRefused) as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-                return _back(decl.agreement_id)
             flash(_("The declaration was recorded as received."), "success")
-            return _back(decl.agreement_id)
+            return redirect(back)
     elif form.errors:
         status = 400
     return render_template("declarations/receive.html", form=form, decl=decl), status
@@ -135,19 +132,14 @@ def receive(declaration_id: int):
 @requires(Permission.RECORDS_WORK)
 def transition(declaration_id: int):
     decl = _for_work(declaration_id)
+    back = _page_of(decl.agreement_id)
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
-    agreement_id = decl.agreement_id
-    try:
-        services.transition(decl, form.action.data, (form.note.data or "").strip(),
-                            form.version.data or 0, current_user)
-    except (RegistryError, TransitionRefused) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(_("The declaration was updated."), "success")
-    return _back(agreement_id)
+    services.transition(decl, form.action.data, (form.note.data or "").strip(),
+                        form.version.data or 0, current_user)
+    flash(_("The declaration was updated."), "success")
+    return redirect(back)
 
 
 @bp.route("/<int:declaration_id>/evidence")
@@ -163,17 +155,13 @@ def evidence(declaration_id: int):
 @bp.route("/commitment/<int:agreement_id>", methods=["POST"])
 @requires(Permission.GRANTS_MANAGE)
 def commitment(agreement_id: int):
-    agreement = load_for_work(agreement_id)
+    agreement = agreements.get_for_work(agreement_id, current_user)
+    back = _page_of(agreement)
     form = CommitmentForm()
     if not form.validate_on_submit():
         flash(_("Enter a score between 0 and 10."), "error")
-        return _back(agreement)
-    try:
-        services.record_commitment(agreement, form.score.data, (form.notes.data or "").strip(),
-                                   current_user)
-    except RegistryError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(_("The voluntary self-commitment was recorded."), "success")
-    return _back(agreement)
+        return redirect(back)
+    services.record_commitment(agreement, form.score.data, (form.notes.data or "").strip(),
+                               current_user)
+    flash(_("The voluntary self-commitment was recorded."), "success")
+    return redirect(back)

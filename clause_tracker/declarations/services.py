@@ -6,16 +6,17 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from clause_tracker import idempotency
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.agreements.services import RegistryError
 from clause_tracker.audit.services import record as audit
-from clause_tracker.audit.services import utcnow
 from clause_tracker.auth.models import User
-from clause_tracker.declarations.lifecycle import target
+from clause_tracker.clock import utcnow
+from clause_tracker.declarations.evidence import Evidence
+from clause_tracker.declarations.lifecycle import VALID_STATES, target
 from clause_tracker.declarations.models import (
     MAIN,
     MAX_SCORE,
@@ -23,9 +24,9 @@ from clause_tracker.declarations.models import (
     Declaration,
     SelfCommitment,
 )
-from clause_tracker.evidence import Evidence
 from clause_tracker.extensions import db
-from clause_tracker.versioning import check_version, commit
+from clause_tracker.transaction import transactional
+from clause_tracker.versioning import check_version
 from clause_tracker.workdays import DEFAULT_DECLARATION_DAYS, add_working_days
 
 
@@ -46,10 +47,33 @@ def _audit(decl: Declaration, action: str, old: str | None, summary: str,
            "to": decl.state, **(details or {})})
 
 
-def _open_main(agreement: Agreement) -> Declaration | None:
-    return agreements.main_declaration(agreement)
+def main_declaration(agreement: Agreement) -> Declaration | None:
+    """The current declaration of the contractor or grantee (not a subcontractor's)."""
+    return db.session.scalar(
+        select(Declaration).where(Declaration.agreement_id == agreement.id,
+                                  Declaration.party == MAIN,
+                                  Declaration.state != "superseded")
+        .order_by(Declaration.id.desc()).limit(1))
 
 
+def award_blockers(agreement: Agreement, day: date) -> list[str]:
+    """The award guard (agreements.lifecycle): unless exempt, the main declaration must be
+    accepted and valid, received, not required, or requested with a deadline to come."""
+    if agreement.exemption_approved_at is not None:
+        return []
+    decl = main_declaration(agreement)
+    ok = decl is not None and (
+        (decl.state in VALID_STATES and (decl.valid_until is None or decl.valid_until >= day))
+        or decl.state in ("received", "not_required")
+        or (decl.state == "requested" and decl.deadline is not None and decl.deadline >= day)
+    )
+    if ok:
+        return []
+    return [str(_l("A declaration must be accepted, or requested with a deadline that has "
+                   "not passed."))]
+
+
+@transactional
 def request(agreement: Agreement, party: str, party_name: str, requested_on: date,
             working_days: int, user: User, token: str) -> Declaration:
     """Ask the best bidder (or a subcontractor) for the declaration, with a deadline in
@@ -58,7 +82,7 @@ def request(agreement: Agreement, party: str, party_name: str, requested_on: dat
         raise RegistryError(_l("Subcontractor declarations belong to contracts only; "
                                "grantees are never asked to vet their partners."))
     if party == MAIN:
-        if _open_main(agreement) is not None:
+        if main_declaration(agreement) is not None:
             raise RegistryError(_l("There is already a declaration of the contractor or "
                                    "grantee; continue with that one."))
         party_name = party_name or (agreement.counterparty.name if agreement.counterparty
@@ -78,13 +102,13 @@ def request(agreement: Agreement, party: str, party_name: str, requested_on: dat
     _audit(decl, "request", None,
            f"declaration requested from {party_name}, deadline {decl.deadline}",
            {"deadline": str(decl.deadline), "working_days": working_days})
-    commit()
     return decl
 
 
+@transactional
 def not_required(agreement: Agreement, reason: str, user: User) -> Declaration:
     """Record that no declaration is needed: below the unit's threshold, or exempt."""
-    if _open_main(agreement) is not None:
+    if main_declaration(agreement) is not None:
         raise RegistryError(_l("There is already a declaration of the contractor or grantee."))
     if reason == "below_threshold":
         limit = agreements.threshold_for(agreement.org_unit_id, agreement.kind)
@@ -104,10 +128,10 @@ def not_required(agreement: Agreement, reason: str, user: User) -> Declaration:
     db.session.flush()
     _audit(decl, "not_required", None, f"no declaration required: {reason}",
            {"reason": reason})
-    commit()
     return decl
 
 
+@transactional
 def receive(decl: Declaration, *, signer_name: str, signer_function: str, signed_on: date,
             received_on: date, channel: str, valid_until: date | None,
             evidence: Evidence | None, expected_version: int, user: User) -> Declaration:
@@ -126,10 +150,10 @@ def receive(decl: Declaration, *, signer_name: str, signer_function: str, signed
            {"signed_on": str(signed_on), "received_on": str(received_on), "channel": channel,
             "valid_until": str(valid_until) if valid_until else None,
             "evidence_sha256": decl.evidence_sha256, "evidence_file": decl.evidence_filename})
-    commit()
     return decl
 
 
+@transactional
 def transition(decl: Declaration, action: str, note: str, expected_version: int,
                user: User, on: date | None = None) -> Declaration:
     """Every other step of the lifecycle; `request` here means "request again"."""
@@ -159,7 +183,6 @@ def transition(decl: Declaration, action: str, note: str, expected_version: int,
     decl.note = note or decl.note
     decl.updated_at = utcnow()
     _audit(decl, action, old, f"declaration {old} → {new}", details)
-    commit()
     return decl
 
 
@@ -170,6 +193,7 @@ def commitment_of(agreement: Agreement) -> SelfCommitment | None:
         SelfCommitment.agreement_id == agreement.id))
 
 
+@transactional
 def record_commitment(agreement: Agreement, score: int, notes: str,
                       user: User) -> SelfCommitment:
     if agreement.kind != GRANT:
@@ -189,6 +213,27 @@ def record_commitment(agreement: Agreement, score: int, notes: str,
     audit("grant.self_commitment", "Agreement", agreement.id,
           f"{agreement.reference}: voluntary self-commitment scored {score}/{MAX_SCORE} "
           "(quality criterion)", {"score": score, "notes": notes, "previous": old})
-    commit()
     return row
 
+
+# --- retention ---------------------------------------------------------------------------------
+
+def erase_personal_data(agreement_id: int) -> tuple[int, set[str]]:
+    """Erase who signed, the notes and the evidence of the agreement's declarations (the
+    states and dates stay for the figures). Returns the rows changed and the evidence files
+    they no longer name (the caller deletes those no other record names, after commit)."""
+    keys = set(db.session.scalars(select(Declaration.evidence_key).where(
+        Declaration.agreement_id == agreement_id, Declaration.evidence_key.is_not(None))))
+    rows = db.session.execute(
+        update(Declaration).where(Declaration.agreement_id == agreement_id)
+        .values(signer_name=None, signer_function=None, note=None, evidence_key=None,
+                evidence_filename=None, version_id=Declaration.version_id + 1)).rowcount
+    return rows or 0, keys
+
+
+def files_named(keys: set[str]) -> set[str]:
+    """Of the stored files `keys`, those a declaration names as its evidence."""
+    if not keys:
+        return set()
+    return set(db.session.scalars(select(Declaration.evidence_key)
+                                  .where(Declaration.evidence_key.in_(keys))))

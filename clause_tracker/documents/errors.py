@@ -10,6 +10,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from clause_tracker.versioning import RefusedChange
+
 # Every code DocumentRejected may carry; the corpus test and the UI rely on this set.
 REJECTION_CODES = frozenset(
     {
@@ -34,7 +36,7 @@ REJECTION_CODES = frozenset(
 )
 
 
-class DocumentError(Exception):
+class DocumentError(RefusedChange):
     """Base of the engine's errors: a machine code plus a human message."""
 
     code: str = "document_error"

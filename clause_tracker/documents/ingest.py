@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from lxml import etree
 
@@ -63,10 +64,6 @@ class Limits:
     @classmethod
     def current(cls) -> Limits:
         """Limits of the active Flask app, or the defaults outside an application context."""
-        try:
-            from flask import current_app, has_app_context
-        except ImportError:  # pragma: no cover - Flask is a runtime dependency
-            return cls()
         return cls.from_config(current_app.config) if has_app_context() else cls()
 
 

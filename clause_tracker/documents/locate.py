@@ -43,10 +43,6 @@ class Location:
     after: list[str] = field(default_factory=list)  # paragraphs after the spot, nearest first
     warnings: list[str] = field(default_factory=list)
 
-    def preview(self) -> dict[str, object]:
-        return {"mode": self.mode, "before": self.before, "after": self.after}
-
-
 def is_clause_control(sdt: etree._Element, names: Names) -> bool:
     props = sdt.find(names.q("sdtPr"))
     if props is None:

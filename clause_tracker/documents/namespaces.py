@@ -64,12 +64,6 @@ class Names:
         """Clark name of a WordprocessingML element or attribute."""
         return f"{{{self.w}}}{local}"
 
-    @property
-    def ns(self) -> dict[str, str]:
-        """Prefix map for XPath."""
-        return {"w": self.w, "r": self.r, "mc": MC}
-
-
 TRANSITIONAL = Names(strict=False)
 STRICT = Names(strict=True)
 

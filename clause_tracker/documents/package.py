@@ -97,10 +97,6 @@ class Package:
 
     # --- reading -------------------------------------------------------------
 
-    def has_part(self, name: str) -> bool:
-        known = name in self._new or any(i.filename == name for i in self.checked.infos)
-        return known and name not in self._removed
-
     def part_names(self) -> list[str]:
         names = [i.filename for i in self.checked.infos if i.filename not in self._removed]
         return names + [n for n in self._new if n not in names]

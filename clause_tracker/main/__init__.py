@@ -4,4 +4,3 @@ from flask import Blueprint
 
 bp = Blueprint("main", __name__)
 
-from clause_tracker.main import routes  # noqa: E402,F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
@@ -11,10 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from clause_tracker.extensions import db
+from clause_tracker.jobs import heartbeat
 
 
 def migration_heads() -> set[str]:
-    from alembic.config import Config
 
     directory = Path(current_app.extensions["migrate"].directory)
     cfg = Config()
@@ -45,7 +46,6 @@ def health() -> dict[str, object]:
 def scheduler_status() -> dict[str, object]:
     """The compliance scheduler's heartbeat. Informational: the web answers without it,
     so a stopped scheduler does not take the web nodes out of the load balancer."""
-    from clause_tracker.compliance import heartbeat
 
     try:
         stale = int(current_app.config["SCHEDULER_STALE_SECONDS"])

@@ -2,29 +2,15 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired
 
-from clause_tracker.auth.permissions import Permission, public, requires
 from clause_tracker.auth.services import set_locale
 from clause_tracker.i18n import LANGUAGE_COOKIE
 from clause_tracker.main import bp
+from clause_tracker.main.forms import LanguageForm
 from clause_tracker.main.health import health
+from clause_tracker.permissions import Permission, public, requires
 
 ONE_YEAR = 365 * 24 * 3600
-
-
-class LanguageForm(FlaskForm):
-    language = SelectField(choices=[SelectChoice("de", "Deutsch"), SelectChoice("en", "English")],
-                           validators=[DataRequired()])
-    next = HiddenField()
-
-
-@bp.app_context_processor
-def inject_language_form() -> dict[str, object]:
-    return {"language_form": LanguageForm}
 
 
 @bp.route("/")

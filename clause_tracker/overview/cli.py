@@ -1,4 +1,4 @@
-"""`clause-tracker report eccar …` and `clause-tracker bench-data …`."""
+"""`clause-tracker report eccar …`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
+
+from clause_tracker.clock import today
+from clause_tracker.overview import eccar as report
+from clause_tracker.overview.metrics import Period
 
 report_cli = AppGroup("report", help="Reports.")
 
@@ -22,10 +26,6 @@ report_cli = AppGroup("report", help="Reports.")
 @click.option("--json", "as_json", is_flag=True, help="Print the raw figures as JSON.")
 def eccar(start: datetime, end: datetime, output: Path | None, as_json: bool) -> None:
     """The biennial ECCAR report for agreements decided in the period."""
-    from clause_tracker.compliance.state import today
-    from clause_tracker.overview import eccar as report
-    from clause_tracker.overview.metrics import Period
-
     if start > end:
         raise click.BadParameter("--to must not be before --from")
     if output is None and not as_json:
@@ -36,18 +36,3 @@ def eccar(start: datetime, end: datetime, output: Path | None, as_json: bool) ->
         click.echo(f"wrote {output}", err=as_json)
     if as_json:
         click.echo(json.dumps(report.raw(data), ensure_ascii=False, indent=2, sort_keys=True))
-
-
-@click.command("bench-data")
-@with_appcontext
-@click.option("--contracts", default=100_000, show_default=True)
-@click.option("--grants", default=20_000, show_default=True)
-@click.option("--audit-events", default=1_000_000, show_default=True,
-              help="About this many audit events in total (the chain is extended, valid).")
-@click.option("--seed", default=6, show_default=True)
-def bench_data(contracts: int, grants: int, audit_events: int, seed: int) -> None:
-    """Fill the configured database with a realistic synthetic data set (for benchmarks)."""
-    from clause_tracker.overview.benchdata import generate
-
-    for line in generate(contracts, grants, audit_events, seed):
-        click.echo(line)

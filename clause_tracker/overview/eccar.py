@@ -24,7 +24,7 @@ from docx.shared import Pt
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from clause_tracker.audit.services import utcnow
+from clause_tracker.clock import utcnow
 from clause_tracker.overview import metrics
 from clause_tracker.overview.charts import text_bar
 from clause_tracker.overview.metrics import Period, Registry

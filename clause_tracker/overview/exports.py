@@ -20,13 +20,13 @@ from openpyxl.styles import Font
 
 from clause_tracker.agreements.labels import KIND_LABELS, STATUS_LABELS
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.agreements.queries import ListFilter, filtered
 from clause_tracker.auth.models import User
-from clause_tracker.compliance.state import REASON_TEXTS, STATE_LABELS
+from clause_tracker.compliance.labels import REASON_TEXTS, STATE_LABELS
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview.tables import DATE, INT, MONEY, PCT, Cell, Table
+from clause_tracker.registry.queries import ListFilter, filtered
 
 BOM = "\ufeff"
 CSV_MIMETYPE = "text/csv; charset=utf-8"

@@ -31,10 +31,8 @@ from sqlalchemy import (
 )
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.auth.models import User
-from clause_tracker.auth.permissions import Permission
+from clause_tracker.checks.models import DONE, Complaint, ComplianceCheck, Measure
 from clause_tracker.clauses.models import ClauseVersion
-from clause_tracker.compliance.models import DONE, Complaint, ComplianceCheck, Measure
 from clause_tracker.compliance.state import (
     COMPLIANT,
     EXEMPT,
@@ -47,7 +45,7 @@ from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import SelfCommitment
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
-from clause_tracker.overview.conditions import (
+from clause_tracker.registry.conditions import (
     CHECK_FILTERS,
     MEASURE_FILTERS,
     check_row,
@@ -168,17 +166,6 @@ class Registry:
     clause_versions: list[tuple[int, str, int]]  # id, label, agreements
     commitments: tuple[int, int, Decimal | None]  # grants in scope, with commitment, avg score
     follow_up: FollowUp | None = None
-
-
-NO_UNIT = 0  # the scope of a user without a unit: no agreement (ids start at 1)
-
-
-def unit_scope(user: User | None) -> int | None:
-    """Whose figures a user sees: None for all units (auditors, admins, the command line),
-    else their unit's id — as agreements.services.visible decides for the registry."""
-    if user is None or user.can(Permission.ALL_UNITS):
-        return None
-    return user.org_unit_id or NO_UNIT
 
 
 def scoped(unit: int | None, period: Period) -> Select:
@@ -316,16 +303,6 @@ def one_pass(unit: int | None, period: Period, day: date) -> OnePass:
                    followed)
 
 
-def coverage(unit: int | None, period: Period, day: date) -> Coverage:
-    return one_pass(unit, period, day).coverage
-
-
-def declaration_counts(unit: int | None, period: Period, day: date) -> Declarations:
-    """Agreements with a main declaration requested, returned, returned on time, and with a
-    valid declaration expiring within 30/60/90 days — each counted once per agreement."""
-    return one_pass(unit, period, day).declarations
-
-
 def exemptions(unit: int | None, period: Period) -> list[tuple[str, int, Decimal]]:
     base = scoped(unit, period).where(Agreement.exemption_approved_at.is_not(None)).subquery()
     stmt = select(base.c.exemption_reason, func.count(), func.coalesce(func.sum(base.c.value), 0)) \
@@ -344,11 +321,6 @@ def clause_versions(unit: int | None, period: Period) -> list[tuple[int, str, in
         .order_by(ClauseVersion.variant, ClauseVersion.version, ClauseVersion.language)
     return [(vid, f"{variant} {version} ({language})", n)
             for vid, variant, version, language, n in db.session.execute(stmt)]
-
-
-def commitments(unit: int | None, period: Period, day: date) -> tuple[int, int, Decimal | None]:
-    """Commitment 8: grants in scope, how many carry a voluntary self-commitment, mean score."""
-    return one_pass(unit, period, day).commitments
 
 
 @dataclass

@@ -8,11 +8,12 @@ from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from clause_tracker.agreements.queries import ListFilter
-from clause_tracker.auth.permissions import Permission, requires
-from clause_tracker.compliance.state import today
+from clause_tracker.clock import today
 from clause_tracker.overview import bp, exports, service
+from clause_tracker.overview import eccar as report
 from clause_tracker.overview.metrics import Period
+from clause_tracker.permissions import Permission, requires
+from clause_tracker.registry.queries import ListFilter
 
 FORMATS = ("csv", "xlsx")
 
@@ -80,7 +81,6 @@ def agreements_export(fmt: str):
 @requires(Permission.ECCAR_REPORT)
 def eccar():
     """The form; with a valid period, the DOCX report itself."""
-    from clause_tracker.overview import eccar as report
 
     start, end = parse_day(request.args.get("from")), parse_day(request.args.get("to"))
     error = None
@@ -98,10 +98,3 @@ def eccar():
     return render_template("overview/eccar.html", error=error,
                            start=start or default_start, end=end or default_end), \
         400 if error else 200
-
-
-@bp.app_context_processor
-def overview_helpers() -> dict[str, object]:
-    from clause_tracker.overview.tables import shown
-
-    return {"shown": shown}

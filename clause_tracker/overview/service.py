@@ -17,15 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request, session
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from clause_tracker.audit.services import newest_change
 from clause_tracker.auth.models import User
+from clause_tracker.auth.visibility import unit_scope
 from clause_tracker.extensions import db
 from clause_tracker.overview import snapshots
 from clause_tracker.overview.charts import bar_chart
-from clause_tracker.overview.metrics import Period, Registry, unit_scope
+from clause_tracker.overview.metrics import Period, Registry
 from clause_tracker.overview.tables import Table, registry_tables, shown
 
 CACHE_SIZE = 64
@@ -92,7 +95,6 @@ def figures_html(user: User, period: Period, day: date, key: tuple | None = None
     the user's name and per-session CSRF tokens. Rendering the tables (a drill-down link per
     number) cost about as much as reading the cached numbers did not, so under load the
     cache of numbers alone left the page at a few percent of a minimal route's throughput."""
-    from flask_babel import get_locale
 
     key = key or cache_key(user, period, day)
     html_key = (*key, str(get_locale()))
@@ -115,8 +117,6 @@ def page(user: User, period: Period, day: date, render: Callable[[Markup], str])
     valid for WTF_CSRF_TIME_LIMIT). A page with flashed messages is rendered every time
     (rendering consumes them); so is the first page of a session without a token yet.
     `render(figures_html)` renders the page around the figures."""
-    from flask import request, session
-    from flask_babel import get_locale
 
     token = session.get("csrf_token")
     if not _enabled() or token is None or session.get("_flashes"):
@@ -144,7 +144,6 @@ class OverviewPage:
 
 
 def overview(user: User, period: Period, day: date, key: tuple | None = None) -> OverviewPage:
-    from flask_babel import gettext as _
 
     data = figures(user, period, day, key=key)
     tables = registry_tables(data)

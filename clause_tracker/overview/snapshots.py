@@ -24,7 +24,9 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from clause_tracker.audit.services import newest_change, utcnow
+from clause_tracker.agreements.models import Agreement
+from clause_tracker.audit.services import newest_change
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.overview import metrics
 from clause_tracker.overview.metrics import (
@@ -136,7 +138,6 @@ def refresh(day: date) -> int:
     """For the scheduler: compute the standard views (all units, and each unit that has
     agreements; no period limit) of today's records unless stored already; delete snapshots of
     days before. Returns how many it computed."""
-    from clause_tracker.agreements.models import Agreement
 
     mark = newest_change()
     scopes: list[int | None] = [None, *db.session.scalars(

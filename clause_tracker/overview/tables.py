@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import format_decimal, format_number
 from flask_babel import lazy_gettext as _l
 
 from clause_tracker.agreements.labels import KIND_LABELS
+from clause_tracker.i18n import format_day, format_money
 from clause_tracker.overview.metrics import Registry, Tally, quarters_between
 
 INT, PCT, MONEY, TEXT, DATE = "int", "pct", "money", "text", "date"
@@ -198,9 +200,7 @@ def follow_up_tables(data: Registry, period: dict[str, object]) -> list[Table]:
 
 def shown(cell: Cell) -> str:
     """A cell as the page shows it, in the user's locale (German: 1.234 · 85,3 % · 1.234,56 €)."""
-    from flask_babel import format_decimal, format_number
 
-    from clause_tracker.i18n import format_day, format_money
 
     if cell.value is None:
         return "—"

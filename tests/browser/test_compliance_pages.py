@@ -19,12 +19,13 @@ from test_browser_ui import path_of, sign_in
 
 from clause_tracker.agreements.models import MODEL_OF_KIND
 from clause_tracker.audit.models import AuditEvent
-from clause_tracker.audit.services import utcnow
 from clause_tracker.bootstrap import DEMO_UNITS
+from clause_tracker.checks import models as m
+from clause_tracker.checks import services, sweep
 from clause_tracker.clauses.services import current_version
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance import services, sweep
-from clause_tracker.compliance.state import REASON_TEXTS, STATE_LABELS, compliance_of, today
+from clause_tracker.clock import today, utcnow
+from clause_tracker.compliance.labels import REASON_TEXTS, STATE_LABELS
+from clause_tracker.compliance.state import compliance_of
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db

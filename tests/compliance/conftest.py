@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from clause_tracker.agreements.models import MODEL_OF_KIND, Agreement
-from clause_tracker.audit.services import utcnow
 from clause_tracker.auth.services import create_user
 from clause_tracker.bootstrap import DEMO_UNITS
+from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db
@@ -139,7 +139,7 @@ def mail_config(app, mailbox: Mailbox) -> Mailbox:
 
 
 def checks_of(agreement_id: int) -> list:
-    from clause_tracker.compliance.models import ComplianceCheck
+    from clause_tracker.checks.models import ComplianceCheck
 
     return list(db.session.scalars(select(ComplianceCheck).where(
         ComplianceCheck.agreement_id == agreement_id).order_by(ComplianceCheck.id)))

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from clause_tracker.audit.models import AuditEvent
-from clause_tracker.audit.services import utcnow
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance import services, sweep
+from clause_tracker.checks import models as m
+from clause_tracker.checks import services, sweep
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from tests.compliance.conftest import checks_of
 
@@ -174,8 +174,8 @@ def test_admin_page_and_retention_purge(app, client, signed_in, agreement) -> No
 
 
 def test_retention_keeps_contacts_needed_by_a_running_agreement(app, agreement) -> None:
-    from clause_tracker.compliance import retention
     from clause_tracker.counterparties.models import ContactPerson
+    from clause_tracker.retention import services as retention
 
     old = agreement(status="ended", end_date=date(2019, 12, 31))
     agreement(status="active")
@@ -193,8 +193,8 @@ def test_retention_erases_stored_files_no_other_record_names(app, client, signed
     """Evidence and generated documents name people: their files go with the purge, after
     the commit; a file another record still names (equal content, one stored file) stays,
     and the SHA-256 stays as proof of what had been stored."""
-    from clause_tracker.compliance import retention
     from clause_tracker.documents.web.models import DocumentRecord
+    from clause_tracker.retention import services as retention
     from clause_tracker.storage import storage
     from tests.compliance.conftest import declaration
 

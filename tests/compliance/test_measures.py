@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.agreements.queries import ListFilter, filtered
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import verify_chain
+from clause_tracker.checks import services
 from clause_tracker.clauses.services import current_version
-from clause_tracker.compliance import services
 from clause_tracker.compliance.state import compliance_of
 from clause_tracker.extensions import db
+from clause_tracker.registry.queries import ListFilter, filtered
 from tests.compliance.conftest import declaration
 
 DAY = date(2026, 3, 2)

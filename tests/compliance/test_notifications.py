@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from clause_tracker.compliance import notifications, sweep
-from clause_tracker.compliance.outbox import OutboxMessage
+from clause_tracker.checks import notifications, sweep
+from clause_tracker.checks.outbox import OutboxMessage
 from clause_tracker.extensions import db
 
 DAY = date(2025, 3, 3)

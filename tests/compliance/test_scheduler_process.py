@@ -15,12 +15,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from clause_tracker.audit.services import _CHAIN_LOCK, utcnow
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance import sweep
-from clause_tracker.compliance.heartbeat import SchedulerHeartbeat
-from clause_tracker.compliance.outbox import OutboxMessage, Reminder
+from clause_tracker.checks import models as m
+from clause_tracker.checks import sweep
+from clause_tracker.checks.outbox import OutboxMessage, Reminder
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
+from clause_tracker.jobs.heartbeat import SchedulerHeartbeat
+from clause_tracker.locks import Lock
 from tests.conftest import REPO
 
 
@@ -180,7 +181,7 @@ def test_two_sweeps_at_once_schedule_and_remind_everything_once(app, agreement, 
     postgres = db.session.get_bind().dialect.name == "postgresql"
     holder = db.engine.connect() if postgres else None
     if holder is not None:
-        holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+        holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(Lock.AUDIT_CHAIN)})
     try:
         first = spawn("sweep")
         if holder is not None:
@@ -202,7 +203,7 @@ def test_two_sweeps_at_once_schedule_and_remind_everything_once(app, agreement, 
 def test_healthz_shows_the_heartbeat(app, client) -> None:
     from datetime import datetime
 
-    from clause_tracker.compliance.scheduler import beat
+    from clause_tracker.jobs.scheduler import beat
 
     beat(datetime(2020, 1, 1))
     report = client.get("/healthz").json

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import Date, literal, select
 
-from clause_tracker.compliance.sql_dates import add_days, add_months, days_between
 from clause_tracker.extensions import db
+from clause_tracker.sql import add_days, add_months, days_between
 
 
 def _shift(function, day: date, amount: int) -> date:

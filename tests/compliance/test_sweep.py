@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from clause_tracker.audit.models import AuditEvent
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance import sweep
-from clause_tracker.compliance.outbox import Reminder
+from clause_tracker.checks import models as m
+from clause_tracker.checks import sweep
+from clause_tracker.checks.outbox import Reminder
 from clause_tracker.extensions import db
 from tests.compliance.conftest import checks_of, declaration
 
@@ -199,7 +199,7 @@ def test_renewal_subcontractor_funding_period(app, agreement) -> None:
 
 
 def test_random_sample_is_reproducible_from_its_recorded_seed(app, agreement) -> None:
-    from clause_tracker.compliance.triggers import sampled_ids
+    from clause_tracker.checks.triggers import sampled_ids
 
     app.config["COMPLIANCE_SAMPLE_SHARE"] = "0.3"
     for _ in range(60):
@@ -250,7 +250,7 @@ def test_compliance_state_reads_the_checks(app, agreement) -> None:
 def test_an_interval_under_one_month_is_refused(app) -> None:
     """The spread divides by the interval's days: zero months is a configuration error,
     named, not a division by zero in the middle of a sweep."""
-    from clause_tracker.compliance.settings import settings
+    from clause_tracker.checks.settings import settings
 
     app.config["COMPLIANCE_INTERVALS"] = ("KIJ:contract=0",)
     with pytest.raises(RuntimeError, match="at least one month"):

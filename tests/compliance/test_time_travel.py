@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from clause_tracker.agreements import services as agreements
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import verify_chain
+from clause_tracker.checks import models as m
+from clause_tracker.checks import notifications, services, sweep
+from clause_tracker.checks.outbox import OutboxMessage, Reminder
 from clause_tracker.clauses import services as clauses
 from clause_tracker.clauses.models import ClauseVersion
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance import notifications, services, sweep
-from clause_tracker.compliance.outbox import OutboxMessage, Reminder
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db
 from tests.compliance.conftest import declaration

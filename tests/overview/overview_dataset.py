@@ -11,11 +11,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from clause_tracker.agreements.models import MODEL_OF_KIND, Agreement
-from clause_tracker.audit.services import record, utcnow
+from clause_tracker.audit.services import record
 from clause_tracker.auth.services import create_user
 from clause_tracker.bootstrap import DEMO_UNITS
+from clause_tracker.checks.models import Complaint, ComplianceCheck, Measure
 from clause_tracker.clauses.services import current_version, sync
-from clause_tracker.compliance.models import Complaint, ComplianceCheck, Measure
+from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration, SelfCommitment
 from clause_tracker.extensions import db

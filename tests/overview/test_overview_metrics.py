@@ -14,6 +14,7 @@ from overview_dataset import (
     EXPECTED_UNITS,
 )
 
+from clause_tracker.auth.visibility import unit_scope
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview import metrics
 from clause_tracker.overview.metrics import Period
@@ -75,7 +76,7 @@ def test_period_limits_to_decisions_in_it(dataset) -> None:
 
 def test_officer_sees_only_their_unit(dataset, make_user) -> None:
     officer = make_user("procurement_officer", "ZVS")
-    data = metrics.registry(metrics.unit_scope(officer), Period(), date.today())
+    data = metrics.registry(unit_scope(officer), Period(), date.today())
     assert [u.code for u in data.units] == ["ZVS"]
     assert (data.coverage.total.in_scope, data.coverage.total.covered) == (3, 1)
     assert data.follow_up.agreements["complaint_linked"] == 0  # JK's complaint is not theirs

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.audit.services import newest_change, record
+from clause_tracker.auth.visibility import unit_scope
 from clause_tracker.extensions import db
 from clause_tracker.overview import metrics, snapshots
 from clause_tracker.overview.metrics import Period
@@ -25,7 +26,7 @@ def _stored() -> int:
 
 def test_encoded_figures_decode_to_equal_figures(app, dataset, make_user) -> None:
     officer = make_user("procurement_officer", "ZVS")
-    for unit in (None, metrics.unit_scope(officer)):
+    for unit in (None, unit_scope(officer)):
         for period in (Period(), Period(date(2025, 1, 1), date(2025, 6, 30))):
             data = metrics.registry(unit, period, date.today())
             assert snapshots.decode(snapshots.encode(data)) == data

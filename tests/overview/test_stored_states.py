@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.audit.services import record
+from clause_tracker.clock import today
 from clause_tracker.compliance import stored_states
-from clause_tracker.compliance.state import compliance_columns, today
+from clause_tracker.compliance.state import compliance_columns
 from clause_tracker.compliance.stored_states import StoredState, StoredStateMark
 from clause_tracker.extensions import db
 

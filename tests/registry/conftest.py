@@ -11,7 +11,7 @@ import pytest
 
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.audit.services import utcnow
+from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db

@@ -124,7 +124,7 @@ def test_auditor_reads_everything_and_every_post_is_refused(app, client, signed_
         urls = [url_for(rule.endpoint, **{k: args[k] for k in rule.arguments})
                 for rule in app.url_map.iter_rules()
                 if "POST" in rule.methods
-                and rule.endpoint.split(".")[0] in ("agreements", "declarations",
+                and rule.endpoint.split(".")[0] in ("registry", "declarations",
                                                     "counterparties")]
     for url in urls:
         assert client.post(url, data={"csrf_token": token}).status_code == 403, url

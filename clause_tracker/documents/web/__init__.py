@@ -4,4 +4,3 @@ from flask import Blueprint
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
-from clause_tracker.documents.web import routes  # noqa: E402,F401

@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from clause_tracker.auth.permissions import Permission, requires
 from clause_tracker.documents import DocumentError, TemplateFieldMissing
 from clause_tracker.documents.web import bp, services
 from clause_tracker.documents.web.forms import (
@@ -14,7 +13,8 @@ from clause_tracker.documents.web.forms import (
     InsertForm,
     VerifyForm,
 )
-from clause_tracker.extensions import db
+from clause_tracker.documents.web.labels import STATUS_LABELS
+from clause_tracker.permissions import Permission, requires
 from clause_tracker.storage import StorageKeyError, send_stored, storage
 
 LOCATION_LABELS = {
@@ -24,15 +24,6 @@ LOCATION_LABELS = {
     "signature": _l("before the signature block"),
     "end": _l("at the end of the document, as a section of its own"),
 }
-STATUS_LABELS = {
-    "verbatim": _l("Clause present, word for word"),
-    "formatting_only": _l("Clause present, word for word; only the formatting differs"),
-    "deviation": _l("The clause text was changed"),
-    "tracked_changes": _l("Tracked changes in the clause are not yet accepted or rejected"),
-    "missing": _l("No clause found"),
-}
-
-
 def _render_index(insert_form=None, verify_form=None, status: int = 200):
     return render_template(
         "documents/index.html",
@@ -44,7 +35,6 @@ def _render_index(insert_form=None, verify_form=None, status: int = 200):
 
 
 def _refuse(message: object) -> None:
-    db.session.rollback()
     flash(_("The document was not accepted: %(reason)s", reason=str(message)), "error")
 
 
@@ -115,7 +105,6 @@ def generate():
             record = services.generate(form.template.data, form.language.data, form.record(),
                                        current_user)
         except TemplateFieldMissing as exc:
-            db.session.rollback()
             flash(_("The template needs a value for %(field)s.", field=exc.field), "error")
         except DocumentError as exc:
             _refuse(exc)

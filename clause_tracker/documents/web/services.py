@@ -6,14 +6,14 @@ import json
 from dataclasses import asdict
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from werkzeug.datastructures import FileStorage
 
 from clause_tracker.audit.services import record as audit
-from clause_tracker.audit.services import utcnow
 from clause_tracker.auth.models import User
-from clause_tracker.auth.permissions import Permission
+from clause_tracker.auth.visibility import in_view
 from clause_tracker.clauses import services as clauses
+from clause_tracker.clock import utcnow
 from clause_tracker.documents import (
     ClauseUnavailable,
     InsertResult,
@@ -29,11 +29,13 @@ from clause_tracker.documents.provenance import app_version
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.storage import safe_filename, storage
+from clause_tracker.transaction import transactional
+from clause_tracker.versioning import RefusedChange
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-class UploadError(ValueError):
+class UploadError(RefusedChange):
     """An upload refused before the engine saw it; the message is for the user."""
 
 
@@ -91,6 +93,7 @@ def _store_issued(action: str, user: User, filename: str, input_sha: str | None,
     return record
 
 
+@transactional
 def insert(upload_key: str, filename: str, variant: str, language: str,
            user: User) -> DocumentRecord:
     data = storage().get(upload_key)
@@ -101,10 +104,10 @@ def insert(upload_key: str, filename: str, variant: str, language: str,
           f"Clause {variant} {version.version} ({language}) inserted into {filename}",
           {"input_sha256": upload_key, "output_sha256": record.output_sha256,
            "location": result.location.mode, "warnings": len(result.warnings)})
-    db.session.commit()
     return record
 
 
+@transactional
 def generate(template: str, language: str, values: dict[str, object],
              user: User, agreement_id: int | None = None) -> DocumentRecord:
     variant = "grant" if template == "grant" else "procurement"
@@ -119,10 +122,10 @@ def generate(template: str, language: str, values: dict[str, object],
           f"{template} document {reference} generated with clause {variant} {version.version}",
           {"output_sha256": record.output_sha256, "reference": reference,
            "agreement_id": agreement_id})
-    db.session.commit()
     return record
 
 
+@transactional
 def check(data: bytes, filename: str, user: User,
           agreement_id: int | None = None) -> tuple[DocumentRecord, VerifyResult]:
     result = verify(data, clauses.published_texts())
@@ -148,16 +151,12 @@ def check(data: bytes, filename: str, user: User,
     audit("document.verify", "DocumentRecord", record.id,
           f"Returned document {filename} checked: {result.status}",
           {"sha256": result.sha256, "status": result.status, "agreement_id": agreement_id})
-    db.session.commit()
     return record, result
 
 
 def visible(user: User) -> Select:
     """Records the user may see: their own unit's, or all for auditors."""
-    stmt = select(DocumentRecord)
-    if not user.can(Permission.ALL_UNITS):
-        stmt = stmt.where(DocumentRecord.org_unit_id == user.org_unit_id)
-    return stmt
+    return select(DocumentRecord).where(in_view(user, DocumentRecord.org_unit_id))
 
 
 def recent(user: User, limit: int = 20) -> list[DocumentRecord]:
@@ -167,3 +166,24 @@ def recent(user: User, limit: int = 20) -> list[DocumentRecord]:
 
 def get_visible(record_id: int, user: User) -> DocumentRecord | None:
     return db.session.scalar(visible(user).where(DocumentRecord.id == record_id))
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+def files_of_agreement(agreement_id: int) -> set[str]:
+    """The stored documents generated for the agreement (contracts name people)."""
+    return set(db.session.scalars(select(DocumentRecord.output_sha256).where(
+        DocumentRecord.agreement_id == agreement_id, DocumentRecord.output_sha256.is_not(None))))
+
+
+def files_named_elsewhere(keys: set[str], agreement_id: int) -> set[str]:
+    """Of the stored files `keys`, those a document record of another agreement (or of none)
+    names as its input or output: a content-addressed file is shared by equal contents."""
+    if not keys:
+        return set()
+    other = or_(DocumentRecord.agreement_id.is_(None),
+                DocumentRecord.agreement_id != agreement_id)
+    named = set(db.session.scalars(select(DocumentRecord.output_sha256).where(
+        DocumentRecord.output_sha256.in_(keys), other)))
+    return named | set(db.session.scalars(select(DocumentRecord.input_sha256).where(
+        DocumentRecord.input_sha256.in_(keys), other)))

@@ -10,18 +10,13 @@ from sqlalchemy import Select, bindparam, func, or_, select
 from clause_tracker.agreements.models import KINDS, STATUSES, Agreement
 from clause_tracker.agreements.services import visible
 from clause_tracker.auth.models import User
-from clause_tracker.compliance.state import (
-    PAGE_IDS,
-    STATES,
-    ComplianceColumns,
-    page_columns,
-    today,
-)
+from clause_tracker.clock import today
+from clause_tracker.compliance.state import PAGE_IDS, STATES, ComplianceColumns, page_columns
 from clause_tracker.compliance.stored_states import list_columns
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
-from clause_tracker.overview.conditions import drilldown_args, drilldown_conditions
 from clause_tracker.pagination import clamp, page_count
+from clause_tracker.registry.conditions import drilldown_args, drilldown_conditions
 
 PAGE_SIZE = 25
 SORTS = {

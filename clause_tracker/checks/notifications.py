@@ -24,9 +24,10 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, literal, select, update
 from sqlalchemy.orm import aliased
 
-from clause_tracker.audit.services import utcnow
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance.outbox import (
+from clause_tracker.agreements.models import Agreement
+from clause_tracker.audit.services import record
+from clause_tracker.checks import models as m
+from clause_tracker.checks.outbox import (
     FAILED,
     INTERRUPTED,
     PENDING,
@@ -35,8 +36,11 @@ from clause_tracker.compliance.outbox import (
     OutboxMessage,
     Reminder,
 )
-from clause_tracker.compliance.triggers import dialect_insert
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
+from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.sql import dialect_insert
+from clause_tracker.transaction import transactional
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=10)  # a `sending` message older than this was interrupted
@@ -99,8 +103,6 @@ class Item:
 
 
 def items_of(message_id: int) -> list[Item]:
-    from clause_tracker.agreements.models import Agreement
-    from clause_tracker.orgunits.models import OrgUnit
 
     check = m.ComplianceCheck
     rows = db.session.execute(
@@ -235,14 +237,20 @@ def dispatch(now: datetime | None = None, day: date | None = None,
     return report
 
 
+@transactional
 def requeue(message_id: int, now: datetime | None = None) -> bool:
-    """An administrator's decision: send an interrupted or failed message again."""
-    done = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id,
-               OutboxMessage.status.in_((INTERRUPTED, FAILED)))
-        .values(status=PENDING, next_attempt_at=now or utcnow(), attempts=0)).rowcount == 1
-    return done
+    """An administrator's decision, audited: send an interrupted or failed message again.
+    False where the message is not (any more) interrupted or failed."""
+    previous = db.session.scalar(select(OutboxMessage.status).where(
+        OutboxMessage.id == message_id, OutboxMessage.status.in_((INTERRUPTED, FAILED))))
+    if previous is None:
+        return False
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id)
+        .values(status=PENDING, next_attempt_at=now or utcnow(), attempts=0))
+    record("outbox.requeue", "OutboxMessage", message_id,
+           f"E-mail {message_id} queued again ({previous} before)", {"from": previous})
+    return True
 
 
 def counts() -> dict[str, int]:

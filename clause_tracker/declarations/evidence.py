@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from clause_tracker.documents import DocumentError
 from clause_tracker.documents.ingest import Limits, check_bytes
 from clause_tracker.storage import safe_filename, storage
+from clause_tracker.versioning import RefusedChange
 
 PDF = "application/pdf"
 PNG = "image/png"
@@ -24,7 +25,7 @@ EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg", DOCX: "docx"}
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
 
-class EvidenceError(ValueError):
+class EvidenceError(RefusedChange):
     """A file refused as evidence; the message says why, in the user's language."""
 
 

@@ -15,8 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import ColumnElement, and_, select, true
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.compliance.checks_hook import check_overdue, overdue_check_row
-from clause_tracker.compliance.models import (
+from clause_tracker.checks.models import (
     APPROVED,
     DONE,
     MEASURE_KINDS,
@@ -24,6 +23,7 @@ from clause_tracker.compliance.models import (
     ComplianceCheck,
     Measure,
 )
+from clause_tracker.compliance.check_predicates import check_overdue, overdue_check_row
 from clause_tracker.compliance.state import EXEMPT, ComplianceColumns
 from clause_tracker.declarations.lifecycle import VALID_STATES
 from clause_tracker.declarations.models import MAIN, Declaration

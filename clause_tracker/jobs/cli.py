@@ -1,17 +1,23 @@
-"""`clause-tracker scheduler …` and `clause-tracker retention …`."""
+"""`clause-tracker scheduler …`: the scheduler process and each of its jobs once."""
 
 from __future__ import annotations
 
 import logging
 import sys
-from datetime import date, datetime
+from datetime import datetime
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from clause_tracker.checks import notifications, sweep
+from clause_tracker.clock import today
+from clause_tracker.compliance import stored_states
+from clause_tracker.jobs import heartbeat
+from clause_tracker.jobs.scheduler import run
+from clause_tracker.overview import snapshots
+
 scheduler_cli = AppGroup("scheduler", help="The compliance scheduler (its own process).")
-retention_cli = AppGroup("retention", help="Records past their retention period.")
 
 
 def _logging() -> None:
@@ -22,8 +28,6 @@ def _logging() -> None:
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
     """Run the scheduler: leader (sweep, dispatch, overview, heartbeat) or standby."""
-    from clause_tracker.compliance.scheduler import run
-
     _logging()
     sys.exit(run(current_app._get_current_object()))
 
@@ -33,8 +37,6 @@ def run_scheduler() -> None:
               help="The day to sweep for (default: today).")
 def sweep_now(on: datetime | None) -> None:
     """Run one sweep now (for cron, systemd timers and tests)."""
-    from clause_tracker.compliance import sweep
-
     def progress(step: str, rows: int) -> None:
         click.echo(f"step {step}: {rows}")
         sys.stdout.flush()
@@ -46,8 +48,6 @@ def sweep_now(on: datetime | None) -> None:
 @scheduler_cli.command("dispatch")
 def dispatch_now() -> None:
     """Bundle queued reminders and send the e-mails that are due."""
-    from clause_tracker.compliance import notifications
-
     report = notifications.dispatch()
     click.echo(f"bundled {report.bundled}, sent {report.sent}, retried {report.retried}, "
                f"failed {report.failed}, interrupted {report.interrupted}")
@@ -57,10 +57,6 @@ def dispatch_now() -> None:
 def overview_now() -> None:
     """Store the states for the lists and compute the overview's figures of today's
     records, unless stored already."""
-    from clause_tracker.compliance import stored_states
-    from clause_tracker.compliance.state import today
-    from clause_tracker.overview import snapshots
-
     day = today()
     stored = stored_states.refresh(day)
     click.echo(f"states: {'stored' if stored else 'current'}; "
@@ -70,36 +66,6 @@ def overview_now() -> None:
 @scheduler_cli.command("status")
 def status() -> None:
     """The leader's heartbeat."""
-    from clause_tracker.compliance import heartbeat
-
     beat = heartbeat.status(int(current_app.config["SCHEDULER_STALE_SECONDS"]))
     click.echo(f"scheduler: {beat.status}" + (
         f", leader {beat.holder}, last beat {beat.age_seconds}s ago" if beat.holder else ""))
-
-
-@retention_cli.command("list")
-def retention_list() -> None:
-    """Agreements past their retention period, not yet purged."""
-    from clause_tracker.compliance import retention
-
-    rows = retention.due_for_deletion()
-    for row in rows:
-        click.echo(f"{row.id}\t{row.kind}\t{row.reference}\tretention ended {row.retain_until}")
-    click.echo(f"{len(rows)} record(s) past retention")
-
-
-@retention_cli.command("purge")
-@click.argument("agreement_ids", nargs=-1, type=int, required=True)
-@click.option("--yes", is_flag=True, help="Confirm the erasure of personal data.")
-def retention_purge(agreement_ids: tuple[int, ...], yes: bool) -> None:
-    """Erase the personal data of the given agreements (past retention only)."""
-    from clause_tracker.compliance import retention
-
-    if not yes:
-        raise click.ClickException("add --yes to confirm the erasure")
-    for agreement_id in agreement_ids:
-        try:
-            retention.purge(agreement_id, None, today=date.today())
-        except retention.RetentionError as exc:
-            raise click.ClickException(f"{agreement_id}: {exc}") from exc
-        click.echo(f"purged {agreement_id}")

@@ -29,18 +29,17 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
-from clause_tracker.audit.services import utcnow
+from clause_tracker.checks import models as m
+from clause_tracker.checks.settings import Settings
 from clause_tracker.clauses.models import ClauseVersion
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance.settings import Settings
-from clause_tracker.compliance.sql_dates import add_days, add_months, days_between
+from clause_tracker.clock import utcnow
 from clause_tracker.declarations.models import SUBCONTRACTOR, Declaration
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.sql import add_days, add_months, days_between, dialect_insert
 
 # Agreements under monitoring: awarded or running, not exempted.
 MONITORED_STATUSES = ("awarded", "active")
@@ -62,15 +61,6 @@ def monitored() -> ColumnElement[bool]:
 
 def text(value: ColumnElement) -> ColumnElement[str]:
     return cast(value, String)
-
-
-def dialect_insert(model):
-    """INSERT with ON CONFLICT for this database; on the Core table, not the ORM entity,
-    so the database's row count comes back (the ORM's bulk path does not report it)."""
-    name = db.session.get_bind().dialect.name
-    stmt = (postgresql.insert if name == "postgresql" else sqlite.insert)(model.__table__)
-    # SQLAlchemy reports an INSERT's row count only when asked to keep it.
-    return stmt.execution_options(preserve_rowcount=True)
 
 
 def schedule(rows: Select, ctx: Context) -> Insert:

@@ -26,18 +26,26 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
-from clause_tracker.audit.services import utcnow
-from clause_tracker.compliance import heartbeat as hb
-from clause_tracker.compliance.triggers import dialect_insert
+from clause_tracker.audit.services import record_verification, verify_chain
+from clause_tracker.checks import notifications, sweep
+from clause_tracker.clock import today, utcnow
+from clause_tracker.compliance import stored_states
 from clause_tracker.extensions import db
+from clause_tracker.jobs import heartbeat as hb
+from clause_tracker.locks import Lock
+from clause_tracker.overview import snapshots
+from clause_tracker.sql import dialect_insert
 
 log = logging.getLogger(__name__)
-# Arbitrary constant naming the leader's advisory lock ("sche").
-LEADER_LOCK_KEY = 0x73636865
+LEADER_LOCK_KEY = int(Lock.SCHEDULER_LEADER)
 
 
 class LeadershipLost(RuntimeError):
@@ -200,7 +208,6 @@ class SchedulerProcess:
             log.exception("scheduler job %s failed; it runs again at its next time", name)
 
     def sweep_job(self) -> None:
-        from clause_tracker.compliance import sweep
 
         def work() -> None:
             report = sweep.run()
@@ -210,7 +217,6 @@ class SchedulerProcess:
         self._job("sweep", work)
 
     def dispatch_job(self) -> None:
-        from clause_tracker.compliance import notifications
 
         def work() -> None:
             report = notifications.dispatch()
@@ -223,9 +229,6 @@ class SchedulerProcess:
     def overview_job(self) -> None:
         """Store the states for the lists and compute the overview's figures after each
         change, before anyone asks."""
-        from clause_tracker.compliance import stored_states
-        from clause_tracker.compliance.state import today
-        from clause_tracker.overview import snapshots
 
         def work() -> None:
             day = today()
@@ -238,7 +241,6 @@ class SchedulerProcess:
 
     def audit_job(self) -> None:
         """Check the audit trail's hash chain each night and record the result in it."""
-        from clause_tracker.audit.services import record_verification, verify_chain
 
         def work() -> None:
             result = verify_chain()
@@ -252,10 +254,6 @@ class SchedulerProcess:
         self._job("heartbeat", lambda: beat(self.started_at))
 
     def run(self) -> int:
-        from apscheduler.executors.pool import ThreadPoolExecutor
-        from apscheduler.schedulers.blocking import BlockingScheduler
-        from apscheduler.triggers.cron import CronTrigger
-        from apscheduler.triggers.interval import IntervalTrigger
 
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)

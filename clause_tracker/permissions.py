@@ -45,6 +45,11 @@ class Permission(enum.StrEnum):
     COMPLIANCE_ADMIN = "compliance_admin"  # scheduler status, outbox, retention and erasure
 
 
+# Who handles which kind of agreement: procurement officers contracts, grant managers grants.
+MANAGE_KIND: dict[str, Permission] = {"contract": Permission.CONTRACTS_MANAGE,
+                                      "grant": Permission.GRANTS_MANAGE}
+
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PROCUREMENT_OFFICER: frozenset({
         Permission.SIGNED_IN, Permission.CLAUSES_READ,
@@ -96,3 +101,9 @@ def role_has(role: str, permission: Permission | str) -> bool:
         return Permission(permission) in ROLE_PERMISSIONS[Role(role)]
     except ValueError:
         return False
+
+
+def roles_for(kind: str) -> list[str]:
+    """The roles that handle agreements of `kind` (whom its checks are for)."""
+    return sorted(role.value for role, perms in ROLE_PERMISSIONS.items()
+                  if MANAGE_KIND[kind] in perms)

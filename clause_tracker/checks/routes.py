@@ -1,17 +1,16 @@
-"""Meine Fristen, a check with its outcome, hearing and measures, complaints, and the
-administrators' page (scheduler heartbeat, outbox, retention). Thin: services decide."""
+"""Meine Fristen, a check with its outcome, hearing and measures, complaints.
+Thin: services decide."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from clause_tracker.agreements import services as agreements
-from clause_tracker.auth.permissions import Permission, requires
-from clause_tracker.compliance import bp, heartbeat, labels, notifications, retention, services
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance.forms import (
+from clause_tracker.checks import bp, services
+from clause_tracker.checks import models as m
+from clause_tracker.checks.forms import (
     AssignForm,
     ComplaintForm,
     DecisionForm,
@@ -19,19 +18,16 @@ from clause_tracker.compliance.forms import (
     MeasureForm,
     OutcomeForm,
 )
-from clause_tracker.compliance.state import today
+from clause_tracker.clock import today
+from clause_tracker.errors import returns_to
 from clause_tracker.extensions import db
+from clause_tracker.permissions import Permission, requires
 from clause_tracker.versioning import RefusedChange
 
 # The field that holds what a measure of each kind needs (the action plan's deadline, …):
 # where a refusal of that measure is shown, unless the check itself is not ready for one.
 MEASURE_DETAIL = {"action_plan": "deadline", "penalty": "breaches",
                   "exclusion": "exclusion_until"}
-
-
-@bp.app_context_processor
-def compliance_labels() -> dict[str, object]:
-    return {"check_labels": labels}
 
 
 def _check(check_id: int) -> m.ComplianceCheck:
@@ -45,13 +41,12 @@ def _for_work(check_id: int) -> m.ComplianceCheck:
     return check
 
 
-def _back(check: m.ComplianceCheck, anchor: str = ""):
-    return redirect(url_for("compliance.show", check_id=check.id) + anchor)
+def _url(check: m.ComplianceCheck, anchor: str = "") -> str:
+    return url_for("checks.show", check_id=check.id) + anchor
 
 
-def _refused(exc: RefusedChange) -> None:
-    db.session.rollback()
-    flash(str(exc), "error")
+def _back(check: m.ComplianceCheck, anchor: str = "") -> Response:
+    return redirect(_url(check, anchor))
 
 
 @bp.route("/")
@@ -97,12 +92,9 @@ def assign(check_id: int):
     form = AssignForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.assign(check, current_user, form.version.data)
-    except RefusedChange as exc:
-        _refused(exc)
-    else:
-        flash(_("The check is assigned to you."), "success")
+    returns_to(_url(check))
+    services.assign(check, current_user, form.version.data)
+    flash(_("The check is assigned to you."), "success")
     return _back(check)
 
 
@@ -114,14 +106,11 @@ def outcome(check_id: int):
     if not form.validate_on_submit():
         flash(_("Choose the outcome."), "error")
         return _back(check, "#outcome")
-    try:
-        services.record_outcome(check, form.outcome.data, form.note.data or "",
-                                form.findings.data or "", current_user, form.version.data,
-                                today())
-    except RefusedChange as exc:
-        _refused(exc)
-    else:
-        flash(_("The outcome is recorded."), "success")
+    returns_to(_url(check, "#outcome"))
+    services.record_outcome(check, form.outcome.data, form.note.data or "",
+                            form.findings.data or "", current_user, form.version.data,
+                            today())
+    flash(_("The outcome is recorded."), "success")
     return _back(check, "#outcome")
 
 
@@ -133,13 +122,10 @@ def hearing(check_id: int):
     if not form.validate_on_submit():
         flash(_("Enter the date and a summary of the hearing."), "error")
         return _back(check, "#hearings")
-    try:
-        services.record_hearing(check, form.held_on.data, form.summary.data, current_user,
-                                today())
-    except RefusedChange as exc:
-        _refused(exc)
-    else:
-        flash(_("The hearing is recorded."), "success")
+    returns_to(_url(check, "#hearings"))
+    services.record_hearing(check, form.held_on.data, form.summary.data, current_user,
+                            today())
+    flash(_("The hearing is recorded."), "success")
     return _back(check, "#hearings")
 
 
@@ -155,7 +141,6 @@ def propose(check_id: int):
         try:
             services.propose_measure(check, data, current_user, today())
         except RefusedChange as exc:
-            db.session.rollback()
             # The refusal goes next to the input it is about, so it can be corrected there.
             detail = MEASURE_DETAIL.get(form.kind.data)
             target = form[detail] if detail and check.hearings else form.kind
@@ -176,13 +161,10 @@ def decide(measure_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        services.decide_measure(measure, form.decision.data == "approve", form.note.data or "",
-                                current_user, form.version.data)
-    except RefusedChange as exc:
-        _refused(exc)
-    else:
-        flash(_("The decision is recorded."), "success")
+    returns_to(_url(check, "#measures"))
+    services.decide_measure(measure, form.decision.data == "approve", form.note.data or "",
+                            current_user, form.version.data)
+    flash(_("The decision is recorded."), "success")
     return _back(check, "#measures")
 
 
@@ -198,46 +180,9 @@ def complaint(agreement_id: int):
             check = services.record_complaint(agreement, form.case_reference.data,
                                               form.received_on.data, current_user, today())
         except RefusedChange as exc:
-            db.session.rollback()
             form.case_reference.errors.append(str(exc))
         else:
             flash(_("The complaint is linked and an ad-hoc check is open."), "success")
             return _back(check)
     return render_template("compliance/complaint.html", form=form, agreement=agreement), \
         400 if form.errors else 200
-
-
-@bp.route("/admin")
-@requires(Permission.COMPLIANCE_ADMIN)
-def admin():
-    stale = int(current_app.config["SCHEDULER_STALE_SECONDS"])
-    return render_template("compliance/admin.html", beat=heartbeat.status(stale),
-                           outbox=notifications.counts(), problems=notifications.problems(),
-                           retention_rows=retention.due_for_deletion())
-
-
-@bp.route("/admin/retention/<int:agreement_id>/purge", methods=["POST"])
-@requires(Permission.COMPLIANCE_ADMIN)
-def purge(agreement_id: int):
-    form = AssignForm()  # CSRF only
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        retention.purge(agreement_id, current_user.id)
-    except RefusedChange as exc:
-        _refused(exc)
-    else:
-        flash(_("The personal data of the record was erased."), "success")
-    return redirect(url_for("compliance.admin") + "#retention")
-
-
-@bp.route("/admin/outbox/<int:message_id>/requeue", methods=["POST"])
-@requires(Permission.COMPLIANCE_ADMIN)
-def requeue(message_id: int):
-    form = AssignForm()
-    if not form.validate_on_submit():
-        abort(400)
-    if notifications.requeue(message_id):
-        db.session.commit()
-        flash(_("The message is queued again."), "success")
-    return redirect(url_for("compliance.admin") + "#outbox")

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clause_tracker.audit.services import utcnow
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 
 NAME = "scheduler"

@@ -1,4 +1,6 @@
-"""`clause-tracker bench-data`: a realistic synthetic registry for benchmarks.
+"""A realistic synthetic registry for benchmarks (`generate`, used by bench_overview.py), or
+on its own: `python bench/benchdata.py --url DATABASE_URL [--contracts N] …` fills the
+database at that URL (migrated first) and keeps it.
 
 Ten years of awards across the demo units, counterparties, declarations in every state,
 self-commitments, checks with outcomes, measures, complaints, and about a million audit
@@ -9,6 +11,7 @@ time. The audit events EXTEND the existing hash chain (each with its predecessor
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import time
@@ -21,11 +24,12 @@ from sqlalchemy import func, insert, select, text
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.audit.models import AuditEvent
-from clause_tracker.audit.services import GENESIS, event_hash, utcnow
+from clause_tracker.audit.services import GENESIS, event_hash
 from clause_tracker.auth.models import User
 from clause_tracker.bootstrap import DEMO_UNITS
+from clause_tracker.checks.models import Complaint, ComplianceCheck, Measure
 from clause_tracker.clauses.services import current_version, sync
-from clause_tracker.compliance.models import Complaint, ComplianceCheck, Measure
+from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration, SelfCommitment
 from clause_tracker.extensions import db
@@ -49,7 +53,7 @@ def _next_id(model) -> int:
 
 
 def generate(contracts: int, grants: int, audit_events: int, seed: int) -> Iterator[str]:
-    rnd = random.Random(seed)  # noqa: S311 (synthetic data, reproducible by seed)
+    rnd = random.Random(seed)
     started = time.perf_counter()
     sync()
     units = [ensure_unit(code, name, kind).id for code, name, kind in DEMO_UNITS]
@@ -201,3 +205,27 @@ def _audit(total: int, agreements: list[dict], rnd: random.Random) -> int:
         db.session.commit()
     del rnd
     return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", required=True, help="SQLAlchemy URL of the database to fill")
+    parser.add_argument("--contracts", type=int, default=100_000)
+    parser.add_argument("--grants", type=int, default=20_000)
+    parser.add_argument("--audit-events", type=int, default=1_000_000,
+                        help="about this many audit events in total (the chain stays valid)")
+    parser.add_argument("--seed", type=int, default=6)
+    args = parser.parse_args()
+    from flask_migrate import upgrade
+
+    from clause_tracker import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.url})
+    with app.app_context():
+        upgrade()
+        for line in generate(args.contracts, args.grants, args.audit_events, args.seed):
+            print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -13,19 +13,21 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import CONTRACT, GRANT, STATUS_TRANSITIONS, Agreement
 from clause_tracker.audit.services import record as audit
-from clause_tracker.audit.services import utcnow
 from clause_tracker.auth.models import User
-from clause_tracker.auth.permissions import Permission
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance.settings import settings
-from clause_tracker.compliance.sweep import roles_for
+from clause_tracker.auth.visibility import in_view
+from clause_tracker.checks import models as m
+from clause_tracker.checks.settings import settings
+from clause_tracker.clock import utcnow
+from clause_tracker.erasure import ERASED
 from clause_tracker.extensions import db
-from clause_tracker.versioning import RefusedChange, check_version, commit
+from clause_tracker.permissions import Permission, roles_for
+from clause_tracker.transaction import transactional
+from clause_tracker.versioning import RefusedChange, check_version
 
 UPCOMING_DAYS = 30  # "Meine Fristen" shows checks due within this many days, too
 # An approved measure of these kinds ends the agreement: the status it moves to.
@@ -39,10 +41,9 @@ class CheckError(RefusedChange):
 # --- reading --------------------------------------------------------------------------------
 
 def _visible_checks(user: User) -> Select:
-    stmt = select(m.ComplianceCheck).join(Agreement, Agreement.id == m.ComplianceCheck.agreement_id)
-    if not user.can(Permission.ALL_UNITS):
-        stmt = stmt.where(Agreement.org_unit_id == user.org_unit_id)
-    return stmt
+    return (select(m.ComplianceCheck)
+            .join(Agreement, Agreement.id == m.ComplianceCheck.agreement_id)
+            .where(in_view(user, Agreement.org_unit_id)))
 
 
 def get_visible(check_id: int, user: User) -> m.ComplianceCheck | None:
@@ -67,10 +68,6 @@ def checks_of(agreement: Agreement) -> list[m.ComplianceCheck]:
         m.ComplianceCheck.agreement_id == agreement.id).order_by(m.ComplianceCheck.due_on.desc())))
 
 
-def is_overdue(check: m.ComplianceCheck, today: date) -> bool:
-    return check.stage != m.DONE and check.deadline < today
-
-
 def may_work(user: User, check: m.ComplianceCheck) -> bool:
     return user.can(Permission.CHECKS_WORK) and agreements.may_work_on(user, check.agreement)
 
@@ -92,14 +89,15 @@ def _audit(check: m.ComplianceCheck, action: str, summary: str, details: dict) -
 
 # --- a check ---------------------------------------------------------------------------------
 
+@transactional
 def assign(check: m.ComplianceCheck, user: User, expected_version: int) -> None:
     check_version(check, expected_version)
     old = check.assigned_to_id
     check.assigned_to_id = user.id
     _audit(check, "assign", f"check assigned to {user.username}", {"from": old, "to": user.id})
-    commit()
 
 
+@transactional
 def record_outcome(check: m.ComplianceCheck, outcome: str, note: str, findings: str,
                    user: User, expected_version: int, today: date) -> None:
     check_version(check, expected_version)
@@ -117,9 +115,9 @@ def record_outcome(check: m.ComplianceCheck, outcome: str, note: str, findings: 
                                  recorded_at=utcnow(), recorded_by_id=user.id))
     _audit(check, "outcome", f"check done: {outcome}",
            {"from": old, "outcome": outcome, "note": note, "findings": findings.strip() or None})
-    commit()
 
 
+@transactional
 def record_hearing(check: m.ComplianceCheck, held_on: date, summary: str, user: User,
                    today: date) -> m.Hearing:
     if held_on > today:
@@ -131,7 +129,6 @@ def record_hearing(check: m.ComplianceCheck, held_on: date, summary: str, user: 
     db.session.add(hearing)
     db.session.flush()
     _audit(check, "hearing", f"hearing held on {held_on}", {"held_on": str(held_on)})
-    commit()
     return hearing
 
 
@@ -157,6 +154,7 @@ def penalty_used(agreement: Agreement, excluding: int | None = None) -> Decimal:
     return Decimal(str(db.session.scalar(stmt) or 0))
 
 
+@transactional
 def propose_measure(check: m.ComplianceCheck, data: MeasureInput, user: User,
                     today: date) -> m.Measure:
     cfg = settings()
@@ -209,10 +207,10 @@ def propose_measure(check: m.ComplianceCheck, data: MeasureInput, user: User,
            {"measure_id": measure.id, "kind": data.kind, "deadline": data.deadline,
             "penalty_percent": measure.penalty_percent, "penalty_amount": measure.penalty_amount,
             "exclusion_until": measure.exclusion_until})
-    commit()
     return measure
 
 
+@transactional
 def decide_measure(measure: m.Measure, approve: bool, note: str, user: User,
                    expected_version: int) -> None:
     check_version(measure, expected_version)
@@ -241,11 +239,11 @@ def decide_measure(measure: m.Measure, approve: bool, note: str, user: User,
         # commits the approval and the status change together, in one transaction.
         agreements.change_status(agreement, ends_as, agreement.version_id, user)
         return
-    commit()
 
 
 # --- complaints ------------------------------------------------------------------------------
 
+@transactional
 def record_complaint(agreement: Agreement, case_reference: str, received_on: date,
                      user: User, today: date) -> m.ComplianceCheck:
     """A complaint known only by the anti-discrimination office's case reference opens an
@@ -272,9 +270,30 @@ def record_complaint(agreement: Agreement, case_reference: str, received_on: dat
     _audit(check, "complaint", f"complaint {case_reference} linked; ad-hoc check opened",
            {"complaint_id": complaint.id, "case_reference": case_reference,
             "received_on": str(received_on)})
-    commit()
     return check
 
 
 def complaints_of(check: m.ComplianceCheck) -> list[m.Complaint]:
     return list(db.session.scalars(select(m.Complaint).where(m.Complaint.check_id == check.id)))
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+def erase_personal_data(agreement_id: int) -> dict[str, int]:
+    """Erase the texts of the agreement's checks (hearing summaries, findings, measure
+    descriptions and decision notes, outcome notes): they may name people. Stages, outcomes,
+    measure kinds and dates stay for the figures."""
+    check_ids = select(m.ComplianceCheck.id).where(m.ComplianceCheck.agreement_id == agreement_id)
+    hearings = db.session.execute(
+        update(m.Hearing).where(m.Hearing.check_id.in_(check_ids))
+        .values(summary=ERASED)).rowcount or 0
+    findings = db.session.execute(
+        update(m.Finding).where(m.Finding.check_id.in_(check_ids))
+        .values(description=ERASED)).rowcount or 0
+    db.session.execute(update(m.Measure).where(m.Measure.check_id.in_(check_ids))
+                       .values(description=ERASED, decision_note=None,
+                               version_id=m.Measure.version_id + 1))
+    db.session.execute(update(m.ComplianceCheck).where(m.ComplianceCheck.id.in_(check_ids),
+                                                       m.ComplianceCheck.outcome_note.is_not(None))
+                       .values(outcome_note=ERASED, version_id=m.ComplianceCheck.version_id + 1))
+    return {"hearings": hearings, "findings": findings}

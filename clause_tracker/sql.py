@@ -1,5 +1,6 @@
-"""Date arithmetic in SQL for both databases, so the sweep can compute due dates in one
-INSERT … SELECT instead of a Python loop over every agreement.
+"""SQL that differs between SQLite and PostgreSQL, written once: date arithmetic (so the
+sweep computes due dates in one INSERT … SELECT instead of a Python loop over every
+agreement) and INSERT … ON CONFLICT.
 
 SQLite keeps dates as 'YYYY-MM-DD' text and shifts them with date(x, …); PostgreSQL adds
 an interval. Both give the same day: a month shift that lands past the end of the target
@@ -14,26 +15,26 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Date, Integer
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from clause_tracker.extensions import db
 
 
 class _Shift(FunctionElement):
     type = Date()
     inherit_cache = True
-    unit = "days"
 
 
 class add_days(_Shift):
     name = "add_days"
     inherit_cache = True
-    unit = "days"
 
 
 class add_months(_Shift):
     name = "add_months"
     inherit_cache = True
-    unit = "months"
 
 
 class days_between(FunctionElement):
@@ -82,3 +83,12 @@ def _pg_days(element: _Shift, compiler: Any, **kw: Any) -> str:
 def _pg_months(element: _Shift, compiler: Any, **kw: Any) -> str:
     day, amount = (compiler.process(arg, **kw) for arg in element.clauses)
     return f"CAST(CAST({day} AS DATE) + make_interval(months => CAST({amount} AS INTEGER)) AS DATE)"
+
+
+def dialect_insert(model):
+    """INSERT with ON CONFLICT for this database; on the Core table, not the ORM entity,
+    so the database's row count comes back (the ORM's bulk path does not report it)."""
+    name = db.session.get_bind().dialect.name
+    stmt = (postgresql.insert if name == "postgresql" else sqlite.insert)(model.__table__)
+    # SQLAlchemy reports an INSERT's row count only when asked to keep it.
+    return stmt.execution_options(preserve_rowcount=True)

@@ -21,32 +21,33 @@ from flask import current_app
 from sqlalchemy import Table, and_, exists, literal, select, text, update
 
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
-from clause_tracker.audit.services import SYSTEM, record, utcnow
-from clause_tracker.auth.models import User
-from clause_tracker.auth.permissions import ROLE_PERMISSIONS, Permission
-from clause_tracker.compliance import models as m
-from clause_tracker.compliance import outbox
-from clause_tracker.compliance.settings import Settings, settings
-from clause_tracker.compliance.triggers import (
-    TRIGGER_QUERIES,
-    Context,
-    dialect_insert,
-    schedule,
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.audit.services import (
+    GENESIS,
+    SYSTEM,
+    TIMESTAMP_FORMAT,
+    content_hash,
+    details_json,
+    record,
 )
+from clause_tracker.auth.models import User
+from clause_tracker.checks import models as m
+from clause_tracker.checks import outbox
+from clause_tracker.checks.settings import Settings, settings
+from clause_tracker.checks.triggers import TRIGGER_QUERIES, Context, schedule
+from clause_tracker.clock import utcnow
 from clause_tracker.declarations.lifecycle import TRANSITIONS
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db
+from clause_tracker.locks import Lock, hold_for_transaction
 from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.permissions import roles_for
+from clause_tracker.sql import dialect_insert
 
 log = logging.getLogger(__name__)
 
 # Which roles work on which kind (from THE permission map, not a second list).
-MANAGE = {CONTRACT: Permission.CONTRACTS_MANAGE, GRANT: Permission.GRANTS_MANAGE}
 EXPIRE_FROM = tuple(sorted(src for (src, action) in TRANSITIONS if action == "expire"))
-
-
-def roles_for(kind: str) -> list[str]:
-    return sorted(role.value for role, perms in ROLE_PERMISSIONS.items() if MANAGE[kind] in perms)
 
 
 @dataclass
@@ -108,17 +109,12 @@ def run(today: date | None = None, progress: Callable[[str, int], None] | None =
     return report
 
 
-# Arbitrary constant naming the PostgreSQL advisory lock of a sweep step ("swep").
-_STEP_LOCK = 0x73776570
-
-
 def _lock_step() -> None:
     """PostgreSQL: one sweep step at a time, across processes, until the step commits. A
     second sweep running at the same moment waits, then its statements see the rows the
     first one committed and insert nothing twice. (SQLite serialises its writers itself;
     the unique keys stay the last word on both.)"""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STEP_LOCK})
+    hold_for_transaction(Lock.SWEEP_STEP)
 
 
 # Inserted checks from which the planner's row counts are refreshed before the reminder
@@ -196,13 +192,6 @@ def expire_declarations(day: date) -> int:
 def record_many(events: list[tuple[str, str, object, str, dict]]) -> None:
     """Append many system events to the audit chain in one go: the same rows and hashes
     `audit.services.record` would write one by one, without a query per event."""
-    from clause_tracker.audit.models import AuditEvent
-    from clause_tracker.audit.services import (
-        GENESIS,
-        TIMESTAMP_FORMAT,
-        content_hash,
-        details_json,
-    )
 
     if not events:
         return

@@ -1,13 +1,33 @@
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from clause_tracker import idempotency
-from clause_tracker.agreements import bp, documents, queries, services
-from clause_tracker.agreements.forms import (
+from clause_tracker.agreements import documents, services
+from clause_tracker.agreements.importing import ImportFileError, import_file
+from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
+from clause_tracker.agreements.services import RegistryError
+from clause_tracker.compliance.state import compliance_of
+from clause_tracker.counterparties import services as counterparties
+from clause_tracker.declarations import services as declarations
+from clause_tracker.declarations.forms import (
+    CommitmentForm,
+    NotRequiredForm,
+    TransitionForm,
+)
+from clause_tracker.errors import returns_to
+from clause_tracker.idempotency import AlreadySubmitted
+from clause_tracker.orgunits.services import all_units
+from clause_tracker.permissions import Permission, requires
+from clause_tracker.registry import bp, history, queries
+from clause_tracker.registry.forms import (
     ApproveExemptionForm,
     ClauseForm,
     ContractForm,
@@ -19,38 +39,37 @@ from clause_tracker.agreements.forms import (
     ThresholdForm,
     VerifyDocumentForm,
 )
-from clause_tracker.agreements.importing import ImportFileError, import_file
-from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
-from clause_tracker.agreements.services import RegistryError
-from clause_tracker.auth.permissions import Permission, requires
-from clause_tracker.compliance.state import compliance_of
-from clause_tracker.counterparties import services as counterparties
-from clause_tracker.declarations import services as declarations
-from clause_tracker.declarations.forms import (
-    CommitmentForm,
-    NotRequiredForm,
-    TransitionForm,
-)
-from clause_tracker.documents import DocumentError
-from clause_tracker.extensions import db
-from clause_tracker.idempotency import AlreadySubmitted
-from clause_tracker.orgunits.services import all_units
+from clause_tracker.versioning import EditConflict
 
 FORMS = {CONTRACT: ContractForm, GRANT: GrantForm}
 
 
-def load_for_work(agreement_id: int) -> Agreement:
-    """The agreement, if the user sees it (else 404) and handles its kind (else 403)."""
-    agreement = services.get_visible(agreement_id, current_user) or abort(404)
-    if not services.may_work_on(current_user, agreement):
-        abort(403)
-    return agreement
+def _back_to(agreement: Agreement) -> str:
+    """The agreement's page: where its actions return, and where a refusal is shown."""
+    url = url_for("registry.show", agreement_id=agreement.id)
+    returns_to(url)
+    return url
 
 
-def _refused(exc: Exception, agreement: Agreement):
-    db.session.rollback()
-    flash(str(exc), "error")
-    return redirect(url_for("agreements.show", agreement_id=agreement.id))
+def _action(agreement_id: int, make_form: Callable[[Agreement], FlaskForm],
+            perform: Callable[[Agreement, Any], object], done: str,
+            invalid: str | None = None, load: Callable[[int, Any], Agreement] | None = None,
+            ) -> Response:
+    """The shape of every action on an agreement's page: load it for work, validate the
+    form (an incomplete one is a bad request, or a message where the user can mend it),
+    perform the change, say it is done and return to the page. A refused change returns to
+    the page with its reason (errors.handle_refused)."""
+    agreement = (load or services.get_for_work)(agreement_id, current_user)
+    back = _back_to(agreement)
+    form = make_form(agreement)
+    if not form.validate_on_submit():
+        if invalid is None:
+            abort(400)
+        flash(invalid, "error")
+        return redirect(back)
+    perform(agreement, form)
+    flash(done, "success")
+    return redirect(back)
 
 
 @bp.route("/")
@@ -75,14 +94,13 @@ def _create(kind: str):
             done = idempotency.already_done(token)
             flash(_("This form was already sent; the record was saved once."), "info")
             if done is None:
-                return redirect(url_for("agreements.index"))
-            return redirect(url_for("agreements.show", agreement_id=int(done.object_id)))
+                return redirect(url_for("registry.index"))
+            return redirect(url_for("registry.show", agreement_id=int(done.object_id)))
         except RegistryError as exc:
-            db.session.rollback()
             form.reference.errors.append(str(exc))
         else:
             flash(_("The record was saved as a draft."), "success")
-            return redirect(url_for("agreements.show", agreement_id=agreement.id))
+            return redirect(url_for("registry.show", agreement_id=agreement.id))
     return render_template("agreements/form.html", form=form, kind=kind, agreement=None), \
         400 if form.errors else 200
 
@@ -113,7 +131,7 @@ def show(agreement_id: int):
         compliance=compliance_of(agreement.id),
         declarations=declarations.for_agreement(agreement),
         commitment=declarations.commitment_of(agreement),
-        history=services.history(agreement),
+        history=history.of(agreement),
         documents=documents.for_agreement(agreement.id),
         status_form=StatusForm(formdata=None, **version),
         clause_form=ClauseForm(formdata=None, **version).for_kind(agreement.kind),
@@ -133,7 +151,7 @@ def show(agreement_id: int):
 @bp.route("/<int:agreement_id>/edit", methods=["GET", "POST"])
 @requires(Permission.RECORDS_WORK)
 def edit(agreement_id: int):
-    agreement = load_for_work(agreement_id)
+    agreement = services.get_for_work(agreement_id, current_user)
     form = FORMS[agreement.kind](obj=agreement)
     form.set_counterparties(counterparties.choices())
     if request.method == "GET":
@@ -143,17 +161,15 @@ def edit(agreement_id: int):
     if form.validate_on_submit():
         try:
             services.update(agreement, form.values(), form.version.data or 0, current_user)
-        except services.EditConflict as exc:
-            db.session.rollback()
+        except EditConflict as exc:
             flash(str(exc), "error")
             status = 409
         except RegistryError as exc:
-            db.session.rollback()
             form.reference.errors.append(str(exc))
             status = 400
         else:
             flash(_("The changes were saved."), "success")
-            return redirect(url_for("agreements.show", agreement_id=agreement.id))
+            return redirect(url_for("registry.show", agreement_id=agreement.id))
     elif form.errors:
         status = 400
     return render_template("agreements/form.html", form=form, kind=agreement.kind,
@@ -163,83 +179,56 @@ def edit(agreement_id: int):
 @bp.route("/<int:agreement_id>/status", methods=["POST"])
 @requires(Permission.RECORDS_WORK)
 def change_status(agreement_id: int):
-    agreement = load_for_work(agreement_id)
-    form = StatusForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.change_status(agreement, form.status.data, form.version.data or 0,
-                               current_user)
-    except RegistryError as exc:
-        return _refused(exc, agreement)
-    flash(_("The status was changed."), "success")
-    return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    return _action(agreement_id, lambda _a: StatusForm(), lambda a, f: services.change_status(
+        a, f.status.data, f.version.data or 0, current_user), _("The status was changed."))
 
 
 @bp.route("/<int:agreement_id>/clause", methods=["POST"])
 @requires(Permission.RECORDS_WORK)
 def attach_clause(agreement_id: int):
-    agreement = load_for_work(agreement_id)
-    form = ClauseForm().for_kind(agreement.kind)
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.attach_clause(agreement, form.method.data, form.language.data,
-                               form.version.data or 0, current_user)
-    except RegistryError as exc:
-        return _refused(exc, agreement)
-    flash(_("The clause was attached."), "success")
-    return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    return _action(agreement_id, lambda a: ClauseForm().for_kind(a.kind),
+                   lambda a, f: services.attach_clause(a, f.method.data, f.language.data,
+                                                       f.version.data or 0, current_user),
+                   _("The clause was attached."))
 
 
 @bp.route("/<int:agreement_id>/exemption", methods=["POST"])
 @requires(Permission.RECORDS_WORK)
 def request_exemption(agreement_id: int):
-    agreement = load_for_work(agreement_id)
-    form = ExemptionForm()
-    form.reason.choices = [SelectChoice(r, r) for r in services.exemption_reasons()]
-    if not form.validate_on_submit():
-        flash(_("Choose a reason and explain the exemption."), "error")
-        return redirect(url_for("agreements.show", agreement_id=agreement.id))
-    try:
-        services.request_exemption(agreement, form.reason.data, form.note.data.strip(),
-                                   form.version.data or 0, current_user)
-    except RegistryError as exc:
-        return _refused(exc, agreement)
-    flash(_("The exemption was requested; a second person must approve it."), "success")
-    return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    def form(_agreement: Agreement) -> ExemptionForm:
+        exemption = ExemptionForm()
+        exemption.reason.choices = [SelectChoice(r, r) for r in services.exemption_reasons()]
+        return exemption
+
+    return _action(agreement_id, form, lambda a, f: services.request_exemption(
+        a, f.reason.data, f.note.data.strip(), f.version.data or 0, current_user),
+        _("The exemption was requested; a second person must approve it."),
+        invalid=_("Choose a reason and explain the exemption."))
 
 
 @bp.route("/<int:agreement_id>/exemption/approve", methods=["POST"])
 @requires(Permission.EXEMPTIONS_APPROVE)
 def approve_exemption(agreement_id: int):
-    agreement = services.get_visible(agreement_id, current_user) or abort(404)
-    form = ApproveExemptionForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        services.approve_exemption(agreement, form.version.data or 0, current_user)
-    except RegistryError as exc:
-        return _refused(exc, agreement)
-    flash(_("The exemption was approved."), "success")
-    return redirect(url_for("agreements.show", agreement_id=agreement.id))
+    # The approver sees the record but need not handle its kind (administrators approve).
+    return _action(agreement_id, lambda _a: ApproveExemptionForm(),
+                   lambda a, f: services.approve_exemption(a, f.version.data or 0, current_user),
+                   _("The exemption was approved."),
+                   load=lambda i, user: services.get_visible(i, user) or abort(404))
 
 
 @bp.route("/<int:agreement_id>/document", methods=["POST"])
 @requires(Permission.RECORDS_WORK)
 def generate_document(agreement_id: int):
-    agreement = load_for_work(agreement_id)
+    agreement = services.get_for_work(agreement_id, current_user)
     if not current_user.can(Permission.DOCUMENTS_PREPARE):
         abort(403)
+    back = _back_to(agreement)
     form = GenerateDocumentForm()
     if not form.validate_on_submit():
         flash(_("Enter the address of the contractor or grantee."), "error")
-        return redirect(url_for("agreements.show", agreement_id=agreement.id))
-    try:
-        record = documents.generate(agreement, form.language.data,
-                                    form.counterparty_address.data.strip(), current_user)
-    except (RegistryError, DocumentError) as exc:
-        return _refused(exc, agreement)
+        return redirect(back)
+    record = documents.generate(agreement, form.language.data,
+                                form.counterparty_address.data.strip(), current_user)
     flash(_("The document was generated with the clause."), "success")
     return redirect(url_for("documents.show", record_id=record.id))
 
@@ -247,15 +236,13 @@ def generate_document(agreement_id: int):
 @bp.route("/<int:agreement_id>/verify", methods=["POST"])
 @requires(Permission.RECORDS_WORK)
 def verify_document(agreement_id: int):
-    agreement = load_for_work(agreement_id)
+    agreement = services.get_for_work(agreement_id, current_user)
+    back = _back_to(agreement)
     form = VerifyDocumentForm()
     if not form.validate_on_submit():
         flash(_("Choose the returned document."), "error")
-        return redirect(url_for("agreements.show", agreement_id=agreement.id))
-    try:
-        record = documents.check(agreement, form.document.data, current_user)
-    except (RegistryError, DocumentError, ValueError) as exc:
-        return _refused(exc, agreement)
+        return redirect(back)
+    record = documents.check(agreement, form.document.data, current_user)
     return redirect(url_for("documents.show", record_id=record.id))
 
 
@@ -275,7 +262,6 @@ def import_records():
             report = import_file(kind, data, upload.filename or "", dry_run=form.dry_run.data,
                                  unit=current_user.org_unit, restrict_unit=True)
         except ImportFileError as exc:
-            db.session.rollback()
             form.file.errors.append(str(exc))
             status = 422
         else:
@@ -294,39 +280,6 @@ def thresholds():
     if form.validate_on_submit():
         services.set_threshold(form.org_unit_id.data, form.kind.data, form.amount.data)
         flash(_("The threshold was saved."), "success")
-        return redirect(url_for("agreements.thresholds"))
+        return redirect(url_for("registry.thresholds"))
     return render_template("agreements/thresholds.html", form=form,
                            rows=services.thresholds()), 400 if form.errors else 200
-
-
-@bp.app_context_processor
-def registry_labels() -> dict[str, object]:
-    """Labels of the registry's codes, for every template (lists, detail pages, nav)."""
-    from clause_tracker.agreements import labels
-    from clause_tracker.agreements.models import STATUSES
-    from clause_tracker.compliance import state
-    from clause_tracker.declarations import lifecycle
-    from clause_tracker.declarations.forms import PARTY_LABELS
-    from clause_tracker.documents.web.routes import STATUS_LABELS as DOCUMENT_STATUS_LABELS
-
-    def lookup(table):
-        return lambda code: str(table.get(code, code or ""))
-
-    return {
-        "kind_label": lookup(labels.KIND_LABELS),
-        "status_label": lookup(labels.STATUS_LABELS),
-        "status_action_label": lookup(labels.STATUS_ACTION_LABELS),
-        "contract_kind_label": lookup(labels.CONTRACT_KIND_LABELS),
-        "procedure_label": lookup(labels.PROCEDURE_LABELS),
-        "clause_method_label": lookup(labels.CLAUSE_METHOD_LABELS),
-        "compliance_label": lookup(state.STATE_LABELS),
-        "compliance_reason": state.reason_text,
-        "declaration_state_label": lookup(lifecycle.STATE_LABELS),
-        "declaration_action_label": lookup(lifecycle.ACTION_LABELS),
-        "declaration_actions": lifecycle.actions_from,
-        "not_required_label": lookup(labels.NOT_REQUIRED_LABELS),
-        "party_label": lookup(PARTY_LABELS),
-        "document_status_label": lookup(DOCUMENT_STATUS_LABELS),
-        "agreement_statuses": STATUSES,
-        "compliance_states": state.STATES,
-    }

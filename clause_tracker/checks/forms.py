@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
-from clause_tracker.compliance.labels import MEASURE_LABELS, OUTCOME_LABELS
+from clause_tracker.checks.labels import MEASURE_LABELS, OUTCOME_LABELS
 from clause_tracker.german_fields import GermanDateField
 
 

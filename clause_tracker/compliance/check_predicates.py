@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, literal, select
 
-from clause_tracker.compliance.models import DONE, ComplianceCheck
+from clause_tracker.checks.models import DONE, ComplianceCheck
 
 
 def overdue_check_row(today: date) -> ColumnElement[bool]:

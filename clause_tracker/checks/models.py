@@ -88,11 +88,6 @@ class ComplianceCheck(db.Model):
     )
     __mapper_args__ = {"version_id_col": version_id}
 
-    @property
-    def is_open(self) -> bool:
-        return self.stage in OPEN_STAGES
-
-
 class Sweep(db.Model):
     """One run of the sweep: when, the seed of its random sample, what it did."""
 
