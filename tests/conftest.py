@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import audit_guard
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,6 +28,10 @@ TEST_DATABASE_ENV = "CLAUSE_TRACKER_TEST_DATABASE_URL"
 REQUIRE_ALL_ENV = "CLAUSE_TRACKER_REQUIRE_ALL"
 PASSWORD = "correct horse battery"
 REPO = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    audit_guard.install()
 
 
 @pytest.hookimpl(hookwrapper=True)
