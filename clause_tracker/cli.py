@@ -53,7 +53,7 @@ def demo(serve: bool, host: str, port: int) -> None:
         # Flask refuses app.run() inside its own CLI; the development server itself is fine.
         from werkzeug.serving import run_simple
 
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]  # the LocalProxy's
 
 
 users_cli = AppGroup("users", help="User accounts.")

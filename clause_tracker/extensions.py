@@ -34,10 +34,16 @@ db = SQLAlchemy(model_class=Base)
 # (`class X(db.Model)` is "Name db.Model is not defined"), so it is shown a class with the
 # same make-up instead.
 if TYPE_CHECKING:
+    from typing import ClassVar
+
     from flask_sqlalchemy.model import Model as _FlaskModel
+    from sqlalchemy import Table
 
     class Model(_FlaskModel, Base):
         __abstract__ = True
+        # Every model here is declared with __tablename__, so its __table__ is a Table (the
+        # declarative base allows any FromClause, for classes mapped to a SELECT).
+        __table__: ClassVar[Table]
 
 else:
     Model = db.Model

@@ -23,7 +23,11 @@ def has_endpoint(name: str) -> bool:
 def role_label(role: str) -> str:
     from clause_tracker.auth.forms import ROLE_LABELS
 
-    return str(ROLE_LABELS.get(role, role))
+    # Keyed by Role, a StrEnum: the plain string finds its member.
+    for member, label in ROLE_LABELS.items():
+        if member == role:
+            return str(label)
+    return role
 
 
 def variant_label(variant: str) -> str:

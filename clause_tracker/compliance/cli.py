@@ -25,7 +25,7 @@ def run_scheduler() -> None:
     from clause_tracker.compliance.scheduler import run
 
     _logging()
-    sys.exit(run(current_app._get_current_object()))
+    sys.exit(run(current_app._get_current_object()))  # type: ignore[attr-defined]  # the LocalProxy's
 
 
 @scheduler_cli.command("sweep")

@@ -86,17 +86,17 @@ def purge(agreement_id: int, user_id: int | None, today: date | None = None,
                                 "already erased."))
     counts: dict[str, int] = {}
     files = _files_of(agreement_id)
-    counts["declarations"] = db.session.execute(
+    counts["declarations"] = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Declaration).where(Declaration.agreement_id == agreement_id)
         .values(signer_name=None, signer_function=None, note=None, evidence_key=None,
                 evidence_filename=None, version_id=Declaration.version_id + 1)).rowcount or 0
     files -= _still_named(files, agreement_id)
     counts["files"] = len(files)
     check_ids = select(m.ComplianceCheck.id).where(m.ComplianceCheck.agreement_id == agreement_id)
-    counts["hearings"] = db.session.execute(
+    counts["hearings"] = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(m.Hearing).where(m.Hearing.check_id.in_(check_ids))
         .values(summary=ERASED)).rowcount or 0
-    counts["findings"] = db.session.execute(
+    counts["findings"] = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(m.Finding).where(m.Finding.check_id.in_(check_ids))
         .values(description=ERASED)).rowcount or 0
     db.session.execute(update(m.Measure).where(m.Measure.check_id.in_(check_ids))
@@ -115,7 +115,7 @@ def purge(agreement_id: int, user_id: int | None, today: date | None = None,
             Agreement.id != agreement_id,
             ~(Agreement.status.in_(FINISHED_STATUSES) & (until < literal(day))))))
         if not still_needed:
-            counts["contact_persons"] = db.session.execute(
+            counts["contact_persons"] = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
                 update(ContactPerson)
                 .where(ContactPerson.counterparty_id == agreement.counterparty_id,
                        ContactPerson.name != ERASED)
@@ -142,7 +142,8 @@ def _files_of(agreement_id: int) -> set[str]:
         Declaration.agreement_id == agreement_id, Declaration.evidence_key.is_not(None))
     issued = select(DocumentRecord.output_sha256).where(
         DocumentRecord.agreement_id == agreement_id, DocumentRecord.output_sha256.is_not(None))
-    return set(db.session.scalars(evidence)) | set(db.session.scalars(issued))
+    keys = {*db.session.scalars(evidence), *db.session.scalars(issued)}
+    return {key for key in keys if key is not None}  # the WHERE left out NULL already
 
 
 def _still_named(keys: set[str], agreement_id: int) -> set[str]:
@@ -158,4 +159,4 @@ def _still_named(keys: set[str], agreement_id: int) -> set[str]:
         DocumentRecord.output_sha256.in_(keys), other)))
     named |= set(db.session.scalars(select(DocumentRecord.input_sha256).where(
         DocumentRecord.input_sha256.in_(keys), other)))
-    return named
+    return {key for key in named if key is not None}  # IN (keys) matches no NULL
