@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
 from clause_tracker import idempotency
 from clause_tracker.agreements import bp, documents, queries, services
@@ -67,6 +67,7 @@ def _create(kind: str):
     form.set_counterparties(counterparties.choices())
     if form.validate_on_submit():
         token = form.once.data
+        assert token is not None  # DataRequired
         try:
             if idempotency.already_done(token):
                 raise AlreadySubmitted(token)
@@ -79,7 +80,7 @@ def _create(kind: str):
             return redirect(url_for("agreements.show", agreement_id=int(done.object_id)))
         except RegistryError as exc:
             db.session.rollback()
-            form.reference.errors.append(str(exc))
+            form.reference.errors.append(str(exc))  # type: ignore[attr-defined]  # a list once validated
         else:
             flash(_("The record was saved as a draft."), "success")
             return redirect(url_for("agreements.show", agreement_id=agreement.id))
@@ -149,7 +150,7 @@ def edit(agreement_id: int):
             status = 409
         except RegistryError as exc:
             db.session.rollback()
-            form.reference.errors.append(str(exc))
+            form.reference.errors.append(str(exc))  # type: ignore[attr-defined]  # a list once validated
             status = 400
         else:
             flash(_("The changes were saved."), "success")
@@ -168,7 +169,7 @@ def change_status(agreement_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.change_status(agreement, form.status.data, form.version.data or 0,
+        services.change_status(agreement, form.status.data or "", form.version.data or 0,
                                current_user)
     except RegistryError as exc:
         return _refused(exc, agreement)
@@ -202,7 +203,7 @@ def request_exemption(agreement_id: int):
         flash(_("Choose a reason and explain the exemption."), "error")
         return redirect(url_for("agreements.show", agreement_id=agreement.id))
     try:
-        services.request_exemption(agreement, form.reason.data, form.note.data.strip(),
+        services.request_exemption(agreement, form.reason.data, (form.note.data or "").strip(),
                                    form.version.data or 0, current_user)
     except RegistryError as exc:
         return _refused(exc, agreement)
@@ -237,7 +238,8 @@ def generate_document(agreement_id: int):
         return redirect(url_for("agreements.show", agreement_id=agreement.id))
     try:
         record = documents.generate(agreement, form.language.data,
-                                    form.counterparty_address.data.strip(), current_user)
+                                    (form.counterparty_address.data or "").strip(),
+                                    current_user)
     except (RegistryError, DocumentError) as exc:
         return _refused(exc, agreement)
     flash(_("The document was generated with the clause."), "success")

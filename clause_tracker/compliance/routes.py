@@ -133,8 +133,9 @@ def hearing(check_id: int):
     if not form.validate_on_submit():
         flash(_("Enter the date and a summary of the hearing."), "error")
         return _back(check, "#hearings")
+    assert form.held_on.data is not None  # DataRequired
     try:
-        services.record_hearing(check, form.held_on.data, form.summary.data, current_user,
+        services.record_hearing(check, form.held_on.data, form.summary.data or "", current_user,
                                 today())
     except RefusedChange as exc:
         _refused(exc)
@@ -149,7 +150,7 @@ def propose(check_id: int):
     check = _for_work(check_id)
     form = MeasureForm()
     if form.validate_on_submit():
-        data = services.MeasureInput(form.kind.data, form.description.data,
+        data = services.MeasureInput(form.kind.data, form.description.data or "",
                                      form.deadline.data, form.breaches.data,
                                      form.exclusion_until.data)
         try:
@@ -194,12 +195,13 @@ def complaint(agreement_id: int):
         abort(403)
     form = ComplaintForm()
     if form.validate_on_submit():
+        assert form.received_on.data is not None  # DataRequired
         try:
-            check = services.record_complaint(agreement, form.case_reference.data,
+            check = services.record_complaint(agreement, form.case_reference.data or "",
                                               form.received_on.data, current_user, today())
         except RefusedChange as exc:
             db.session.rollback()
-            form.case_reference.errors.append(str(exc))
+            form.case_reference.errors.append(str(exc))  # type: ignore[attr-defined]  # a list once validated
         else:
             flash(_("The complaint is linked and an ad-hoc check is open."), "success")
             return _back(check)

@@ -92,7 +92,7 @@ def _audit(check: m.ComplianceCheck, action: str, summary: str, details: dict) -
 
 # --- a check ---------------------------------------------------------------------------------
 
-def assign(check: m.ComplianceCheck, user: User, expected_version: int) -> None:
+def assign(check: m.ComplianceCheck, user: User, expected_version: int | None) -> None:
     check_version(check, expected_version)
     old = check.assigned_to_id
     check.assigned_to_id = user.id
@@ -101,7 +101,7 @@ def assign(check: m.ComplianceCheck, user: User, expected_version: int) -> None:
 
 
 def record_outcome(check: m.ComplianceCheck, outcome: str, note: str, findings: str,
-                   user: User, expected_version: int, today: date) -> None:
+                   user: User, expected_version: int | None, today: date) -> None:
     check_version(check, expected_version)
     if check.stage == m.DONE:
         raise CheckError(_l("The outcome of this check is already recorded."))
@@ -214,7 +214,7 @@ def propose_measure(check: m.ComplianceCheck, data: MeasureInput, user: User,
 
 
 def decide_measure(measure: m.Measure, approve: bool, note: str, user: User,
-                   expected_version: int) -> None:
+                   expected_version: int | None) -> None:
     check_version(measure, expected_version)
     if measure.state != m.PROPOSED:
         raise CheckError(_l("This measure was already decided."))

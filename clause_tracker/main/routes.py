@@ -4,7 +4,7 @@ from flask import current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 from wtforms.validators import DataRequired
 
 from clause_tracker.auth.permissions import Permission, public, requires
@@ -37,7 +37,9 @@ def index():
 @public
 def set_language():
     form = LanguageForm()
-    target = form.next.data if (form.next.data or "").startswith("/") else url_for("main.index")
+    target = form.next.data or ""
+    if not target.startswith("/"):
+        target = url_for("main.index")
     if target.startswith("//"):
         target = url_for("main.index")
     response = redirect(target)
