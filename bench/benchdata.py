@@ -57,8 +57,12 @@ def generate(contracts: int, grants: int, audit_events: int, seed: int) -> Itera
     started = time.perf_counter()
     sync()
     units = [ensure_unit(code, name, kind).id for code, name, kind in DEMO_UNITS]
-    clause = {"contract": current_version("procurement", "de").id,
-              "grant": current_version("grant", "de").id}
+    clause = {}
+    for kind, variant in (("contract", "procurement"), ("grant", "grant")):
+        version = current_version(variant, "de")
+        if version is None:
+            raise RuntimeError(f"no {variant} clause (de) is valid today")
+        clause[kind] = version.id
     user_id = db.session.scalar(select(User.id).limit(1))
     if user_id is None:  # measures need a proposer and approver
         import secrets

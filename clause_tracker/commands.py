@@ -50,7 +50,8 @@ def demo(serve: bool, host: str, port: int) -> None:
     click.echo("\n(Passwords are new each time 'clause-tracker demo' runs.)\n")
     if serve:
         # Flask refuses app.run() inside its own CLI; the development server itself is fine.
-        run_simple(host, port, current_app._get_current_object(), threaded=True)
+        run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]  # the LocalProxy's
+                   threaded=True)
 
 
 users_cli = AppGroup("users", help="User accounts.")

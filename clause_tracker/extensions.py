@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -25,6 +27,26 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. At run time it *is* `db.Model` (Flask-SQLAlchemy builds it
+# from `Base`: table names, binds, `Model.query`), so the schema is the same whichever name a
+# model subclasses. A type checker cannot take a base class from an attribute of an instance
+# (`class X(db.Model)` is "Name db.Model is not defined"), so it is shown a class with the
+# same make-up instead.
+if TYPE_CHECKING:
+    from typing import ClassVar
+
+    from flask_sqlalchemy.model import Model as _FlaskModel
+    from sqlalchemy import Table
+
+    class Model(_FlaskModel, Base):
+        __abstract__ = True
+        # Every model here is declared with __tablename__, so its __table__ is a Table (the
+        # declarative base allows any FromClause, for classes mapped to a SELECT).
+        __table__: ClassVar[Table]
+
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

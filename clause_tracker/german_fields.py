@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, StringField
+from wtforms import DateField, Field, widgets
 
 _AMOUNT = re.compile(r"\A-?\d{1,3}(\.\d{3})*(,\d{1,2})?\Z|\A-?\d+(,\d{1,2})?\Z")
 
@@ -25,13 +25,16 @@ def parse_amount(text: str) -> Decimal:
 class GermanDateField(DateField):
     """A text box that takes 05.03.2026 (and ISO 2026-03-05 from date pickers)."""
 
+    # Its own widget: setting input_type on the inherited one changed the DateField class's
+    # shared DateInput, so every plain DateField (the audit filter) lost its date picker.
+    widget = widgets.DateInput(input_type="text")
+
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         kwargs.setdefault("format", ["%d.%m.%Y", "%Y-%m-%d"])
         render_kw = kwargs.setdefault("render_kw", {})
         render_kw.setdefault("placeholder", "TT.MM.JJJJ")
         render_kw.setdefault("inputmode", "numeric")
         super().__init__(label, validators, **kwargs)
-        self.widget.input_type = "text"
 
     def _value(self) -> str:
         if self.raw_data:
@@ -45,8 +48,14 @@ class GermanDateField(DateField):
             raise ValueError(str(_l("Please enter a date like 05.03.2026."))) from exc
 
 
-class EuroField(StringField):
-    """An amount in euros written the German way: 1.234,56."""
+class EuroField(Field):
+    """An amount in euros written the German way: 1.234,56.
+
+    A text box like StringField's, but its data is the amount, not the text.
+    """
+
+    widget = widgets.TextInput()
+    data: Decimal | None
 
     def __init__(self, label=None, validators=None, **kwargs) -> None:
         render_kw = kwargs.setdefault("render_kw", {})

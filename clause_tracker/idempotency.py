@@ -16,10 +16,10 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired, Regexp
 
 from clause_tracker.clock import utcnow
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model, db
 
 
-class SubmittedForm(db.Model):
+class SubmittedForm(Model):
     __tablename__ = "submitted_forms"
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)

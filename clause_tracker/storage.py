@@ -89,7 +89,7 @@ def safe_filename(filename: str, default: str = "document.docx") -> str:
     return name[:200] or default
 
 
-def send_stored(key: str, mimetype: str, filename: str) -> Response:
+def send_stored(key: str, mimetype: str | None, filename: str) -> Response:
     """A stored file as a download (never shown inline); 404 when it is not there."""
     try:
         data = storage().get(key)

@@ -5,6 +5,7 @@ few helpers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
@@ -35,7 +36,7 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
-def lookup(table: Mapping[str, object]) -> Callable[[str | None], str]:
+def lookup(table: Mapping[Any, object]) -> Callable[[str | None], str]:
     """code → its label in the current language (the code itself where none is known)."""
     return lambda code: str(table.get(code or "", code or ""))
 

@@ -83,6 +83,21 @@ def test_insert_download_and_verify_round_trip(client, signed_in, library, csrf)
     assert f"#{record.id}" in page  # recognised as the document issued
 
 
+def test_confirm_without_a_file_name_gets_the_default_name(client, signed_in, library,
+                                                          csrf) -> None:
+    # The file name is an optional field of the confirm form: a POST without it once
+    # passed None on and failed with a 500.
+    signed_in("procurement_officer")
+    page = _upload(client, csrf, "/documents/insert", _contract(), variant="procurement",
+                   language="de").get_data(as_text=True)
+    fields = dict(re.findall(r'name="(upload|variant|language)"[^>]*value="([^"]*)"', page))
+    fields["csrf_token"] = csrf(client, "/documents/")
+    done = client.post("/documents/insert/confirm", data=fields)
+    assert done.status_code == 302
+    record_id = int(done.headers["Location"].rstrip("/").split("/")[-1])
+    assert db.session.get(DocumentRecord, record_id).filename == "document.docx"
+
+
 def test_changed_clause_is_shown_as_deviation(client, signed_in, library, csrf) -> None:
     signed_in("grant_manager")
     record = _insert(client, csrf, _contract())

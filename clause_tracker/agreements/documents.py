@@ -31,7 +31,8 @@ def template_values(agreement: Agreement, counterparty_address: str) -> tuple[st
     ) if value is None]
     if agreement.kind != CONTRACT and agreement.proof_due_on is None:
         missing.append(_l("proof of use due"))
-    if missing:
+    counterparty = agreement.counterparty
+    if missing or counterparty is None:
         raise RegistryError(_l("Fill in first: %(fields)s.",
                                fields=", ".join(str(m) for m in missing)))
     authority = f"Stadt Jena – {agreement.org_unit.name}"
@@ -42,10 +43,10 @@ def template_values(agreement: Agreement, counterparty_address: str) -> tuple[st
         template = TEMPLATE_OF_CONTRACT_KIND.get(agreement.contract_kind or "", "services")
         return template, common | {
             "contracting_authority": authority, "contracting_authority_address": CITY_ADDRESS,
-            "contractor": agreement.counterparty.name, "contractor_address": counterparty_address,
+            "contractor": counterparty.name, "contractor_address": counterparty_address,
         }
     return "grant", common | {
-        "grantor": authority, "grantee": agreement.counterparty.name,
+        "grantor": authority, "grantee": counterparty.name,
         "grantee_address": counterparty_address, "notice_date": agreement.decided_on,
         "proof_due_date": agreement.proof_due_on,
     }

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from clause_tracker.auth.models import User
 from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.counterparties.models import Counterparty
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 from clause_tracker.orgunits.models import OrgUnit
 
 CONTRACT = "contract"
@@ -47,7 +47,7 @@ CLAUSE_METHODS = {CONTRACT: ("contract_document", "special_conditions"),
                   GRANT: ("grant_notice",)}
 
 
-class Agreement(db.Model):
+class Agreement(Model):
     __tablename__ = "agreements"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,7 +125,7 @@ class Grant(Agreement):
 MODEL_OF_KIND: dict[str, type[Agreement]] = {CONTRACT: Contract, GRANT: Grant}
 
 
-class ValueThreshold(db.Model):
+class ValueThreshold(Model):
     """Below this value a unit's awards of a kind need no separate declaration.
 
     Set by an administrator; without a row every award needs one (the plan says "every").

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One change, append-only. `id` is the position in the hash chain (no gaps allowed).
 
     The database refuses UPDATE and DELETE on this table (triggers in the migration);

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
 from clause_tracker.audit import bp
 from clause_tracker.audit.forms import EventFilterForm

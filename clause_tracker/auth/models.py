@@ -6,12 +6,12 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.permissions import Permission, role_has
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)

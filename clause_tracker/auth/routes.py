@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
 from clause_tracker.auth import bp, services
 from clause_tracker.auth.forms import ConfirmForm, LoginForm, UserCreateForm
@@ -33,7 +33,7 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        outcome = services.authenticate(form.username.data, form.password.data)
+        outcome = services.authenticate(form.username.data or "", form.password.data or "")
         if outcome.ok:
             session.clear()
             session.permanent = True
@@ -71,8 +71,8 @@ def users():
         unit = next((u for u in units if u.id == form.org_unit.data), None)
         try:
             user = services.create_user(
-                form.username.data, form.password.data, form.role.data,
-                display_name=form.display_name.data, org_unit=unit, email=form.email.data,
+                form.username.data or "", form.password.data or "", form.role.data,
+                display_name=form.display_name.data or "", org_unit=unit, email=form.email.data,
             )
         except services.UserError as exc:
             db.session.rollback()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, true
+from sqlalchemy.orm import QueryableAttribute
 
 from clause_tracker.auth.models import User
 from clause_tracker.permissions import Permission
@@ -18,7 +21,8 @@ def unit_scope(user: User | None) -> int | None:
     return user.org_unit_id or NO_UNIT
 
 
-def in_view(user: User | None, unit_column: ColumnElement[int]) -> ColumnElement[bool]:
+def in_view(user: User | None,
+            unit_column: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[bool]:
     """SQL: the row's unit (`unit_column`) is one the user sees."""
     unit = unit_scope(user)
     return true() if unit is None else unit_column == unit

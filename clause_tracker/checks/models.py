@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.auth.models import User
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 
 # Why a check exists (DESIGN.md §4).
 INTERVAL = "interval"
@@ -47,7 +47,7 @@ PROPOSED, APPROVED, REJECTED = "proposed", "approved", "rejected"
 OPEN_MEASURE_STATES = (PROPOSED, APPROVED)
 
 
-class ComplianceCheck(db.Model):
+class ComplianceCheck(Model):
     __tablename__ = "compliance_checks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +88,7 @@ class ComplianceCheck(db.Model):
     )
     __mapper_args__ = {"version_id_col": version_id}
 
-class Sweep(db.Model):
+class Sweep(Model):
     """One run of the sweep: when, the seed of its random sample, what it did."""
 
     __tablename__ = "compliance_sweeps"
@@ -101,7 +101,7 @@ class Sweep(db.Model):
     counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: step → rows
 
 
-class SampleDraw(db.Model):
+class SampleDraw(Model):
     """The random sample of one month: its seed is drawn once and kept, so the selection
     can be reproduced (and a sweep re-run after a crash picks the same agreements)."""
 
@@ -114,7 +114,7 @@ class SampleDraw(db.Model):
     drawn_at: Mapped[datetime]
 
 
-class Finding(db.Model):
+class Finding(Model):
     __tablename__ = "compliance_findings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,7 +125,7 @@ class Finding(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class Hearing(db.Model):
+class Hearing(Model):
     """Anhörung: the counterparty is heard before any measure."""
 
     __tablename__ = "compliance_hearings"
@@ -139,7 +139,7 @@ class Hearing(db.Model):
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class Measure(db.Model):
+class Measure(Model):
     """A consequence, proposed by one person and approved by another (four eyes)."""
 
     __tablename__ = "compliance_measures"
@@ -167,7 +167,7 @@ class Measure(db.Model):
     __mapper_args__ = {"version_id_col": version_id}
 
 
-class Complaint(db.Model):
+class Complaint(Model):
     """A complaint received by the anti-discrimination office, known here ONLY by its case
     reference: no complainant, no description (they may reveal ethnic origin)."""
 
@@ -185,7 +185,7 @@ class Complaint(db.Model):
                                        name="uq_compliance_complaints_case"),)
 
 
-class RetentionPurge(db.Model):
+class RetentionPurge(Model):
     """An agreement whose personal data was erased after its retention period; the
     agreement row itself stays for the aggregate figures."""
 

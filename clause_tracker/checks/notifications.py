@@ -79,7 +79,7 @@ def bundle(day: date, now: datetime | None = None) -> int:
     target = (select(func.min(msg.id)).where(msg.recipient == Reminder.recipient,
                                              msg.status == PENDING)
               .scalar_subquery())
-    attached = db.session.execute(
+    attached = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Reminder).where(Reminder.message_id.is_(None),
                                exists().where(msg.recipient == Reminder.recipient,
                                               msg.status == PENDING))
@@ -136,7 +136,7 @@ def render(message: OutboxMessage) -> tuple[str, str]:
 
 def claim(message_id: int, now: datetime, worker: str) -> OutboxMessage | None:
     """pending → sending, for exactly one caller; the body is frozen in the same step."""
-    won = db.session.execute(
+    won = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING,
                OutboxMessage.next_attempt_at <= now)
@@ -199,7 +199,7 @@ def dispatch(now: datetime | None = None, day: date | None = None,
     now = now or utcnow()
     report = DispatchReport()
     report.bundled = bundle(day or now.date(), now)
-    report.interrupted = db.session.execute(
+    report.interrupted = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(OutboxMessage).where(OutboxMessage.status == SENDING,
                                     OutboxMessage.claimed_at < now - LEASE)
         .values(status=INTERRUPTED, last_error="interrupted during delivery; it may have "
@@ -255,7 +255,7 @@ def requeue(message_id: int, now: datetime | None = None) -> bool:
 
 def counts() -> dict[str, int]:
     return dict(db.session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).tuples().all())
 
 
 def problems(limit: int = 50) -> list[OutboxMessage]:

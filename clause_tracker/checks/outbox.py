@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 
 # Reminder kinds
 DUE, OVERDUE, ESCALATION = "due", "overdue", "escalation"
@@ -26,7 +26,7 @@ PENDING, SENDING, SENT, FAILED, INTERRUPTED = "pending", "sending", "sent", "fai
 MESSAGE_STATES = (PENDING, SENDING, SENT, FAILED, INTERRUPTED)
 
 
-class Reminder(db.Model):
+class Reminder(Model):
     __tablename__ = "compliance_reminders"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,7 +43,7 @@ class Reminder(db.Model):
     )
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)

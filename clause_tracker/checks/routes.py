@@ -3,9 +3,10 @@ Thin: services decide."""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from clause_tracker.agreements import services as agreements
 from clause_tracker.checks import bp, services
@@ -123,7 +124,8 @@ def hearing(check_id: int):
         flash(_("Enter the date and a summary of the hearing."), "error")
         return _back(check, "#hearings")
     returns_to(_url(check, "#hearings"))
-    services.record_hearing(check, form.held_on.data, form.summary.data, current_user,
+    assert form.held_on.data is not None  # DataRequired
+    services.record_hearing(check, form.held_on.data, form.summary.data or "", current_user,
                             today())
     flash(_("The hearing is recorded."), "success")
     return _back(check, "#hearings")
@@ -135,7 +137,7 @@ def propose(check_id: int):
     check = _for_work(check_id)
     form = MeasureForm()
     if form.validate_on_submit():
-        data = services.MeasureInput(form.kind.data, form.description.data,
+        data = services.MeasureInput(form.kind.data, form.description.data or "",
                                      form.deadline.data, form.breaches.data,
                                      form.exclusion_until.data)
         try:
@@ -176,11 +178,12 @@ def complaint(agreement_id: int):
         abort(403)
     form = ComplaintForm()
     if form.validate_on_submit():
+        assert form.received_on.data is not None  # DataRequired
         try:
-            check = services.record_complaint(agreement, form.case_reference.data,
+            check = services.record_complaint(agreement, form.case_reference.data or "",
                                               form.received_on.data, current_user, today())
         except RefusedChange as exc:
-            form.case_reference.errors.append(str(exc))
+            form.case_reference.errors.append(str(exc))  # type: ignore[attr-defined]  # a list once validated
         else:
             flash(_("The complaint is linked and an ad-hoc check is open."), "success")
             return _back(check)

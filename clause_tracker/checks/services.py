@@ -90,7 +90,7 @@ def _audit(check: m.ComplianceCheck, action: str, summary: str, details: dict) -
 # --- a check ---------------------------------------------------------------------------------
 
 @transactional
-def assign(check: m.ComplianceCheck, user: User, expected_version: int) -> None:
+def assign(check: m.ComplianceCheck, user: User, expected_version: int | None) -> None:
     check_version(check, expected_version)
     old = check.assigned_to_id
     check.assigned_to_id = user.id
@@ -99,7 +99,7 @@ def assign(check: m.ComplianceCheck, user: User, expected_version: int) -> None:
 
 @transactional
 def record_outcome(check: m.ComplianceCheck, outcome: str, note: str, findings: str,
-                   user: User, expected_version: int, today: date) -> None:
+                   user: User, expected_version: int | None, today: date) -> None:
     check_version(check, expected_version)
     if check.stage == m.DONE:
         raise CheckError(_l("The outcome of this check is already recorded."))
@@ -212,7 +212,7 @@ def propose_measure(check: m.ComplianceCheck, data: MeasureInput, user: User,
 
 @transactional
 def decide_measure(measure: m.Measure, approve: bool, note: str, user: User,
-                   expected_version: int) -> None:
+                   expected_version: int | None) -> None:
     check_version(measure, expected_version)
     if measure.state != m.PROPOSED:
         raise CheckError(_l("This measure was already decided."))
@@ -286,10 +286,10 @@ def erase_personal_data(agreement_id: int) -> dict[str, int]:
     check_ids = select(m.ComplianceCheck.id).where(m.ComplianceCheck.agreement_id == agreement_id)
     hearings = db.session.execute(
         update(m.Hearing).where(m.Hearing.check_id.in_(check_ids))
-        .values(summary=ERASED)).rowcount or 0
+        .values(summary=ERASED)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
     findings = db.session.execute(
         update(m.Finding).where(m.Finding.check_id.in_(check_ids))
-        .values(description=ERASED)).rowcount or 0
+        .values(description=ERASED)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
     db.session.execute(update(m.Measure).where(m.Measure.check_id.in_(check_ids))
                        .values(description=ERASED, decision_note=None,
                                version_id=m.Measure.version_id + 1))

@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from flask import current_app
-from sqlalchemy import Table, and_, exists, literal, select, text, update
+from sqlalchemy import Select, Table, and_, exists, literal, select, text, update
 
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.audit.models import AuditEvent
@@ -99,7 +100,7 @@ def run(today: date | None = None, progress: Callable[[str, int], None] | None =
 
     step("expire_declarations", lambda: expire_declarations(day))
     for name, query in TRIGGER_QUERIES:
-        step(f"schedule_{name}", lambda name=name, query=query: _schedule(name, query, ctx))
+        step(f"schedule_{name}", partial(_schedule, name, query, ctx))
     step("mark_overdue", lambda: mark_overdue(day, cfg))
     step("mark_due", lambda: mark_due(day))
 
@@ -132,14 +133,14 @@ def _refresh_statistics(inserted: int) -> None:
     db.session.execute(text(f"ANALYZE {m.ComplianceCheck.__tablename__}"))
 
 
-def _schedule(name: str, query: Callable[[Context], object], ctx: Context) -> int:
+def _schedule(name: str, query: Callable[[Context], Select | None], ctx: Context) -> int:
     """One trigger's checks, and the reminders of those inserted as due — in ONE
     transaction, so a check is never due without its reminder queued (a crash loses both,
     and the next sweep inserts and queues them again)."""
     rows = query(ctx)
     if rows is None:
         return 0
-    inserted = db.session.execute(schedule(rows, ctx)).rowcount or 0
+    inserted = db.session.execute(schedule(rows, ctx)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
     if inserted:
         _refresh_statistics(inserted)
         check = m.ComplianceCheck
@@ -232,7 +233,7 @@ def _insert_rows(table: Table, columns: list[str], rows: list[tuple]) -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         names = ", ".join(f'"{name}"' for name in columns)
-        with connection.connection.cursor() as cursor, cursor.copy(
+        with connection.connection.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]  # psycopg's cursor is one
                 f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
             for row in rows:
                 copy.write_row(row)
@@ -275,7 +276,7 @@ def _queue(rows) -> int:
     r = outbox.Reminder
     stmt = dialect_insert(r).from_select(
         ["check_id", "kind", "recipient", "locale", "queued_on"], rows).on_conflict_do_nothing()
-    return db.session.execute(stmt).rowcount or 0
+    return db.session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def _escalations(cfg: Settings, condition, day: date) -> int:
@@ -283,7 +284,7 @@ def _escalations(cfg: Settings, condition, day: date) -> int:
     addresses: one set-based INSERT each)."""
     check = m.ComplianceCheck
     queued = 0
-    units = dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).all())
+    units = dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).tuples().all())
     targets: list[tuple[str, int | None]] = [
         (address, units[code]) for code, address in cfg.unit_heads if code in units]
     targets += [(address, None) for address in cfg.escalation_emails]
@@ -313,7 +314,7 @@ def mark_overdue(day: date, cfg: Settings) -> int:
     _escalations(cfg, becoming, day)
     result = db.session.execute(update(check).where(becoming).values(
         stage=m.OVERDUE, escalated_at=utcnow(), version_id=check.version_id + 1))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def mark_due(day: date) -> int:
@@ -324,4 +325,4 @@ def mark_due(day: date) -> int:
     _queue(_officer_reminders(outbox.DUE, becoming, day))
     result = db.session.execute(update(check).where(becoming).values(
         stage=m.DUE, version_id=check.version_id + 1))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult

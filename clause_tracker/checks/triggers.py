@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     Select,
+    SQLColumnExpression,
     String,
     and_,
     case,
@@ -59,7 +60,7 @@ def monitored() -> ColumnElement[bool]:
                 Agreement.exemption_approved_at.is_(None))
 
 
-def text(value: ColumnElement) -> ColumnElement[str]:
+def text(value: SQLColumnExpression[object]) -> ColumnElement[str]:
     return cast(value, String)
 
 
@@ -88,7 +89,7 @@ def schedule(rows: Select, ctx: Context) -> Insert:
 
 def _months_expression(settings: Settings) -> ColumnElement[int]:
     """The interval of each agreement by unit and kind (the most specific entry wins)."""
-    codes = dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).all())
+    codes = dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).tuples().all())
     whens = []
     for unit, kind, months in sorted(settings.intervals,
                                      key=lambda e: (e[0] == "*", e[1] == "*")):

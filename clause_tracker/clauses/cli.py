@@ -54,8 +54,8 @@ def diff(variant: str, old: str, new: str, language: str) -> None:
     """Unified diff between two versions of a variant."""
     a = services.get_version(variant, language, old)
     b = services.get_version(variant, language, new)
-    missing = [v for v, found in ((old, a), (new, b)) if found is None]
-    if missing:
+    if a is None or b is None:
+        missing = [v for v, found in ((old, a), (new, b)) if found is None]
         raise click.ClickException(f"unknown version(s) of {variant} ({language}): "
                                    + ", ".join(missing))
     click.echo(services.unified_diff(a, b) or "identical")

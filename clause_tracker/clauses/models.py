@@ -7,10 +7,10 @@ from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clause_tracker.clauses.texts import Block, version_key
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 
 
-class ClauseVersion(db.Model):
+class ClauseVersion(Model):
     """One published version (Klauselfassung). Loaded from clause_texts/, never edited."""
 
     __tablename__ = "clause_versions"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, literal, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, literal, select
 
 from clause_tracker.checks.models import DONE, ComplianceCheck
 
@@ -32,14 +32,14 @@ def _of(only: Select | None) -> tuple[ColumnElement[bool], ...]:
     return () if only is None else (ComplianceCheck.agreement_id.in_(only),)
 
 
-def check_overdue(agreement_id: ColumnElement[int], today: date,
+def check_overdue(agreement_id: SQLColumnExpression[int], today: date,
                   only: Select | None = None) -> ColumnElement[bool]:
     """True where a check of the agreement is past its deadline and not done."""
     return agreement_id.in_(select(ComplianceCheck.agreement_id).where(
         overdue_check_row(today), *_of(only)))
 
 
-def check_due(agreement_id: ColumnElement[int], today: date,
+def check_due(agreement_id: SQLColumnExpression[int], today: date,
               only: Select | None = None) -> ColumnElement[bool]:
     """True where a check of the agreement is due (due date reached) but not yet overdue."""
     day = literal(today)

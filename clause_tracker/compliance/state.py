@@ -19,6 +19,7 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
+    SQLColumnExpression,
     Subquery,
     and_,
     bindparam,
@@ -93,14 +94,15 @@ def declaration_facts(today: date, only: Select | None = None,
     return stmt.group_by(Declaration.agreement_id).subquery("declaration_facts")
 
 
-def _approved_measure(agreement_id: ColumnElement[int],
+def _approved_measure(agreement_id: SQLColumnExpression[int],
                       *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(ComplianceCheck.agreement_id == agreement_id,
                           Measure.check_id == ComplianceCheck.id, Measure.state == APPROVED,
                           *conditions)
 
 
-def measure_in_force(agreement_id: ColumnElement[int], today: date) -> ColumnElement[bool]:
+def measure_in_force(agreement_id: SQLColumnExpression[int], today: date
+                     ) -> ColumnElement[bool]:
     """What "an open measure" means (DESIGN.md §4): one approved by the second person (a
     proposal binds nobody yet) that is still in force today —
     - an action plan until its deadline (the model has no completion mark: the plan is
@@ -117,7 +119,7 @@ def measure_in_force(agreement_id: ColumnElement[int], today: date) -> ColumnEle
     ))
 
 
-def measure_approved(agreement_id: ColumnElement[int]) -> ColumnElement[bool]:
+def measure_approved(agreement_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
     """Some measure was decided on and approved (in force or not)."""
     return _approved_measure(agreement_id)
 

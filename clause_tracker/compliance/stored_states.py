@@ -25,10 +25,10 @@ from clause_tracker.agreements.models import Agreement
 from clause_tracker.audit.services import newest_change
 from clause_tracker.clock import utcnow
 from clause_tracker.compliance.state import ComplianceColumns, compliance_columns
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model, db
 
 
-class StoredState(db.Model):
+class StoredState(Model):
     """One agreement's state and reason as of the mark (no foreign key: rewritten whole)."""
 
     __tablename__ = "stored_states"
@@ -38,7 +38,7 @@ class StoredState(db.Model):
     reason: Mapped[str] = mapped_column(String(40))
 
 
-class StoredStateMark(db.Model):
+class StoredStateMark(Model):
     """What the stored states were computed from (one row)."""
 
     __tablename__ = "stored_state_marks"

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 
 
-class Counterparty(db.Model):
+class Counterparty(Model):
     """A contractor or grantee: an organisation, shared by all units (no personal data
     beyond the contact persons' work details)."""
 
@@ -31,7 +31,7 @@ class Counterparty(db.Model):
         return self.name
 
 
-class ContactPerson(db.Model):
+class ContactPerson(Model):
     """Only what the task needs (GDPR Art. 5): name, function, work e-mail."""
 
     __tablename__ = "contact_persons"

@@ -35,12 +35,14 @@ def index():
 def create():
     form = CounterpartyForm()
     if form.validate_on_submit():
-        if idempotency.already_done(form.once.data):
-            return _duplicate(form.once.data)
+        token = form.once.data
+        assert token is not None  # DataRequired
+        if idempotency.already_done(token):
+            return _duplicate(token)
         try:
-            party = services.create(form.values(), form.once.data)
+            party = services.create(form.values(), token)
         except AlreadySubmitted:
-            return _duplicate(form.once.data)
+            return _duplicate(token)
         flash(_("The counterparty was recorded."), "success")
         return redirect(url_for("counterparties.show", counterparty_id=party.id))
     return render_template("counterparties/form.html", form=form, party=None), \
@@ -83,8 +85,8 @@ def add_contact(counterparty_id: int):
         return render_template("counterparties/show.html", party=party,
                                contact_form=form), 400
     try:
-        services.add_contact(party, form.name.data, form.function.data or "",
-                             form.email.data or "", form.once.data)
+        services.add_contact(party, form.name.data or "", form.function.data or "",
+                             form.email.data or "", form.once.data or "")
     except AlreadySubmitted:
         flash(_("This form was already sent; it was saved once."), "info")
     else:

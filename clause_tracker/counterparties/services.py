@@ -98,4 +98,5 @@ def erase_contacts(counterparty_id: int) -> int:
     return db.session.execute(
         sql_update(ContactPerson)
         .where(ContactPerson.counterparty_id == counterparty_id, ContactPerson.name != ERASED)
-        .values(name=ERASED, function="", email="")).rowcount or 0
+        .values(name=ERASED, function="", email="")  # DML: a CursorResult
+    ).rowcount or 0  # type: ignore[attr-defined]

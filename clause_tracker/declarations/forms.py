@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -59,11 +59,11 @@ class ReceiveForm(FlaskForm):
         ok = super().validate(extra_validators)
         if self.signed_on.data and self.received_on.data and \
                 self.received_on.data < self.signed_on.data:
-            self.received_on.errors.append(_l("It cannot arrive before it was signed."))
+            self.received_on.errors.append(_l("It cannot arrive before it was signed."))  # type: ignore[attr-defined]  # a list once validated
             ok = False
         if self.valid_until.data and self.signed_on.data and \
                 self.valid_until.data < self.signed_on.data:
-            self.valid_until.errors.append(_l("It cannot expire before it was signed."))
+            self.valid_until.errors.append(_l("It cannot expire before it was signed."))  # type: ignore[attr-defined]  # a list once validated
             ok = False
         return ok
 

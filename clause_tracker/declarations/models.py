@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.auth.models import User
 from clause_tracker.clauses.models import ClauseVersion
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 
 MAIN = "main"  # the contractor or grantee itself
 SUBCONTRACTOR = "subcontractor"  # contracts only: the obligation flows down
@@ -16,7 +16,7 @@ CHANNELS = ("post", "email", "portal", "in_person")
 NOT_REQUIRED_REASONS = ("below_threshold", "exempt")
 
 
-class Declaration(db.Model):
+class Declaration(Model):
     """The counterparty's signed declaration to comply with the clause (Eigenerklärung)."""
 
     __tablename__ = "declarations"
@@ -58,7 +58,7 @@ class Declaration(db.Model):
     __mapper_args__ = {"version_id_col": version_id}
 
 
-class SelfCommitment(db.Model):
+class SelfCommitment(Model):
     """A grantee's voluntary self-commitment (Commitment 8): a quality criterion with a
     score, never a condition. Nothing in the lifecycle or the compliance state reads it."""
 

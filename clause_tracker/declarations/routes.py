@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from clause_tracker import idempotency
 from clause_tracker.agreements import services as agreements
@@ -11,6 +12,7 @@ from clause_tracker.agreements.services import RegistryError
 from clause_tracker.declarations import bp, services
 from clause_tracker.declarations.evidence import EvidenceError, accept_upload
 from clause_tracker.declarations.forms import (
+    PARTY_CHOICES,
     CommitmentForm,
     NotRequiredForm,
     ReceiveForm,
@@ -60,18 +62,19 @@ def request_declaration(agreement_id: int):
     agreement = agreements.get_for_work(agreement_id, current_user)
     form = RequestForm()
     if agreement.kind != "contract":
-        form.party.choices = [c for c in form.party.choices if c.value == "main"]
+        form.party.choices = [c for c in PARTY_CHOICES if c.value == "main"]
     if form.validate_on_submit():
+        token, requested_on, days = form.once.data, form.requested_on.data, form.working_days.data
+        assert token is not None and requested_on is not None and days is not None  # required
         try:
-            if idempotency.already_done(form.once.data):
-                raise AlreadySubmitted(form.once.data)
+            if idempotency.already_done(token):
+                raise AlreadySubmitted(token)
             services.request(agreement, form.party.data, (form.party_name.data or "").strip(),
-                             form.requested_on.data, form.working_days.data, current_user,
-                             form.once.data)
+                             requested_on, days, current_user, token)
         except AlreadySubmitted:
             return _already_sent(agreement.id)
         except RegistryError as exc:
-            form.party.errors.append(str(exc))
+            form.party.errors.append(str(exc))  # type: ignore[attr-defined]  # a list once validated
         else:
             flash(_("The declaration was requested."), "success")
             return _back(agreement)
@@ -87,7 +90,7 @@ def not_required(agreement_id: int):
     form = NotRequiredForm()
     if not form.validate_on_submit():
         abort(400)
-    services.not_required(agreement, form.reason.data, current_user)
+    services.not_required(agreement, form.reason.data or "", current_user)
     flash(_("Recorded: no declaration is required."), "success")
     return redirect(back)
 
@@ -102,7 +105,9 @@ def receive(declaration_id: int):
         form.version.data = decl.version_id
     status = 200
     if form.validate_on_submit():
-        if idempotency.already_done(form.once.data):
+        token, signed_on, received_on = form.once.data, form.signed_on.data, form.received_on.data
+        assert token is not None and signed_on is not None and received_on is not None  # required
+        if idempotency.already_done(token):
             return _already_sent(decl.agreement_id)
         try:
             evidence = accept_upload(form.evidence.data) if form.evidence.data else None
@@ -111,11 +116,11 @@ def receive(declaration_id: int):
             status = 422
         else:
             try:
-                idempotency.claim(form.once.data, "Declaration", decl.id)
+                idempotency.claim(token, "Declaration", decl.id)
                 services.receive(
-                    decl, signer_name=form.signer_name.data.strip(),
-                    signer_function=form.signer_function.data.strip(),
-                    signed_on=form.signed_on.data, received_on=form.received_on.data,
+                    decl, signer_name=(form.signer_name.data or "").strip(),
+                    signer_function=(form.signer_function.data or "").strip(),
+                    signed_on=signed_on, received_on=received_on,
                     channel=form.channel.data, valid_until=form.valid_until.data,
                     evidence=evidence, expected_version=form.version.data or 0,
                     user=current_user)
@@ -136,7 +141,7 @@ def transition(declaration_id: int):
     form = TransitionForm()
     if not form.validate_on_submit():
         abort(400)
-    services.transition(decl, form.action.data, (form.note.data or "").strip(),
+    services.transition(decl, form.action.data or "", (form.note.data or "").strip(),
                         form.version.data or 0, current_user)
     flash(_("The declaration was updated."), "success")
     return redirect(back)
@@ -161,6 +166,7 @@ def commitment(agreement_id: int):
     if not form.validate_on_submit():
         flash(_("Enter a score between 0 and 10."), "error")
         return redirect(back)
+    assert form.score.data is not None  # InputRequired
     services.record_commitment(agreement, form.score.data, (form.notes.data or "").strip(),
                                current_user)
     flash(_("The voluntary self-commitment was recorded."), "success")

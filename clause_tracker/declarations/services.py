@@ -222,12 +222,13 @@ def erase_personal_data(agreement_id: int) -> tuple[int, set[str]]:
     """Erase who signed, the notes and the evidence of the agreement's declarations (the
     states and dates stay for the figures). Returns the rows changed and the evidence files
     they no longer name (the caller deletes those no other record names, after commit)."""
-    keys = set(db.session.scalars(select(Declaration.evidence_key).where(
-        Declaration.agreement_id == agreement_id, Declaration.evidence_key.is_not(None))))
+    keys = {key for key in db.session.scalars(select(Declaration.evidence_key).where(
+        Declaration.agreement_id == agreement_id)) if key}
     rows = db.session.execute(
         update(Declaration).where(Declaration.agreement_id == agreement_id)
         .values(signer_name=None, signer_function=None, note=None, evidence_key=None,
-                evidence_filename=None, version_id=Declaration.version_id + 1)).rowcount
+                evidence_filename=None, version_id=Declaration.version_id + 1)
+    ).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
     return rows or 0, keys
 
 
@@ -235,5 +236,5 @@ def files_named(keys: set[str]) -> set[str]:
     """Of the stored files `keys`, those a declaration names as its evidence."""
     if not keys:
         return set()
-    return set(db.session.scalars(select(Declaration.evidence_key)
-                                  .where(Declaration.evidence_key.in_(keys))))
+    return {key for key in db.session.scalars(select(Declaration.evidence_key)
+                                              .where(Declaration.evidence_key.in_(keys))) if key}

@@ -18,6 +18,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt
+from docx.text.paragraph import Paragraph
 
 from clause_tracker.documents.generate import TEMPLATE_KINDS
 
@@ -54,7 +55,7 @@ def _base(title: str) -> docx.document.Document:
     return document
 
 
-def _page_field(paragraph: docx.text.paragraph.Paragraph) -> None:
+def _page_field(paragraph: Paragraph) -> None:
     field = OxmlElement("w:fldSimple")
     field.set(qn("w:instr"), "PAGE")
     run = OxmlElement("w:r")
@@ -62,7 +63,7 @@ def _page_field(paragraph: docx.text.paragraph.Paragraph) -> None:
     text.text = "1"
     run.append(text)
     field.append(run)
-    paragraph._p.append(field)
+    paragraph._p.append(field)  # type: ignore[arg-type]  # any element; types-lxml wants a CT_P
 
 
 def _signatures(document: docx.document.Document, left: str, right: str) -> None:

@@ -36,9 +36,10 @@ def remove_external(package: Package) -> list[str]:
     """Drop external non-hyperlink relationships and what refers to them; return warnings."""
     warnings: list[str] = []
     for name in package.part_names():
-        if not name.endswith(".rels") or package.xml_bytes(name) is None:
+        if not name.endswith(".rels"):
             continue
-        if b"xternal" not in package.xml_bytes(name):  # cheap filter before parsing
+        data = package.xml_bytes(name)
+        if data is None or b"xternal" not in data:  # cheap filter before parsing
             continue
         root = package.tree(name)
         removed: list[str] = []

@@ -28,6 +28,7 @@ from clause_tracker.documents.wordml import (
     isolate_span,
     make_t,
     paragraphs,
+    parent,
     plain_text,
     remove_text,
 )
@@ -149,7 +150,7 @@ def _set_text(t: etree._Element, value: str, names: Names) -> None:
     """Put `value` where `t` is; line breaks in the value become w:br in the same run."""
     lines = value.split("\n")
     first = make_t(names, lines[0])
-    t.getparent().replace(t, first)
+    parent(t).replace(t, first)
     anchor = first
     for line in lines[1:]:
         br = etree.Element(names.q("br"))

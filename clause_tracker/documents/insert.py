@@ -23,6 +23,7 @@ from clause_tracker.documents.wordml import (
     local,
     make_t,
     markers_of,
+    parent,
     remove_text,
     split_at,
 )
@@ -94,10 +95,10 @@ def select_clause(
             if (text.variant, text.language, text.version) == (variant, language, version):
                 return text
         raise ClauseUnavailable(variant, language, version)
-    text = current(library, variant, language)
-    if text is None:
+    newest = current(library, variant, language)
+    if newest is None:
         raise ClauseUnavailable(variant, language)
-    return text
+    return newest
 
 
 # --- the content control -------------------------------------------------------
@@ -137,13 +138,13 @@ def apply_location(location: Location, control: etree._Element, names: Names) ->
     element = location.element
     assert element is not None
     if location.mode == "content_control":
-        parent = element.getparent()
-        if local(parent) in ("p", "r", "hyperlink", "fldSimple", "smartTag", "ins", "del"):
+        up = parent(element)
+        if local(up) in ("p", "r", "hyperlink", "fldSimple", "smartTag", "ins", "del"):
             marker = etree.Element(_MARKER)
-            parent.replace(element, marker)
+            up.replace(element, marker)
             _split_paragraph_and_insert(_paragraph_of(marker, names), marker, control, names)
         else:
-            parent.replace(element, control)
+            up.replace(element, control)
     elif location.mode == "bookmark":
         if local(element.getparent()) in ("body", "tc", "txbxContent", "sdtContent", "customXml"):
             element.addnext(control)
@@ -176,7 +177,7 @@ def _cut_placeholder(p: etree._Element, span: tuple[int, int], names: Names) -> 
     """Remove the placeholder characters (across runs) and leave a marker where they began."""
     covered = isolate_span(p, span[0], span[1], names)
     marker = etree.Element(_MARKER)
-    covered[0].getparent().addprevious(marker)
+    parent(covered[0]).addprevious(marker)
     for t in covered:
         remove_text(t)
     return marker
@@ -188,13 +189,14 @@ def _split_paragraph_and_insert(
     right = split_at(p, marker, names)
     p.addnext(control)
     content = control.find(names.q("sdtContent"))
+    assert content is not None  # build_control made it
     first, last = content[0], content[-1]
     if empty_paragraph(p, names):
         _move_markers(p, first, names, at_start=True)
-        p.getparent().remove(p)
+        parent(p).remove(p)
     if empty_paragraph(right, names):
         _move_markers(right, last, names, at_start=False)
-        right.getparent().remove(right)
+        parent(right).remove(right)
 
 
 def _move_markers(
@@ -215,11 +217,10 @@ def _move_markers(
 
 
 def _keep_valid(control: etree._Element, names: Names) -> None:
-    parent = control.getparent()
-    if local(parent) in _NEEDS_TRAILING_P and control.getnext() is None:
+    if local(control.getparent()) in _NEEDS_TRAILING_P and control.getnext() is None:
         control.addnext(etree.Element(names.q("p")))
     # A text box exists twice (DrawingML choice, VML fallback): drop the stale fallback.
     for choice in control.iterancestors(f"{{{MC}}}Choice"):
-        alternate = choice.getparent()
+        alternate = parent(choice)
         for fallback in alternate.findall(f"{{{MC}}}Fallback"):
             alternate.remove(fallback)

@@ -123,9 +123,9 @@ def _by_signature(body: etree._Element, names: Names) -> Location | None:
     for p in paragraphs(body, names):
         if SIGNATURE.match(normalize_line(plain_text(p, names))):
             block = p
-            while block.getparent() is not None and block.getparent() is not body:
-                block = block.getparent()
-            if block.getparent() is body:
+            while (up := block.getparent()) is not None and up is not body:
+                block = up
+            if up is body:
                 return Location("signature", element=block)
     return None
 
@@ -149,7 +149,7 @@ def _add_context(root: etree._Element, location: Location, names: Names) -> None
         if location.mode == "placeholder" and p is anchor and location.span:
             before.append(text[: location.span[0]])
             after.append(text[location.span[1] :])
-        elif location.mode == "bookmark" and anchor in p.iterdescendants():
+        elif location.mode == "bookmark" and anchor is not None and anchor in p.iterdescendants():
             head = _text_before(p, anchor, names, order)
             before.append(head)
             after.append(text[len(head) :])

@@ -38,9 +38,21 @@ _VISIBLE = frozenset(
 )
 
 
-def local(el: etree._Element) -> str:
+def local(el: etree._Element | None) -> str:
+    """The tag's local name; "" for comments, processing instructions and no element at all
+    (so `local(el.getparent())` is "" at the root)."""
+    if el is None:
+        return ""
     tag = el.tag
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def parent(el: etree._Element) -> etree._Element:
+    """The parent of an element that the caller knows to sit inside the tree."""
+    up = el.getparent()
+    if up is None:
+        raise ValueError(f"<{local(el)}> has no parent")
+    return up
 
 
 def in_fallback(el: etree._Element) -> bool:
@@ -72,7 +84,10 @@ def owned(
 def text_nodes(p: etree._Element, names: Names) -> list[etree._Element]:
     """The w:t elements of `p` that are visible text (not tracked deletions)."""
     t = names.q("t")
-    return [el for el in owned(p, names, {t}) if el.getparent().tag == names.q("r")]
+    run = names.q("r")
+    return [
+        el for el in owned(p, names, {t}) if (up := el.getparent()) is not None and up.tag == run
+    ]
 
 
 def plain_text(p: etree._Element, names: Names) -> str:
@@ -85,7 +100,7 @@ def has_content(p: etree._Element, names: Names) -> bool:
         name = local(el)
         if name == "t" and (el.text or "").strip():
             return True
-        if name in _VISIBLE and el.getparent() is not None and local(el.getparent()) == "r":
+        if name in _VISIBLE and local(el.getparent()) == "r":
             return True
     return False
 
@@ -100,7 +115,7 @@ def make_t(names: Names, text: str) -> etree._Element:
 
 def split_run(t: etree._Element, offset: int, names: Names) -> etree._Element:
     """Split the run holding `t` at `offset` characters into t; return the right-hand run."""
-    run = t.getparent()
+    run = parent(t)
     right = etree.Element(run.tag, dict(run.attrib))
     props = run.find(names.q("rPr"))
     if props is not None:
@@ -136,15 +151,15 @@ def split_at(p: etree._Element, marker: etree._Element, names: Names) -> etree._
     carried: etree._Element | None = None
     node = marker
     while node is not p:
-        parent = node.getparent()
-        twin = _shallow_copy(parent, names)
+        up = parent(node)
+        twin = _shallow_copy(up, names)
         if carried is not None:
             twin.append(carried)
         for sibling in list(node.itersiblings()):
             twin.append(sibling)
         if node is marker:
-            parent.remove(marker)
-        carried, node = twin, parent
+            up.remove(marker)
+        carried, node = twin, up
     right = carried
     assert right is not None
     # A section break belongs to the last paragraph of the section: the right half.
@@ -204,7 +219,7 @@ def isolate_span(p: etree._Element, start: int, end: int, names: Names) -> list[
 
 def remove_text(t: etree._Element) -> None:
     """Remove a w:t, and its run when nothing but properties remain."""
-    run = t.getparent()
+    run = parent(t)
     run.remove(t)
     if all(local(child) == "rPr" for child in run):
-        run.getparent().remove(run)
+        parent(run).remove(run)

@@ -29,7 +29,7 @@ def _logging() -> None:
 def run_scheduler() -> None:
     """Run the scheduler: leader (sweep, dispatch, overview, heartbeat) or standby."""
     _logging()
-    sys.exit(run(current_app._get_current_object()))
+    sys.exit(run(current_app._get_current_object()))  # type: ignore[attr-defined]  # the LocalProxy's
 
 
 @scheduler_cli.command("sweep")

@@ -10,12 +10,12 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clause_tracker.clock import utcnow
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model, db
 
 NAME = "scheduler"
 
 
-class SchedulerHeartbeat(db.Model):
+class SchedulerHeartbeat(Model):
     __tablename__ = "scheduler_heartbeats"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -23,7 +23,9 @@ def index():
 @public
 def set_language():
     form = LanguageForm()
-    target = form.next.data if (form.next.data or "").startswith("/") else url_for("main.index")
+    target = form.next.data or ""
+    if not target.startswith("/"):
+        target = url_for("main.index")
     if target.startswith("//"):
         target = url_for("main.index")
     response = redirect(target)

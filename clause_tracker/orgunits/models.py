@@ -5,7 +5,7 @@ import enum
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 
 
 class UnitKind(enum.StrEnum):
@@ -13,7 +13,7 @@ class UnitKind(enum.StrEnum):
     EIGENBETRIEB = "eigenbetrieb"
 
 
-class OrgUnit(db.Model):
+class OrgUnit(Model):
     __tablename__ = "org_units"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -36,15 +37,16 @@ PCT_FORMAT = '0.0 "%"'
 
 
 def csv_number(cell: Cell) -> str:
-    if cell.value is None:
+    value = cell.value
+    if value is None:
         return ""
+    if isinstance(value, date):  # the DATE cells
+        return value.strftime("%d.%m.%Y")
     if cell.kind == INT:
-        return str(int(cell.value))  # type: ignore[arg-type]
+        return str(int(value))
     if cell.kind in (PCT, MONEY):
-        return f"{Decimal(cell.value):.{1 if cell.kind == PCT else 2}f}".replace(".", ",")
-    if cell.kind == DATE:
-        return cell.value.strftime("%d.%m.%Y")  # type: ignore[union-attr]
-    return str(cell.value)
+        return f"{Decimal(value):.{1 if cell.kind == PCT else 2}f}".replace(".", ",")
+    return str(value)
 
 
 def _csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
@@ -72,9 +74,10 @@ def tables_csv(tables: list[Table]) -> str:
 
 
 def _xlsx_value(cell: Cell) -> object:
-    if cell.value is None or cell.kind not in (INT, PCT, MONEY):
-        return cell.value
-    return int(cell.value) if cell.kind == INT else float(cell.value)  # type: ignore[arg-type]
+    value = cell.value
+    if value is None or isinstance(value, date) or cell.kind not in (INT, PCT, MONEY):
+        return value
+    return int(value) if cell.kind == INT else float(value)
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
@@ -89,7 +92,9 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 def tables_xlsx(tables: list[Table]) -> bytes:
     workbook = Workbook()
-    workbook.remove(workbook.active)
+    default = workbook.active  # the empty sheet a new workbook starts with
+    if default is not None:
+        workbook.remove(default)
     used: set[str] = set()
     for table in tables:
         sheet = workbook.create_sheet(_sheet_title(table.title, used))
@@ -144,7 +149,7 @@ class _Labels:
         self.states: dict[str, str] = {}
         self.reasons: dict[str, str] = {}
 
-    def __call__(self, row: tuple) -> list[object]:
+    def __call__(self, row: tuple) -> list[Any]:
         reference, kind, subject, party, value, unit, status, decided, state, reason = row
         return [reference, _word(self.kinds, KIND_LABELS, kind), subject, party or "",
                 value, unit, _word(self.statuses, STATUS_LABELS, status), decided,

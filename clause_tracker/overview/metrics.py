@@ -68,8 +68,8 @@ class Period:
     def condition(self):
         return decided_in(self.start, self.end + timedelta(days=1) if self.end else None)
 
-    def args(self) -> dict[str, str]:
-        found = {}
+    def args(self) -> dict[str, object]:
+        found: dict[str, object] = {}
         if self.start:
             found["decided_from"] = self.start.isoformat()
         if self.end:
@@ -268,7 +268,7 @@ def one_pass(unit: int | None, period: Period, day: date) -> OnePass:
         # them; with room for the hash table it hashes instead. SET LOCAL ends with the
         # request's transaction.
         db.session.execute(text("SET LOCAL work_mem = '32MB'"))
-    kinds = dict(db.session.execute(select(OrgUnit.id, OrgUnit.kind)).all())
+    kinds = dict(db.session.execute(select(OrgUnit.id, OrgUnit.kind)).tuples().all())
     result = Coverage()
     declared = dict.fromkeys(names, 0)
     followed = dict.fromkeys(follow_up_names(), 0)

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 
 
-class OverviewSnapshot(db.Model):
+class OverviewSnapshot(Model):
     """The figures of one scope and period on one day, as of one audit event."""
 
     __tablename__ = "overview_snapshots"

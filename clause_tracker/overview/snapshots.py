@@ -54,7 +54,8 @@ def key_of(unit: int | None, period: Period, day: date, mark: Mark) -> str:
 # --- the figures as JSON ---------------------------------------------------------------------
 
 def _tally(data: dict) -> Tally:
-    return Tally(**{k: Decimal(v) if k.startswith("value_") else v for k, v in data.items()})
+    amounts = {k: Decimal(v) for k, v in data.items() if k.startswith("value_")}
+    return Tally(**(data | amounts))
 
 
 def _tallies(data: dict, key=str) -> defaultdict:

@@ -8,6 +8,7 @@ link to agreements.index, whose count equals the cell's number (conditions.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from flask_babel import format_decimal, format_number
@@ -33,7 +34,7 @@ DECLARATION_LABELS = {
 
 @dataclass
 class Cell:
-    value: int | Decimal | str | None
+    value: int | Decimal | str | date | None
     kind: str = INT
     drill: dict[str, object] | None = None  # agreements.index arguments
 
@@ -208,8 +209,8 @@ def shown(cell: Cell) -> str:
         return format_number(cell.value)
     if cell.kind == PCT:
         return f"{format_decimal(cell.value, '#,##0.0')} %"
-    if cell.kind == MONEY:
+    if cell.kind == MONEY and isinstance(cell.value, Decimal | int):
         return format_money(cell.value)
-    if cell.kind == DATE:
-        return format_day(cell.value)  # type: ignore[arg-type]
+    if cell.kind == DATE and isinstance(cell.value, date):
+        return format_day(cell.value)
     return str(cell.value)

@@ -11,6 +11,7 @@ comes from compliance/state.py and is never redefined here.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select, true
 
@@ -152,7 +153,7 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-def drilldown_args(args) -> dict[str, object]:
+def drilldown_args(args) -> dict[str, Any]:
     """The drill-down fields of a ListFilter from request arguments; anything unknown is
     dropped, so a hand-edited URL cannot widen what a user sees (visibility is separate)."""
     def pick(name: str, allowed) -> str:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
@@ -55,7 +55,7 @@ class AgreementForm(VersionedForm):
         ok = super().validate(extra_validators)
         if self.start_date.data and self.end_date.data and \
                 self.end_date.data < self.start_date.data:
-            self.end_date.errors.append(_l("The end lies before the start."))
+            self.end_date.errors.append(_l("The end lies before the start."))  # type: ignore[attr-defined]  # a list once validated
             ok = False
         return ok
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
 from clause_tracker import idempotency
 from clause_tracker.agreements import documents, services
@@ -86,6 +87,7 @@ def _create(kind: str):
     form.set_counterparties(counterparties.choices())
     if form.validate_on_submit():
         token = form.once.data
+        assert token is not None  # DataRequired
         try:
             if idempotency.already_done(token):
                 raise AlreadySubmitted(token)
@@ -97,7 +99,7 @@ def _create(kind: str):
                 return redirect(url_for("registry.index"))
             return redirect(url_for("registry.show", agreement_id=int(done.object_id)))
         except RegistryError as exc:
-            form.reference.errors.append(str(exc))
+            form.reference.errors.append(str(exc))  # type: ignore[attr-defined]  # a list once validated
         else:
             flash(_("The record was saved as a draft."), "success")
             return redirect(url_for("registry.show", agreement_id=agreement.id))
@@ -165,7 +167,7 @@ def edit(agreement_id: int):
             flash(str(exc), "error")
             status = 409
         except RegistryError as exc:
-            form.reference.errors.append(str(exc))
+            form.reference.errors.append(str(exc))  # type: ignore[attr-defined]  # a list once validated
             status = 400
         else:
             flash(_("The changes were saved."), "success")
@@ -228,7 +230,7 @@ def generate_document(agreement_id: int):
         flash(_("Enter the address of the contractor or grantee."), "error")
         return redirect(back)
     record = documents.generate(agreement, form.language.data,
-                                form.counterparty_address.data.strip(), current_user)
+                                (form.counterparty_address.data or "").strip(), current_user)
     flash(_("The document was generated with the clause."), "success")
     return redirect(url_for("documents.show", record_id=record.id))
 

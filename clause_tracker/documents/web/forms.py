@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from clause_tracker.german_fields import EuroField, GermanDateField
@@ -70,20 +70,23 @@ class GenerateForm(FlaskForm):
         ok = super().validate(extra_validators)
         if self.start_date.data and self.end_date.data and \
                 self.end_date.data < self.start_date.data:
-            self.end_date.errors.append(_l("The end lies before the start."))
+            self.end_date.errors.append(_l("The end lies before the start."))  # type: ignore[attr-defined]  # a list once validated
             ok = False
         if self.template.data == "grant":
             for field in (self.notice_date, self.proof_due_date):
                 if not field.data and not field.errors:
-                    field.errors.append(_l("Grant notices need this date."))
+                    field.errors.append(_l("Grant notices need this date."))  # type: ignore[attr-defined]  # a list once validated
                     ok = False
         return ok
 
     def record(self) -> dict[str, object]:
         """The template's fields, named as in the DOCX templates."""
-        common = {
-            "reference": self.reference.data.strip(),
-            "subject": self.subject.data.strip(),
+        def text(field: StringField) -> str:  # each one DataRequired: validated, not None
+            return (field.data or "").strip()
+
+        common: dict[str, object] = {
+            "reference": text(self.reference),
+            "subject": text(self.subject),
             "value": self.value.data,
             "start_date": self.start_date.data,
             "end_date": self.end_date.data,
@@ -91,15 +94,15 @@ class GenerateForm(FlaskForm):
         }
         if self.template.data == "grant":
             return common | {
-                "grantor": self.authority.data.strip(),
-                "grantee": self.counterparty.data.strip(),
-                "grantee_address": self.counterparty_address.data.strip(),
+                "grantor": text(self.authority),
+                "grantee": text(self.counterparty),
+                "grantee_address": text(self.counterparty_address),
                 "notice_date": self.notice_date.data,
                 "proof_due_date": self.proof_due_date.data,
             }
         return common | {
-            "contracting_authority": self.authority.data.strip(),
-            "contracting_authority_address": self.authority_address.data.strip(),
-            "contractor": self.counterparty.data.strip(),
-            "contractor_address": self.counterparty_address.data.strip(),
+            "contracting_authority": text(self.authority),
+            "contracting_authority_address": text(self.authority_address),
+            "contractor": text(self.counterparty),
+            "contractor_address": text(self.counterparty_address),
         }

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clause_tracker.auth.models import User
 from clause_tracker.clauses.models import ClauseVersion
-from clause_tracker.extensions import db
+from clause_tracker.extensions import Model
 from clause_tracker.orgunits.models import OrgUnit
 
 
-class DocumentRecord(db.Model):
+class DocumentRecord(Model):
     """A document the city issued with the clause, or a returned one that was checked.
 
     Keeps the provenance written into the file (clause id, version, language, text

@@ -66,12 +66,15 @@ def insert():
 @requires(Permission.DOCUMENTS_PREPARE)
 def insert_confirm():
     form = ConfirmInsertForm()
-    if not form.validate_on_submit() or not storage().exists(form.upload.data):
+    if not form.validate_on_submit() or not storage().exists(form.upload.data or ""):
         flash(_("The upload has expired. Please upload the document again."), "error")
         return redirect(url_for("documents.index"))
     try:
-        record = services.insert(form.upload.data, services.display_name(form.filename.data),
-                                 form.variant.data, form.language.data, current_user)
+        # No file name sent (it is optional) is the default name, not a crash.
+        record = services.insert(form.upload.data or "",
+                                 services.display_name(form.filename.data or ""),
+                                 form.variant.data or "", form.language.data or "",
+                                 current_user)
     except (DocumentError, StorageKeyError) as exc:
         _refuse(exc)
         return redirect(url_for("documents.index"))
@@ -119,7 +122,7 @@ def generate():
 def show(record_id: int):
     record = services.get_visible(record_id, current_user) or abort(404)
     # Erased after the agreement's retention period: the hash stays, the file is gone.
-    file_kept = bool(record.output_sha256) and storage().exists(record.output_sha256)
+    file_kept = bool(record.output_sha256 and storage().exists(record.output_sha256))
     return render_template("documents/show.html", record=record, file_kept=file_kept,
                            location_labels=LOCATION_LABELS, status_labels=STATUS_LABELS)
 

@@ -172,8 +172,8 @@ def get_visible(record_id: int, user: User) -> DocumentRecord | None:
 
 def files_of_agreement(agreement_id: int) -> set[str]:
     """The stored documents generated for the agreement (contracts name people)."""
-    return set(db.session.scalars(select(DocumentRecord.output_sha256).where(
-        DocumentRecord.agreement_id == agreement_id, DocumentRecord.output_sha256.is_not(None))))
+    return {key for key in db.session.scalars(select(DocumentRecord.output_sha256).where(
+        DocumentRecord.agreement_id == agreement_id)) if key}
 
 
 def files_named_elsewhere(keys: set[str], agreement_id: int) -> set[str]:
@@ -185,5 +185,6 @@ def files_named_elsewhere(keys: set[str], agreement_id: int) -> set[str]:
                 DocumentRecord.agreement_id != agreement_id)
     named = set(db.session.scalars(select(DocumentRecord.output_sha256).where(
         DocumentRecord.output_sha256.in_(keys), other)))
-    return named | set(db.session.scalars(select(DocumentRecord.input_sha256).where(
+    named |= set(db.session.scalars(select(DocumentRecord.input_sha256).where(
         DocumentRecord.input_sha256.in_(keys), other)))
+    return {key for key in named if key}
