@@ -102,11 +102,10 @@ def _postgres_engine_options(options: dict[str, Any]) -> dict[str, Any]:
     """Session settings for every PostgreSQL connection of the app.
 
     JIT off: the overview's and the lists' queries (compliance state over every agreement)
-    have plan costs far above `jit_above_cost`, so PostgreSQL compiled them with LLVM on
-    every execution — measured at 100,000 agreements, the compilation took longer than the
-    query itself (coverage 930 ms with JIT, 450 ms without). The statements are short and
-    run many times; JIT never pays off for them. An explicit `options` in the configuration
-    wins."""
+    have plan costs far above `jit_above_cost`, so PostgreSQL would compile them with LLVM
+    on every execution, which takes longer than running them (bench/bench_overview.py shows
+    it). The statements are short and run many times; JIT never pays off for them. An
+    explicit `options` in the configuration wins."""
     connect_args = dict(options.get("connect_args") or {})
     connect_args.setdefault("options", "-c jit=off")
     return {**options, "connect_args": connect_args}

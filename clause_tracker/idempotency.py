@@ -1,6 +1,6 @@
 """One-time form tokens: a form sent twice (double click, reload, back button) acts once.
 
-The form carries a random token; the service claims it in the same transaction as the
+The form carries a random token; the service spends it in the same transaction as the
 change it makes. A second submission finds the token taken and is shown the first result.
 """
 
@@ -46,7 +46,7 @@ class AlreadySubmitted(RuntimeError):
     """The form was sent before; the change it asks for is already made."""
 
 
-def claim(token: str, object_type: str, object_id: object) -> None:
+def spend(token: str, object_type: str, object_id: object) -> None:
     """Mark the token used by this change (inside its unit of work); a duplicate, even a
     concurrent one failing on the primary key, raises AlreadySubmitted and so rolls the
     whole change back."""

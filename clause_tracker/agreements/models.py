@@ -128,7 +128,8 @@ MODEL_OF_KIND: dict[str, type[Agreement]] = {CONTRACT: Contract, GRANT: Grant}
 class ValueThreshold(Model):
     """Below this value a unit's awards of a kind need no separate declaration.
 
-    Set by an administrator; without a row every award needs one (the plan says "every").
+    Set by an administrator; without a row every award needs one (the clause goes with
+    every award).
     The clause itself is attached regardless.
     """
 

@@ -86,7 +86,7 @@ def create(kind: str, values: dict[str, Any], user: User, token: str) -> Agreeme
     except IntegrityError as exc:
         raise RegistryError(_l("The reference %(ref)s is already registered.",
                                ref=values.get("reference"))) from exc
-    idempotency.claim(token, "Agreement", agreement.id)
+    idempotency.spend(token, "Agreement", agreement.id)
     audit(f"{kind}.create", "Agreement", agreement.id,
           f"{kind.capitalize()} {agreement.reference} recorded",
           values)
@@ -162,7 +162,8 @@ def attach_clause(agreement: Agreement, method: str, language: str, expected_ver
 # --- exemptions and thresholds --------------------------------------------------------------
 
 def exemption_reasons() -> list[str]:
-    """Configured reasons; none configured means no exemptions (the plan says "every")."""
+    """Configured reasons; none configured means no exemptions: the clause goes with
+    every award."""
     return [str(r) for r in current_app.config.get("EXEMPTION_REASONS", ()) if str(r).strip()]
 
 

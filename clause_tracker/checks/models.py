@@ -18,7 +18,7 @@ from clause_tracker.agreements.models import Agreement
 from clause_tracker.auth.models import User
 from clause_tracker.extensions import Model
 
-# Why a check exists (DESIGN.md §4).
+# Why a check exists.
 INTERVAL = "interval"
 RENEWAL = "renewal"
 DECLARATION_EXPIRY = "declaration_expiry"

@@ -26,7 +26,9 @@ from sqlalchemy.orm import aliased
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.audit.services import record
-from clause_tracker.checks import models as m
+from clause_tracker.checks.models import (
+    ComplianceCheck,
+)
 from clause_tracker.checks.outbox import (
     FAILED,
     INTERRUPTED,
@@ -104,7 +106,7 @@ class Item:
 
 def items_of(message_id: int) -> list[Item]:
 
-    check = m.ComplianceCheck
+    check = ComplianceCheck
     rows = db.session.execute(
         select(Reminder.kind, Agreement.reference, Agreement.subject, OrgUnit.code,
                check.trigger, check.due_on, check.deadline, check.id)

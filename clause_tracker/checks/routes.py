@@ -10,7 +10,6 @@ from werkzeug.wrappers import Response
 
 from clause_tracker.agreements import services as agreements
 from clause_tracker.checks import bp, services
-from clause_tracker.checks import models as m
 from clause_tracker.checks.forms import (
     AssignForm,
     ComplaintForm,
@@ -18,6 +17,10 @@ from clause_tracker.checks.forms import (
     HearingForm,
     MeasureForm,
     OutcomeForm,
+)
+from clause_tracker.checks.models import (
+    ComplianceCheck,
+    Measure,
 )
 from clause_tracker.clock import today
 from clause_tracker.errors import returns_to
@@ -31,22 +34,22 @@ MEASURE_DETAIL = {"action_plan": "deadline", "penalty": "breaches",
                   "exclusion": "exclusion_until"}
 
 
-def _check(check_id: int) -> m.ComplianceCheck:
+def _check(check_id: int) -> ComplianceCheck:
     return services.get_visible(check_id, current_user) or abort(404)
 
 
-def _for_work(check_id: int) -> m.ComplianceCheck:
+def _for_work(check_id: int) -> ComplianceCheck:
     check = _check(check_id)
     if not services.may_work(current_user, check):
         abort(403)
     return check
 
 
-def _url(check: m.ComplianceCheck, anchor: str = "") -> str:
+def _url(check: ComplianceCheck, anchor: str = "") -> str:
     return url_for("checks.show", check_id=check.id) + anchor
 
 
-def _back(check: m.ComplianceCheck, anchor: str = "") -> Response:
+def _back(check: ComplianceCheck, anchor: str = "") -> Response:
     return redirect(_url(check, anchor))
 
 
@@ -66,7 +69,7 @@ def for_agreement(agreement_id: int):
                            checks=services.checks_of(agreement), today=today())
 
 
-def _render_check(check: m.ComplianceCheck, measure_form: MeasureForm | None = None,
+def _render_check(check: ComplianceCheck, measure_form: MeasureForm | None = None,
                   status: int = 200):
     may_work = services.may_work(current_user, check)
     return render_template(
@@ -158,7 +161,7 @@ def propose(check_id: int):
 @bp.route("/measures/<int:measure_id>/decision", methods=["POST"])
 @requires(Permission.MEASURES_APPROVE)
 def decide(measure_id: int):
-    measure = db.session.get(m.Measure, measure_id) or abort(404)
+    measure = db.session.get(Measure, measure_id) or abort(404)
     check = _check(measure.check_id)
     form = DecisionForm()
     if not form.validate_on_submit():

@@ -20,7 +20,23 @@ from clause_tracker.agreements.models import CONTRACT, GRANT, STATUS_TRANSITIONS
 from clause_tracker.audit.services import record as audit
 from clause_tracker.auth.models import User
 from clause_tracker.auth.visibility import in_view
-from clause_tracker.checks import models as m
+from clause_tracker.checks.models import (
+    APPROVED,
+    COMPLAINT,
+    DONE,
+    DUE,
+    FINDINGS,
+    MEASURE_KINDS,
+    OPEN_MEASURE_STATES,
+    OUTCOMES,
+    PROPOSED,
+    REJECTED,
+    Complaint,
+    ComplianceCheck,
+    Finding,
+    Hearing,
+    Measure,
+)
 from clause_tracker.checks.settings import settings
 from clause_tracker.clock import utcnow
 from clause_tracker.erasure import ERASED
@@ -41,20 +57,20 @@ class CheckError(RefusedChange):
 # --- reading --------------------------------------------------------------------------------
 
 def _visible_checks(user: User) -> Select:
-    return (select(m.ComplianceCheck)
-            .join(Agreement, Agreement.id == m.ComplianceCheck.agreement_id)
+    return (select(ComplianceCheck)
+            .join(Agreement, Agreement.id == ComplianceCheck.agreement_id)
             .where(in_view(user, Agreement.org_unit_id)))
 
 
-def get_visible(check_id: int, user: User) -> m.ComplianceCheck | None:
-    return db.session.scalar(_visible_checks(user).where(m.ComplianceCheck.id == check_id))
+def get_visible(check_id: int, user: User) -> ComplianceCheck | None:
+    return db.session.scalar(_visible_checks(user).where(ComplianceCheck.id == check_id))
 
 
-def my_deadlines(user: User, today: date, limit: int = 300) -> list[m.ComplianceCheck]:
+def my_deadlines(user: User, today: date, limit: int = 300) -> list[ComplianceCheck]:
     """Open checks due now or within UPCOMING_DAYS: an officer's own and the unassigned ones
     of their unit and kind; everyone with all units in view sees all that are due."""
-    check = m.ComplianceCheck
-    stmt = _visible_checks(user).where(check.stage != m.DONE,
+    check = ComplianceCheck
+    stmt = _visible_checks(user).where(check.stage != DONE,
                                        check.due_on <= today + timedelta(days=UPCOMING_DAYS))
     kinds = [kind for kind in (CONTRACT, GRANT) if user.role in roles_for(kind)]
     if kinds:
@@ -63,16 +79,16 @@ def my_deadlines(user: User, today: date, limit: int = 300) -> list[m.Compliance
     return list(db.session.scalars(stmt.order_by(check.deadline, check.id).limit(limit)))
 
 
-def checks_of(agreement: Agreement) -> list[m.ComplianceCheck]:
-    return list(db.session.scalars(select(m.ComplianceCheck).where(
-        m.ComplianceCheck.agreement_id == agreement.id).order_by(m.ComplianceCheck.due_on.desc())))
+def checks_of(agreement: Agreement) -> list[ComplianceCheck]:
+    return list(db.session.scalars(select(ComplianceCheck).where(
+        ComplianceCheck.agreement_id == agreement.id).order_by(ComplianceCheck.due_on.desc())))
 
 
-def may_work(user: User, check: m.ComplianceCheck) -> bool:
+def may_work(user: User, check: ComplianceCheck) -> bool:
     return user.can(Permission.CHECKS_WORK) and agreements.may_work_on(user, check.agreement)
 
 
-def may_approve(user: User, measure: m.Measure) -> bool:
+def may_approve(user: User, measure: Measure) -> bool:
     if not user.can(Permission.MEASURES_APPROVE) or user.id == measure.proposed_by_id:
         return False
     if user.can(Permission.ALL_UNITS):
@@ -81,7 +97,7 @@ def may_approve(user: User, measure: m.Measure) -> bool:
     return user.org_unit_id == agreement.org_unit_id and agreements.may_work_on(user, agreement)
 
 
-def _audit(check: m.ComplianceCheck, action: str, summary: str, details: dict) -> None:
+def _audit(check: ComplianceCheck, action: str, summary: str, details: dict) -> None:
     audit(f"compliance.{action}", "ComplianceCheck", check.id,
           f"{check.agreement.reference}: {summary}",
           {"agreement_id": check.agreement_id, **details})
@@ -90,7 +106,7 @@ def _audit(check: m.ComplianceCheck, action: str, summary: str, details: dict) -
 # --- a check ---------------------------------------------------------------------------------
 
 @transactional
-def assign(check: m.ComplianceCheck, user: User, expected_version: int | None) -> None:
+def assign(check: ComplianceCheck, user: User, expected_version: int | None) -> None:
     check_version(check, expected_version)
     old = check.assigned_to_id
     check.assigned_to_id = user.id
@@ -98,33 +114,33 @@ def assign(check: m.ComplianceCheck, user: User, expected_version: int | None) -
 
 
 @transactional
-def record_outcome(check: m.ComplianceCheck, outcome: str, note: str, findings: str,
+def record_outcome(check: ComplianceCheck, outcome: str, note: str, findings: str,
                    user: User, expected_version: int | None, today: date) -> None:
     check_version(check, expected_version)
-    if check.stage == m.DONE:
+    if check.stage == DONE:
         raise CheckError(_l("The outcome of this check is already recorded."))
-    if outcome not in m.OUTCOMES:
+    if outcome not in OUTCOMES:
         raise CheckError(_l("Unknown outcome."))
-    if outcome == m.FINDINGS and not findings.strip():
+    if outcome == FINDINGS and not findings.strip():
         raise CheckError(_l("Describe the findings."))
     old = check.stage
     check.outcome, check.outcome_note = outcome, note or None
-    check.stage, check.completed_on, check.completed_by_id = m.DONE, today, user.id
-    if outcome == m.FINDINGS:
-        db.session.add(m.Finding(check=check, description=findings.strip(),
+    check.stage, check.completed_on, check.completed_by_id = DONE, today, user.id
+    if outcome == FINDINGS:
+        db.session.add(Finding(check=check, description=findings.strip(),
                                  recorded_at=utcnow(), recorded_by_id=user.id))
     _audit(check, "outcome", f"check done: {outcome}",
            {"from": old, "outcome": outcome, "note": note, "findings": findings.strip() or None})
 
 
 @transactional
-def record_hearing(check: m.ComplianceCheck, held_on: date, summary: str, user: User,
-                   today: date) -> m.Hearing:
+def record_hearing(check: ComplianceCheck, held_on: date, summary: str, user: User,
+                   today: date) -> Hearing:
     if held_on > today:
         raise CheckError(_l("A hearing is recorded once it has taken place."))
     if not summary.strip():
         raise CheckError(_l("Summarise the hearing."))
-    hearing = m.Hearing(check=check, held_on=held_on, summary=summary.strip(),
+    hearing = Hearing(check=check, held_on=held_on, summary=summary.strip(),
                         recorded_at=utcnow(), recorded_by_id=user.id)
     db.session.add(hearing)
     db.session.flush()
@@ -145,26 +161,26 @@ class MeasureInput:
 
 def penalty_used(agreement: Agreement, excluding: int | None = None) -> Decimal:
     """Percent of the contract value already imposed (approved) or proposed."""
-    stmt = (select(func.coalesce(func.sum(m.Measure.penalty_percent), 0))
-            .join(m.ComplianceCheck, m.ComplianceCheck.id == m.Measure.check_id)
-            .where(m.ComplianceCheck.agreement_id == agreement.id, m.Measure.kind == "penalty",
-                   m.Measure.state.in_(m.OPEN_MEASURE_STATES)))
+    stmt = (select(func.coalesce(func.sum(Measure.penalty_percent), 0))
+            .join(ComplianceCheck, ComplianceCheck.id == Measure.check_id)
+            .where(ComplianceCheck.agreement_id == agreement.id, Measure.kind == "penalty",
+                   Measure.state.in_(OPEN_MEASURE_STATES)))
     if excluding is not None:
-        stmt = stmt.where(m.Measure.id != excluding)
+        stmt = stmt.where(Measure.id != excluding)
     return Decimal(str(db.session.scalar(stmt) or 0))
 
 
 @transactional
-def propose_measure(check: m.ComplianceCheck, data: MeasureInput, user: User,
-                    today: date) -> m.Measure:
+def propose_measure(check: ComplianceCheck, data: MeasureInput, user: User,
+                    today: date) -> Measure:
     cfg = settings()
     agreement = check.agreement
-    if check.outcome != m.FINDINGS:
+    if check.outcome != FINDINGS:
         raise CheckError(_l("A measure follows only from a check with findings."))
     if not any(h.held_on <= today for h in check.hearings):
         raise CheckError(_l("Before any measure the contractor or grantee must be heard: "
                             "record the hearing first."))
-    if data.kind not in m.MEASURE_KINDS:
+    if data.kind not in MEASURE_KINDS:
         raise CheckError(_l("Unknown measure."))
     if data.kind == "termination" and agreement.kind != CONTRACT:
         raise CheckError(_l("Termination applies to contracts; a grant is revoked."))
@@ -173,7 +189,7 @@ def propose_measure(check: m.ComplianceCheck, data: MeasureInput, user: User,
     if not data.description.strip():
         raise CheckError(_l("Describe the measure."))
     # Validated first, built last: a refused proposal leaves nothing in the session.
-    measure = m.Measure(kind=data.kind, description=data.description.strip(),
+    measure = Measure(kind=data.kind, description=data.description.strip(),
                         proposed_by_id=user.id, proposed_at=utcnow())
     if data.kind == "action_plan":
         if data.deadline is None or data.deadline <= today:
@@ -211,10 +227,10 @@ def propose_measure(check: m.ComplianceCheck, data: MeasureInput, user: User,
 
 
 @transactional
-def decide_measure(measure: m.Measure, approve: bool, note: str, user: User,
+def decide_measure(measure: Measure, approve: bool, note: str, user: User,
                    expected_version: int | None) -> None:
     check_version(measure, expected_version)
-    if measure.state != m.PROPOSED:
+    if measure.state != PROPOSED:
         raise CheckError(_l("This measure was already decided."))
     if user.id == measure.proposed_by_id:
         raise CheckError(_l("A measure needs a second person: you proposed it, so someone "
@@ -229,7 +245,7 @@ def decide_measure(measure: m.Measure, approve: bool, note: str, user: User,
         raise CheckError(_l("A record in status “%(old)s” cannot become “%(new)s”.",
                             old=agreements.status_label(agreement.status),
                             new=agreements.status_label(ends_as)))
-    measure.state = m.APPROVED if approve else m.REJECTED
+    measure.state = APPROVED if approve else REJECTED
     measure.decided_by_id, measure.decided_at = user.id, utcnow()
     measure.decision_note = note or None
     _audit(measure.check, f"measure.{measure.state}", f"measure {measure.kind} {measure.state}",
@@ -245,24 +261,24 @@ def decide_measure(measure: m.Measure, approve: bool, note: str, user: User,
 
 @transactional
 def record_complaint(agreement: Agreement, case_reference: str, received_on: date,
-                     user: User, today: date) -> m.ComplianceCheck:
+                     user: User, today: date) -> ComplianceCheck:
     """A complaint known only by the anti-discrimination office's case reference opens an
     ad-hoc check (which, like every check, needs a hearing before any measure)."""
     case_reference = case_reference.strip()
-    if db.session.scalar(select(m.Complaint.id).where(
-            m.Complaint.agreement_id == agreement.id,
-            m.Complaint.case_reference == case_reference)):
+    if db.session.scalar(select(Complaint.id).where(
+            Complaint.agreement_id == agreement.id,
+            Complaint.case_reference == case_reference)):
         raise CheckError(_l("This case reference is already linked to this record."))
     if received_on > today:
         raise CheckError(_l("The date of receipt cannot lie in the future."))
     now = utcnow()
-    check = m.ComplianceCheck(
-        agreement=agreement, trigger=m.COMPLAINT, occasion=f"complaint:{case_reference}"[:80],
+    check = ComplianceCheck(
+        agreement=agreement, trigger=COMPLAINT, occasion=f"complaint:{case_reference}"[:80],
         due_on=today, deadline=today + timedelta(days=settings().grace_days),
-        stage=m.DUE, assigned_to_id=user.id, created_at=now)
+        stage=DUE, assigned_to_id=user.id, created_at=now)
     db.session.add(check)
     db.session.flush()
-    complaint = m.Complaint(agreement_id=agreement.id, case_reference=case_reference,
+    complaint = Complaint(agreement_id=agreement.id, case_reference=case_reference,
                             received_on=received_on, check_id=check.id, recorded_at=now,
                             recorded_by_id=user.id)
     db.session.add(complaint)
@@ -273,8 +289,8 @@ def record_complaint(agreement: Agreement, case_reference: str, received_on: dat
     return check
 
 
-def complaints_of(check: m.ComplianceCheck) -> list[m.Complaint]:
-    return list(db.session.scalars(select(m.Complaint).where(m.Complaint.check_id == check.id)))
+def complaints_of(check: ComplianceCheck) -> list[Complaint]:
+    return list(db.session.scalars(select(Complaint).where(Complaint.check_id == check.id)))
 
 
 # --- retention ---------------------------------------------------------------------------------
@@ -283,17 +299,17 @@ def erase_personal_data(agreement_id: int) -> dict[str, int]:
     """Erase the texts of the agreement's checks (hearing summaries, findings, measure
     descriptions and decision notes, outcome notes): they may name people. Stages, outcomes,
     measure kinds and dates stay for the figures."""
-    check_ids = select(m.ComplianceCheck.id).where(m.ComplianceCheck.agreement_id == agreement_id)
+    check_ids = select(ComplianceCheck.id).where(ComplianceCheck.agreement_id == agreement_id)
     hearings = db.session.execute(
-        update(m.Hearing).where(m.Hearing.check_id.in_(check_ids))
+        update(Hearing).where(Hearing.check_id.in_(check_ids))
         .values(summary=ERASED)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
     findings = db.session.execute(
-        update(m.Finding).where(m.Finding.check_id.in_(check_ids))
+        update(Finding).where(Finding.check_id.in_(check_ids))
         .values(description=ERASED)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
-    db.session.execute(update(m.Measure).where(m.Measure.check_id.in_(check_ids))
+    db.session.execute(update(Measure).where(Measure.check_id.in_(check_ids))
                        .values(description=ERASED, decision_note=None,
-                               version_id=m.Measure.version_id + 1))
-    db.session.execute(update(m.ComplianceCheck).where(m.ComplianceCheck.id.in_(check_ids),
-                                                       m.ComplianceCheck.outcome_note.is_not(None))
-                       .values(outcome_note=ERASED, version_id=m.ComplianceCheck.version_id + 1))
+                               version_id=Measure.version_id + 1))
+    db.session.execute(update(ComplianceCheck).where(ComplianceCheck.id.in_(check_ids),
+                                                       ComplianceCheck.outcome_note.is_not(None))
+                       .values(outcome_note=ERASED, version_id=ComplianceCheck.version_id + 1))
     return {"hearings": hearings, "findings": findings}

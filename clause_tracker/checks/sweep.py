@@ -32,8 +32,14 @@ from clause_tracker.audit.services import (
     record,
 )
 from clause_tracker.auth.models import User
-from clause_tracker.checks import models as m
 from clause_tracker.checks import outbox
+from clause_tracker.checks.models import (
+    DUE,
+    OVERDUE,
+    SCHEDULED,
+    ComplianceCheck,
+    Sweep,
+)
 from clause_tracker.checks.settings import Settings, settings
 from clause_tracker.checks.triggers import TRIGGER_QUERIES, Context, schedule
 from clause_tracker.clock import utcnow
@@ -74,7 +80,7 @@ def run(today: date | None = None, progress: Callable[[str, int], None] | None =
     """One complete sweep. Safe to interrupt at any point and to run concurrently."""
     day = today or utcnow().date()
     cfg = settings()
-    sweep = m.Sweep(run_on=day, started_at=utcnow(), host=f"{socket.gethostname()}")
+    sweep = Sweep(run_on=day, started_at=utcnow(), host=f"{socket.gethostname()}")
     db.session.add(sweep)
     db.session.commit()
     report = SweepReport(sweep.id, day)
@@ -130,7 +136,7 @@ def _refresh_statistics(inserted: int) -> None:
     instead of a hash join). Statistics only: no audited fact changes."""
     if inserted < ANALYZE_AFTER_ROWS or db.session.get_bind().dialect.name != "postgresql":
         return
-    db.session.execute(text(f"ANALYZE {m.ComplianceCheck.__tablename__}"))
+    db.session.execute(text(f"ANALYZE {ComplianceCheck.__tablename__}"))
 
 
 def _schedule(name: str, query: Callable[[Context], Select | None], ctx: Context) -> int:
@@ -143,9 +149,9 @@ def _schedule(name: str, query: Callable[[Context], Select | None], ctx: Context
     inserted = db.session.execute(schedule(rows, ctx)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
     if inserted:
         _refresh_statistics(inserted)
-        check = m.ComplianceCheck
+        check = ComplianceCheck
         _queue(_officer_reminders(outbox.DUE, and_(
-            check.sweep_id == ctx.sweep_id, check.trigger == name, check.stage == m.DUE),
+            check.sweep_id == ctx.sweep_id, check.trigger == name, check.stage == DUE),
             ctx.today))
     return inserted
 
@@ -252,7 +258,7 @@ def _officer_reminders(kind: str, stage_condition, day: date):
     Two SELECTs joined by UNION ALL (the two cases are disjoint: assigned or not), each
     joining users on plain equalities; one join ON "assigned OR same unit and kind" left
     PostgreSQL only a nested loop over every check and user."""
-    check = m.ComplianceCheck
+    check = ComplianceCheck
     reachable = (User.active.is_(True), User.email.is_not(None), User.email != "")
 
     def rows(*on):
@@ -282,7 +288,7 @@ def _queue(rows) -> int:
 def _escalations(cfg: Settings, condition, day: date) -> int:
     """Overdue checks to the unit's head and to the further configured addresses (few
     addresses: one set-based INSERT each)."""
-    check = m.ComplianceCheck
+    check = ComplianceCheck
     queued = 0
     units = dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).tuples().all())
     targets: list[tuple[str, int | None]] = [
@@ -306,23 +312,23 @@ def _none(condition) -> bool:
 
 
 def mark_overdue(day: date, cfg: Settings) -> int:
-    check = m.ComplianceCheck
-    becoming = and_(check.stage.in_((m.SCHEDULED, m.DUE)), check.deadline < day)
+    check = ComplianceCheck
+    becoming = and_(check.stage.in_((SCHEDULED, DUE)), check.deadline < day)
     if _none(becoming):
         return 0
     _queue(_officer_reminders(outbox.OVERDUE, becoming, day))
     _escalations(cfg, becoming, day)
     result = db.session.execute(update(check).where(becoming).values(
-        stage=m.OVERDUE, escalated_at=utcnow(), version_id=check.version_id + 1))
+        stage=OVERDUE, escalated_at=utcnow(), version_id=check.version_id + 1))
     return result.rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def mark_due(day: date) -> int:
-    check = m.ComplianceCheck
-    becoming = and_(check.stage == m.SCHEDULED, check.due_on <= day)
+    check = ComplianceCheck
+    becoming = and_(check.stage == SCHEDULED, check.due_on <= day)
     if _none(becoming):
         return 0
     _queue(_officer_reminders(outbox.DUE, becoming, day))
     result = db.session.execute(update(check).where(becoming).values(
-        stage=m.DUE, version_id=check.version_id + 1))
+        stage=DUE, version_id=check.version_id + 1))
     return result.rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult

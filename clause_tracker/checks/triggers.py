@@ -33,7 +33,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
-from clause_tracker.checks import models as m
+from clause_tracker.checks.models import (
+    CLAUSE_CHANGE,
+    DECLARATION_EXPIRY,
+    DONE,
+    DUE,
+    FUNDING_PERIOD,
+    INTERVAL,
+    RENEWAL,
+    SAMPLE,
+    SCHEDULED,
+    ComplianceCheck,
+    SampleDraw,
+)
+from clause_tracker.checks.models import (
+    SUBCONTRACTOR as SUBCONTRACTOR_TRIGGER,
+)
 from clause_tracker.checks.settings import Settings
 from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.clock import utcnow
@@ -69,8 +84,8 @@ def schedule(rows: Select, ctx: Context) -> Insert:
     due already is inserted as due (the sweep queues its reminders in the same step)
     rather than written twice, inserted and then updated by mark_due."""
     sub = rows.subquery("due")
-    c = m.ComplianceCheck
-    stage = case((sub.c.due_on <= literal(ctx.today), m.DUE), else_=m.SCHEDULED)
+    c = ComplianceCheck
+    stage = case((sub.c.due_on <= literal(ctx.today), DUE), else_=SCHEDULED)
     source = select(
         sub.c.agreement_id, sub.c.trigger, sub.c.occasion, sub.c.due_on,
         add_days(sub.c.due_on, ctx.settings.grace_days),
@@ -84,7 +99,7 @@ def schedule(rows: Select, ctx: Context) -> Insert:
     )
     columns = [c.agreement_id, c.trigger, c.occasion, c.due_on, c.deadline, c.stage,
                c.sweep_id, c.created_at, c.version_id]
-    return dialect_insert(m.ComplianceCheck).from_select([col.key for col in columns], source)
+    return dialect_insert(ComplianceCheck).from_select([col.key for col in columns], source)
 
 
 def _months_expression(settings: Settings) -> ColumnElement[int]:
@@ -120,13 +135,13 @@ def interval(ctx: Context) -> Select:
     an open check: grouping all routine checks by agreement to find that out was most of
     the time of a sweep with nothing to do (and spilled to disk at 100,000)."""
     day = literal(ctx.today)
-    check = m.ComplianceCheck
-    open_check = exists().where(check.agreement_id == Agreement.id, check.trigger == m.INTERVAL,
-                                check.stage != m.DONE)
+    check = ComplianceCheck
+    open_check = exists().where(check.agreement_id == Agreement.id, check.trigger == INTERVAL,
+                                check.stage != DONE)
     pending = select(Agreement.id).where(monitored(), ~open_check)
     history = (
         select(check.agreement_id.label("agreement_id"), func.max(check.due_on).label("last_due"))
-        .where(check.trigger == m.INTERVAL, check.agreement_id.in_(pending))
+        .where(check.trigger == INTERVAL, check.agreement_id.in_(pending))
         .group_by(check.agreement_id)
         .subquery("history")
     )
@@ -140,7 +155,7 @@ def interval(ctx: Context) -> Select:
                         else_=day)
     due = case((nominal < day, catch_up), else_=nominal)
     return (
-        select(Agreement.id.label("agreement_id"), literal(m.INTERVAL).label("trigger"),
+        select(Agreement.id.label("agreement_id"), literal(INTERVAL).label("trigger"),
                text(due).label("occasion"), due.label("due_on"))
         .select_from(Agreement)
         .outerjoin(history, history.c.agreement_id == Agreement.id)
@@ -153,7 +168,7 @@ def renewal(ctx: Context) -> Select:
     decided). A renewal moves the end date, which is a new occasion."""
     horizon = ctx.today + timedelta(days=ctx.settings.renewal_lead_days)
     return (
-        select(Agreement.id.label("agreement_id"), literal(m.RENEWAL).label("trigger"),
+        select(Agreement.id.label("agreement_id"), literal(RENEWAL).label("trigger"),
                (literal("end:") + text(Agreement.end_date)).label("occasion"),
                literal(ctx.today).label("due_on"))
         .where(monitored(), Agreement.kind == CONTRACT,
@@ -167,7 +182,7 @@ def declaration_expiry(ctx: Context) -> Select:
     """A declaration expired: check (and request a new one)."""
     return (
         select(Agreement.id.label("agreement_id"),
-               literal(m.DECLARATION_EXPIRY).label("trigger"),
+               literal(DECLARATION_EXPIRY).label("trigger"),
                (literal("declaration:") + text(Declaration.id)).label("occasion"),
                literal(ctx.today).label("due_on"))
         .join(Declaration, Declaration.agreement_id == Agreement.id)
@@ -191,7 +206,7 @@ def clause_change(ctx: Context) -> Select | None:
         .subquery("newest")
     )
     return (
-        select(Agreement.id.label("agreement_id"), literal(m.CLAUSE_CHANGE).label("trigger"),
+        select(Agreement.id.label("agreement_id"), literal(CLAUSE_CHANGE).label("trigger"),
                (literal("clause:") + text(newest.c.since)).label("occasion"),
                literal(ctx.today).label("due_on"))
         .join(attached, attached.id == Agreement.clause_version_id)
@@ -204,7 +219,7 @@ def clause_change(ctx: Context) -> Select | None:
 def subcontractor(ctx: Context) -> Select:
     since = ctx.today - timedelta(days=ctx.settings.lookback_days)
     return (
-        select(Agreement.id.label("agreement_id"), literal(m.SUBCONTRACTOR).label("trigger"),
+        select(Agreement.id.label("agreement_id"), literal(SUBCONTRACTOR_TRIGGER).label("trigger"),
                (literal("subcontractor:") + text(Declaration.id)).label("occasion"),
                literal(ctx.today).label("due_on"))
         .join(Declaration, Declaration.agreement_id == Agreement.id)
@@ -220,7 +235,7 @@ def funding_period(ctx: Context) -> Select:
     since = ctx.today - timedelta(days=ctx.settings.lookback_days)
     earlier = aliased(Agreement)
     return (
-        select(Agreement.id.label("agreement_id"), literal(m.FUNDING_PERIOD).label("trigger"),
+        select(Agreement.id.label("agreement_id"), literal(FUNDING_PERIOD).label("trigger"),
                (literal("period:") + text(Agreement.start_date)).label("occasion"),
                literal(ctx.today).label("due_on"))
         .where(monitored(), Agreement.kind == GRANT, Agreement.start_date.is_not(None),
@@ -237,11 +252,11 @@ def funding_period(ctx: Context) -> Select:
 def sample_seed(ctx: Context) -> tuple[str, int]:
     """The month's seed: drawn by the first sweep of the month, kept for reproduction."""
     period = ctx.today.strftime("%Y-%m")
-    stmt = dialect_insert(m.SampleDraw).values(
+    stmt = dialect_insert(SampleDraw).values(
         period=period, seed=secrets.randbelow(2**31), share=ctx.settings.sample_share,
         sweep_id=ctx.sweep_id, drawn_at=utcnow()).on_conflict_do_nothing()
     db.session.execute(stmt)
-    seed = db.session.scalar(select(m.SampleDraw.seed).where(m.SampleDraw.period == period))
+    seed = db.session.scalar(select(SampleDraw.seed).where(SampleDraw.period == period))
     assert seed is not None
     return period, seed
 
@@ -253,7 +268,7 @@ def sample(ctx: Context) -> Select | None:
     score = (cast(Agreement.id, BigInteger) * literal(_SAMPLE_A, BigInteger)
              + literal(seed, BigInteger)) % _SAMPLE_P
     return (
-        select(Agreement.id.label("agreement_id"), literal(m.SAMPLE).label("trigger"),
+        select(Agreement.id.label("agreement_id"), literal(SAMPLE).label("trigger"),
                literal(f"sample:{period}").label("occasion"),
                literal(ctx.today).label("due_on"))
         .where(monitored(), score < int(ctx.settings.sample_share * _SAMPLE_P))
@@ -268,11 +283,11 @@ def sampled_ids(seed: int, share: float) -> Select:
 
 
 TRIGGER_QUERIES: list[tuple[str, Callable[[Context], Select | None]]] = [
-    (m.INTERVAL, interval),
-    (m.RENEWAL, renewal),
-    (m.DECLARATION_EXPIRY, declaration_expiry),
-    (m.CLAUSE_CHANGE, clause_change),
-    (m.SUBCONTRACTOR, subcontractor),
-    (m.FUNDING_PERIOD, funding_period),
-    (m.SAMPLE, sample),
+    (INTERVAL, interval),
+    (RENEWAL, renewal),
+    (DECLARATION_EXPIRY, declaration_expiry),
+    (CLAUSE_CHANGE, clause_change),
+    (SUBCONTRACTOR_TRIGGER, subcontractor),
+    (FUNDING_PERIOD, funding_period),
+    (SAMPLE, sample),
 ]

@@ -1,4 +1,4 @@
-"""THE definition of an agreement's compliance state (DESIGN.md §4), with its reason.
+"""THE definition of an agreement's compliance state with its reason.
 
 The rules below are an ordered list: the first that matches gives the state and the
 reason. They are SQL (a CASE over the agreement's columns and per-agreement facts about its
@@ -37,7 +37,7 @@ from clause_tracker.checks.models import APPROVED, ComplianceCheck, Measure
 from clause_tracker.clock import today
 from clause_tracker.compliance.check_predicates import check_due, check_overdue
 from clause_tracker.declarations.lifecycle import VALID_STATES
-from clause_tracker.declarations.models import MAIN, Declaration
+from clause_tracker.declarations.models import MAIN, Declaration, valid_on
 from clause_tracker.extensions import db
 
 EXEMPT, COMPLIANT, PENDING, NON_COMPLIANT = "exempt", "compliant", "pending", "non_compliant"
@@ -61,7 +61,6 @@ def declaration_facts(today: date, only: Select | None = None,
     overview's declaration figures), so the table is read and grouped once, not twice."""
     day = literal(today)
     current = Declaration.state != "superseded"
-    valid = Declaration.state.in_(VALID_STATES)
 
     def any_(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
         return func.max(case((and_(*conditions), 1), else_=0))
@@ -72,12 +71,13 @@ def declaration_facts(today: date, only: Select | None = None,
         any_(state == "breach_confirmed").label("breach"),
         any_(state == "rejected").label("rejected"),
         any_(state == "requested", Declaration.deadline < day).label("overdue"),
-        any_(or_(state == "expired", and_(valid, Declaration.valid_until < day)))
+        any_(or_(state == "expired",
+                 and_(state.in_(VALID_STATES), ~valid_on(day))))
         .label("expired"),
         any_(state == "suspended").label("suspended"),
         any_(state == "received").label("received"),
         any_(state == "requested").label("requested"),
-        any_(Declaration.party == MAIN, valid).label("main_valid"),
+        any_(Declaration.party == MAIN, valid_on(day)).label("main_valid"),
         any_(Declaration.party == MAIN, state == "not_required").label("main_not_required"),
     )
     if extra:
@@ -103,7 +103,7 @@ def _approved_measure(agreement_id: SQLColumnExpression[int],
 
 def measure_in_force(agreement_id: SQLColumnExpression[int], today: date
                      ) -> ColumnElement[bool]:
-    """What "an open measure" means (DESIGN.md §4): one approved by the second person (a
+    """What "an open measure" means: one approved by the second person (a
     proposal binds nobody yet) that is still in force today —
     - an action plan until its deadline (the model has no completion mark: the plan is
       agreed with a deadline, and it binds until then),

@@ -55,7 +55,7 @@ def create(values: dict[str, Any], token: str | None = None) -> Counterparty:
     db.session.add(party)
     db.session.flush()
     if token:
-        idempotency.claim(token, "Counterparty", party.id)
+        idempotency.spend(token, "Counterparty", party.id)
     audit("counterparty.create", "Counterparty", party.id,
           f"Counterparty recorded: {party.name}", values)
     return party
@@ -84,7 +84,7 @@ def add_contact(party: Counterparty, name: str, function: str, email: str,
                             email=email.strip())
     db.session.add(contact)
     db.session.flush()
-    idempotency.claim(token, "ContactPerson", contact.id)
+    idempotency.spend(token, "ContactPerson", contact.id)
     audit("counterparty.contact_add", "Counterparty", party.id,
           f"Contact person added to {party.name}: {contact.name}",
           {"contact_id": contact.id, "name": contact.name, "function": contact.function,

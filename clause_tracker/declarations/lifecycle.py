@@ -1,4 +1,4 @@
-"""THE transition table of declarations (DESIGN.md §4). Nothing else changes a state.
+"""THE transition table of declarations. Nothing else changes a state.
 
 not_required (reason: below threshold, exempt) | requested → received → accepted | rejected
 (→ requested again); accepted → expired (→ requested again) | superseded;

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.auth.models import User
 from clause_tracker.clauses.models import ClauseVersion
+from clause_tracker.declarations.lifecycle import VALID_STATES
 from clause_tracker.extensions import Model
 
 MAIN = "main"  # the contractor or grantee itself
@@ -57,6 +58,11 @@ class Declaration(Model):
     __table_args__ = (Index("ix_declarations_agreement_state", "agreement_id", "state"),)
     __mapper_args__ = {"version_id_col": version_id}
 
+    def is_valid_on(self, day: date) -> bool:
+        """valid_on() for one declaration in hand (the same rule, asked without a query)."""
+        return self.state in VALID_STATES and (self.valid_until is None
+                                               or self.valid_until >= day)
+
 
 class SelfCommitment(Model):
     """A grantee's voluntary self-commitment (Commitment 8): a quality criterion with a
@@ -76,3 +82,11 @@ class SelfCommitment(Model):
 
 
 MAX_SCORE = 10
+
+
+def valid_on(day: date | ColumnElement[date]) -> ColumnElement[bool]:
+    """THE rule of a valid declaration, in SQL for the state, the lists and the figures: in
+    hand (accepted, or cleared after an investigation) and not past `valid_until`.
+    Declaration.is_valid_on asks the same of one loaded row."""
+    return and_(Declaration.state.in_(VALID_STATES),
+                or_(Declaration.valid_until.is_(None), Declaration.valid_until >= day))

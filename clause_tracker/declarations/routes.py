@@ -116,7 +116,7 @@ def receive(declaration_id: int):
             status = 422
         else:
             try:
-                idempotency.claim(token, "Declaration", decl.id)
+                idempotency.spend(token, "Declaration", decl.id)
                 services.receive(
                     decl, signer_name=(form.signer_name.data or "").strip(),
                     signer_function=(form.signer_function.data or "").strip(),

@@ -16,7 +16,7 @@ from clause_tracker.audit.services import record as audit
 from clause_tracker.auth.models import User
 from clause_tracker.clock import utcnow
 from clause_tracker.declarations.evidence import Evidence
-from clause_tracker.declarations.lifecycle import VALID_STATES, target
+from clause_tracker.declarations.lifecycle import target
 from clause_tracker.declarations.models import (
     MAIN,
     MAX_SCORE,
@@ -63,7 +63,7 @@ def award_blockers(agreement: Agreement, day: date) -> list[str]:
         return []
     decl = main_declaration(agreement)
     ok = decl is not None and (
-        (decl.state in VALID_STATES and (decl.valid_until is None or decl.valid_until >= day))
+        decl.is_valid_on(day)
         or decl.state in ("received", "not_required")
         or (decl.state == "requested" and decl.deadline is not None and decl.deadline >= day)
     )
@@ -98,7 +98,7 @@ def request(agreement: Agreement, party: str, party_name: str, requested_on: dat
     )
     db.session.add(decl)
     db.session.flush()
-    idempotency.claim(token, "Declaration", decl.id)
+    idempotency.spend(token, "Declaration", decl.id)
     _audit(decl, "request", None,
            f"declaration requested from {party_name}, deadline {decl.deadline}",
            {"deadline": str(decl.deadline), "working_days": working_days})

@@ -189,9 +189,8 @@ class OnePass:
 def follow_up_flags(day: date) -> Subquery:
     """Per agreement with checks or complaints, 1 where it meets each follow-up condition
     (conditions.py's row conditions: any check / approved measure / complaint meeting it),
-    in one grouped pass over checks ⟕ measures. Why not SUM(CASE WHEN has_check(…)): each
-    IN-subquery is probed for every one of 120,000 agreements, eleven of them cost ~400 ms;
-    the grouped join reads the 30,000 checks once."""
+    in one grouped pass over checks ⟕ measures: the checks are read once, where an
+    IN-subquery per condition would be probed once per agreement."""
     def any_(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.max(case((condition, 1), else_=0))
 
@@ -325,7 +324,7 @@ def clause_versions(unit: int | None, period: Period) -> list[tuple[int, str, in
 
 @dataclass
 class FollowUp:
-    """Checks, measures and complaints (issue 5): agreements counted once per condition."""
+    """Checks, measures and complaints: agreements counted once per condition."""
 
     agreements: dict[str, int]  # condition name → agreements meeting it
     checks_done: int  # completed checks of the agreements (a number of checks, not agreements)

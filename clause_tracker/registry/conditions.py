@@ -26,8 +26,7 @@ from clause_tracker.checks.models import (
 )
 from clause_tracker.compliance.check_predicates import check_overdue, overdue_check_row
 from clause_tracker.compliance.state import EXEMPT, ComplianceColumns
-from clause_tracker.declarations.lifecycle import VALID_STATES
-from clause_tracker.declarations.models import MAIN, Declaration
+from clause_tracker.declarations.models import MAIN, Declaration, valid_on
 from clause_tracker.orgunits.models import OrgUnit
 
 DECLARATION_FILTERS = ("requested", "returned", "on_time")
@@ -87,7 +86,7 @@ def declaration_row(name: str, today: date) -> ColumnElement[bool]:
                     Declaration.received_on <= Declaration.deadline)
     if name.startswith("expiring_"):
         days = int(name.removeprefix("expiring_"))
-        return and_(Declaration.state.in_(VALID_STATES), Declaration.valid_until >= today,
+        return and_(valid_on(today),
                     Declaration.valid_until < today + timedelta(days=days + 1))
     raise ValueError(name)
 
@@ -100,7 +99,7 @@ def declaration_flag_names() -> tuple[str, ...]:
     return (*DECLARATION_FILTERS, *(f"expiring_{d}" for d in EXPIRY_WINDOWS))
 
 
-# --- checks, measures, complaints (issue 5's tables) ------------------------------------------
+# --- checks, measures, complaints ------------------------------------------------------------
 
 CHECK_FILTERS = ("overdue", "compliant", "findings")
 MEASURE_FILTERS = (*MEASURE_KINDS, "exclusion_in_force")

@@ -21,8 +21,10 @@ from sqlalchemy import case, exists, func, literal, select
 
 from clause_tracker.agreements.models import CONTRACT, Agreement
 from clause_tracker.audit.services import Actor, current_actor, record
-from clause_tracker.checks import models as m
 from clause_tracker.checks import services as checks
+from clause_tracker.checks.models import (
+    RetentionPurge,
+)
 from clause_tracker.checks.settings import settings
 from clause_tracker.clock import utcnow
 from clause_tracker.counterparties import services as counterparties
@@ -64,7 +66,7 @@ def _past_retention(today: date):
     until = retain_until_expression()
     return until, (Agreement.status.in_(FINISHED_STATUSES), until.is_not(None),
                    until < literal(today),
-                   ~exists().where(m.RetentionPurge.agreement_id == Agreement.id))
+                   ~exists().where(RetentionPurge.agreement_id == Agreement.id))
 
 
 def due_for_deletion(today: date | None = None, limit: int = 500) -> list[RetentionRow]:
@@ -115,7 +117,7 @@ def _erase_records(agreement_id: int, user_id: int | None, day: date,
             ~(Agreement.status.in_(FINISHED_STATUSES) & (until < literal(day))))))
         if not still_needed:
             counts["contact_persons"] = counterparties.erase_contacts(agreement.counterparty_id)
-    db.session.add(m.RetentionPurge(agreement_id=agreement_id, purged_at=utcnow(),
+    db.session.add(RetentionPurge(agreement_id=agreement_id, purged_at=utcnow(),
                                     purged_by_id=user_id))
     record("retention.purge", "Agreement", agreement_id,
            f"{agreement.reference}: personal data erased after the retention period",
