@@ -51,10 +51,10 @@ class Page:
         return page_count(self.total, PAGE_SIZE)
 
 
-def events_page(flt: EventFilter, number: int = 1) -> Page:
-    total = db.session.scalar(flt.apply(select(func.count()).select_from(AuditEvent))) or 0
+def events_page(filters: EventFilter, number: int = 1) -> Page:
+    total = db.session.scalar(filters.apply(select(func.count()).select_from(AuditEvent))) or 0
     number = clamp(number, total, PAGE_SIZE)
-    stmt = flt.apply(select(AuditEvent)).order_by(AuditEvent.id.desc())
+    stmt = filters.apply(select(AuditEvent)).order_by(AuditEvent.id.desc())
     events = list(db.session.scalars(stmt.limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE)))
     return Page(events, number, total)
 

@@ -21,9 +21,9 @@ def events():
     form = EventFilterForm(request.args)
     form.action.choices = _choices(distinct_values(AuditEvent.action))
     form.object_type.choices = _choices(distinct_values(AuditEvent.object_type))
-    flt = EventFilter()
+    filters = EventFilter()
     if form.validate():
-        flt = EventFilter(
+        filters = EventFilter(
             action=form.action.data or None,
             actor=(form.actor.data or "").strip() or None,
             object_type=form.object_type.data or None,
@@ -31,7 +31,7 @@ def events():
             since=form.since.data,
             until=form.until.data,
         )
-    page = events_page(flt, request.args.get("page", 1, type=int))
+    page = events_page(filters, request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("audit/events.html", form=form, page=page, args=args,
                            verification=last_verification())

@@ -177,33 +177,33 @@ def drilldown_args(args) -> dict[str, Any]:
     }
 
 
-def drilldown_conditions(flt, columns: ComplianceColumns,
+def drilldown_conditions(filters, columns: ComplianceColumns,
                          today: date) -> list[ColumnElement[bool]]:
-    """WHERE conditions for the drill-down fields of `flt` (a ListFilter)."""
+    """WHERE conditions for the drill-down fields of `filters` (a ListFilter)."""
     found: list[ColumnElement[bool]] = []
-    if flt.scope == "in_scope":
+    if filters.scope == "in_scope":
         found.append(in_scope(columns))
-    if flt.unit_kind:
-        found.append(unit_kind(flt.unit_kind))
-    if flt.declaration:
-        found.append(has_declaration(flt.declaration, today))
-    if flt.expiring_within:
-        found.append(has_declaration(f"expiring_{flt.expiring_within}", today))
-    if flt.exemption:
+    if filters.unit_kind:
+        found.append(unit_kind(filters.unit_kind))
+    if filters.declaration:
+        found.append(has_declaration(filters.declaration, today))
+    if filters.expiring_within:
+        found.append(has_declaration(f"expiring_{filters.expiring_within}", today))
+    if filters.exemption:
         found.append(and_(Agreement.exemption_approved_at.is_not(None),
-                          Agreement.exemption_reason == flt.exemption))
-    if flt.clause_version:
-        found.append(Agreement.clause_version_id == flt.clause_version)
-    if flt.quarter:
-        start, end = quarter_bounds(flt.quarter)  # type: ignore[misc]
+                          Agreement.exemption_reason == filters.exemption))
+    if filters.clause_version:
+        found.append(Agreement.clause_version_id == filters.clause_version)
+    if filters.quarter:
+        start, end = quarter_bounds(filters.quarter)  # type: ignore[misc]
         found.append(decided_in(start, end))
-    if flt.decided_from or flt.decided_to:
-        end = flt.decided_to + timedelta(days=1) if flt.decided_to else None
-        found.append(decided_in(flt.decided_from, end))
-    if flt.check:
-        found.append(has_check(flt.check, today))
-    if flt.measure:
-        found.append(has_measure(flt.measure, today))
-    if flt.complaint:
+    if filters.decided_from or filters.decided_to:
+        end = filters.decided_to + timedelta(days=1) if filters.decided_to else None
+        found.append(decided_in(filters.decided_from, end))
+    if filters.check:
+        found.append(has_check(filters.check, today))
+    if filters.measure:
+        found.append(has_measure(filters.measure, today))
+    if filters.complaint:
         found.append(has_complaint())
     return found

@@ -77,7 +77,7 @@ class Page:
     rows: list[Row]
     number: int
     total: int
-    flt: ListFilter
+    filters: ListFilter
     args: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -85,28 +85,28 @@ class Page:
         return page_count(self.total, PAGE_SIZE)
 
 
-def filtered(user: User, flt: ListFilter, day: date) -> tuple[Select, ComplianceColumns]:
-    """The list's statement (agreements the user sees, matching `flt`), unordered."""
+def filtered(user: User, filters: ListFilter, day: date) -> tuple[Select, ComplianceColumns]:
+    """The list's statement (agreements the user sees, matching `filters`), unordered."""
     columns = list_columns(day)
     stmt = columns.join(visible(user)) \
         .outerjoin(Counterparty, Agreement.counterparty_id == Counterparty.id)
-    if flt.q:
-        like = f"%{flt.q}%"
+    if filters.q:
+        like = f"%{filters.q}%"
         stmt = stmt.where(or_(Agreement.reference.ilike(like), Agreement.subject.ilike(like),
                               Counterparty.name.ilike(like)))
-    if flt.unit:
-        stmt = stmt.where(Agreement.org_unit_id == flt.unit)
-    if flt.kind:
-        stmt = stmt.where(Agreement.kind == flt.kind)
-    if flt.status:
-        stmt = stmt.where(Agreement.status == flt.status)
-    if flt.compliance:
-        stmt = stmt.where(columns.state_is(flt.compliance))
-    stmt = stmt.where(*drilldown_conditions(flt, columns, day))
+    if filters.unit:
+        stmt = stmt.where(Agreement.org_unit_id == filters.unit)
+    if filters.kind:
+        stmt = stmt.where(Agreement.kind == filters.kind)
+    if filters.status:
+        stmt = stmt.where(Agreement.status == filters.status)
+    if filters.compliance:
+        stmt = stmt.where(columns.state_is(filters.compliance))
+    stmt = stmt.where(*drilldown_conditions(filters, columns, day))
     return stmt, columns
 
 
-def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -> Page:
+def page(user: User, filters: ListFilter, number: int = 1, on: date | None = None) -> Page:
     """One page of the list and the number of all matching rows.
 
     Why two statements and this shape: the count needs every matching row (and, where the
@@ -117,17 +117,17 @@ def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -
     altogether. The state and reason shown are then read for the page's 25 rows alone, the
     declaration facts limited to them (the same rules, compliance/state.py)."""
     day = on or today()
-    stmt, columns = filtered(user, flt, day)
-    key = flt.sort.lstrip("-")
+    stmt, columns = filtered(user, filters, day)
+    key = filters.sort.lstrip("-")
     column = columns.state if key == "compliance" else SORTS[key]
-    order = column.desc() if flt.sort.startswith("-") else column.asc()
+    order = column.desc() if filters.sort.startswith("-") else column.asc()
 
     def count() -> int:
         return db.session.scalar(select(func.count()).select_from(
             stmt.with_only_columns(Agreement.id).subquery())) or 0
 
     number = max(1, number)
-    if (flt.compliance or key == "compliance") and not columns.stored:
+    if (filters.compliance or key == "compliance") and not columns.stored:
         # The state is computed for every row anyway: count in the same pass.
         def ids_on(n: int) -> list[tuple[int, int]]:
             return [(i, t) for i, t in db.session.execute(
@@ -156,6 +156,6 @@ def page(user: User, flt: ListFilter, number: int = 1, on: date | None = None) -
         select(Agreement, shown.state, shown.reason).select_from(Agreement)
     ).where(Agreement.id.in_(bindparam(PAGE_IDS, expanding=True))), {PAGE_IDS: ids}).unique()}
     rows = [Row(*by_id[i]) for i in ids if i in by_id]
-    args = {k: str(v) for k, v in vars(flt).items() if v and not (k == "sort"
+    args = {k: str(v) for k, v in vars(filters).items() if v and not (k == "sort"
                                                                 and v == "-updated")}
-    return Page(rows, number, total, flt, args)
+    return Page(rows, number, total, filters, args)

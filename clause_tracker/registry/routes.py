@@ -76,10 +76,10 @@ def _action(agreement_id: int, make_form: Callable[[Agreement], FlaskForm],
 @bp.route("/")
 @requires(Permission.REGISTRY_READ)
 def index():
-    flt = queries.ListFilter.from_args(request.args)
-    page = queries.page(current_user, flt, request.args.get("page", 1, type=int))
+    filters = queries.ListFilter.from_args(request.args)
+    page = queries.page(current_user, filters, request.args.get("page", 1, type=int))
     units = all_units() if current_user.can(Permission.ALL_UNITS) else []
-    return render_template("agreements/index.html", page=page, flt=flt, units=units)
+    return render_template("agreements/index.html", page=page, filters=filters, units=units)
 
 
 def _create(kind: str):
