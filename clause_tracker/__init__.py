@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
     )
-    app.config.from_mapping(config_module.from_environment())
+    config_module.configure(app.config)
     if test_config:
         app.config.from_mapping(test_config)
     _finish_configuration(app)
