@@ -1,14 +1,24 @@
 """Configuration classes; every setting can be overridden by a CLAUSE_TRACKER_* variable.
 
-`CLAUSE_TRACKER_CONFIG` picks the class (development, testing, production);
-any other `CLAUSE_TRACKER_<NAME>` sets `<NAME>` (integers and booleans are parsed).
+`CLAUSE_TRACKER_CONFIG` picks the class (development, testing, production); any other
+`CLAUSE_TRACKER_<NAME>` sets `<NAME>` through Flask's `Config.from_prefixed_env`, which
+reads the value as JSON (`5`, `true`, `{"pool_size": 10}`) or else keeps the text, and sets
+one key of a dictionary setting with `__` (`..._SQLALCHEMY_ENGINE_OPTIONS__pool_size=10`).
+Where JSON would read a setting of this file otherwise than documented, the class default's
+type decides instead: flags take `1`, `true`, `yes`, `on` (and `0`, `false`, `no`, `off`),
+lists are separated by `|`, text stays text (a password of digits, a share like `0.10`), and
+whole numbers are checked to be whole numbers.
 """
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+
+from flask import Config as FlaskConfig
 
 PREFIX = "CLAUSE_TRACKER_"
 BASE_DIR = Path(__file__).resolve().parent
@@ -145,32 +155,56 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
-def _parse(value: str, current: object) -> object:
-    if isinstance(current, bool):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    if isinstance(current, int):
-        return int(value)
-    if isinstance(current, tuple):  # a list of values separated by "|"
-        return tuple(part.strip() for part in value.split("|") if part.strip())
-    return value
+ALIASES = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}  # documented name: setting
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
 
 
-def from_environment(environ: os._Environ[str] | dict[str, str] | None = None) -> dict[str, object]:
-    """Settings from CLAUSE_TRACKER_* variables, typed like the class defaults."""
-    environ = os.environ if environ is None else environ
-    name = environ.get(PREFIX + "CONFIG", "development")
+def _flag(text: str) -> bool:
+    word = text.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise ValueError("a flag (1, true, yes, on or 0, false, no, off)")
+    return word in TRUE_WORDS
+
+
+def _entries(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split("|") if part.strip())
+
+
+# By the type of the class default: read from the variable's text where Flask's JSON would
+# misread it. JSON knows neither yes/on nor "|" lists, and turns a password of digits or a
+# share like 0.10 into a number. An unset default (None) is text: keys, URLs, paths, logins.
+READERS: dict[type, Callable[[str], object]] = {
+    bool: _flag, tuple: _entries, str: str, type(None): str,
+}
+
+
+def configure(config: FlaskConfig) -> None:
+    """The class named by CLAUSE_TRACKER_CONFIG, overridden by the CLAUSE_TRACKER_* variables."""
+    name = os.environ.get(PREFIX + "CONFIG", "development")
     if name not in CONFIGS:
         raise RuntimeError(f"{PREFIX}CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}")
     cls = CONFIGS[name]
-    settings: dict[str, object] = {
-        key: getattr(cls, key) for key in dir(cls) if key.isupper()
-    }
-    settings["CONFIG_NAME"] = name
-    aliases = {"DATABASE_URL": "SQLALCHEMY_DATABASE_URI"}
-    for key, value in environ.items():
-        if not key.startswith(PREFIX) or key == PREFIX + "CONFIG":
+    # Copies: a `__` variable sets a key inside a dictionary default, which must not change
+    # the class for the next application made in this process.
+    defaults = {key: copy.deepcopy(getattr(cls, key)) for key in dir(cls) if key.isupper()}
+    config.from_mapping(defaults, CONFIG_NAME=name)
+    config.from_prefixed_env(PREFIX.removesuffix("_"))
+    config.pop("CONFIG", None)  # it chose the class; not a setting
+    for setting, default in defaults.items():
+        variable = PREFIX + setting
+        text = os.environ.get(variable)
+        if text is None:
             continue
-        setting = key[len(PREFIX):]
-        setting = aliases.get(setting, setting)
-        settings[setting] = _parse(value, settings.get(setting))
-    return settings
+        reader = READERS.get(type(default))
+        try:
+            if reader is not None:
+                config[setting] = reader(text)
+            elif type(default) is int and type(config[setting]) is not int:
+                raise ValueError("a whole number")
+        except ValueError as exc:
+            raise RuntimeError(f"{variable} must be {exc}, not {text!r}") from None
+    for alias, setting in ALIASES.items():
+        config.pop(alias, None)
+        if PREFIX + alias in os.environ:  # text, as the setting it names; and it wins
+            config[setting] = os.environ[PREFIX + alias]

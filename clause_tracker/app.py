@@ -37,7 +37,7 @@ BLUEPRINTS = (auth_routes, audit_routes, clause_routes, document_routes, registr
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask("clause_tracker", instance_relative_config=True,
                 template_folder=str(ROOT / "templates"))
-    app.config.from_mapping(_load_config_module().from_environment())
+    _load_config_module().configure(app.config)
     if test_config:
         app.config.from_mapping(test_config)
     _finish_configuration(app)

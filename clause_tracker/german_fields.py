@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
+from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, widgets
 
-_AMOUNT = re.compile(r"\A-?\d{1,3}(\.\d{3})*(,\d{1,2})?\Z|\A-?\d+(,\d{1,2})?\Z")
+from clause_tracker.i18n import format_money
+
+AMOUNT_LOCALE = "de"
+# What may be left once spaces and the euro sign are gone. Decimal() behind Babel's parser
+# also takes "1e3", "1_000", "+5", "NaN" and "Infinity", which are no amounts anyone types.
+_AMOUNT_CHARACTERS = frozenset("0123456789-" + get_group_symbol(AMOUNT_LOCALE)
+                               + get_decimal_symbol(AMOUNT_LOCALE))
 
 
 def parse_amount(text: str) -> Decimal:
-    """'1.234,56' or '1234,56' or '1234' → Decimal('1234.56'); ValueError otherwise."""
+    """'1.234,56', '1234,56', '1234' or '-5' (spaces and a trailing € allowed) → a Decimal.
+
+    Always German, whatever the interface language; ValueError otherwise, among others
+    for the English '1,234.56' and '1234.56', for misplaced groups ('1.2.3', '1.23') and
+    for more than two decimals. Babel's strict mode checks the thousands separators.
+    """
     cleaned = text.strip().replace("\u00a0", "").replace(" ", "").removesuffix("€")
-    if not _AMOUNT.match(cleaned):
+    digits = cleaned.removeprefix("-")
+    if not (set(cleaned) <= _AMOUNT_CHARACTERS and digits[:1].isdigit() and digits[-1:].isdigit()):
         raise ValueError(text)
     try:
-        return Decimal(cleaned.replace(".", "").replace(",", "."))
-    except InvalidOperation as exc:
+        amount = parse_decimal(cleaned, locale=AMOUNT_LOCALE, strict=True)
+    except NumberFormatError as exc:
         raise ValueError(text) from exc
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError(text)
+    return amount
 
 
 class GermanDateField(DateField):
@@ -68,7 +83,7 @@ class EuroField(Field):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        return f"{self.data:,.2f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return format_money(self.data, locale=AMOUNT_LOCALE, symbol=False)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not valuelist[0].strip():

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 
+from babel import numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import (
-    format_currency,
-    format_date,
-    format_datetime,
-    format_decimal,
-    get_locale,
-)
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 from clause_tracker.extensions import babel
@@ -81,6 +76,19 @@ def format_moment(value: datetime | None) -> str:
     return format_datetime(value, "medium") if value else ""
 
 
-def format_money(value: Decimal | float | int | None) -> str:
-    """1.234,56 € in German, €1,234.56 in English."""
-    return format_currency(value, "EUR") if value is not None else ""
+def format_money(value: Decimal | float | int | None, *, locale: str | None = None,
+                 symbol: bool = True, grouping: bool = True) -> str:
+    """Euros and cents: 1.234,56 € in German, €1,234.56 in English; empty for no amount.
+
+    `locale` is the user's unless given: contracts, form fields and exports are German
+    whatever the interface language. Without `symbol` for input fields labelled "in EUR",
+    without `grouping` for CSV files (a decimal comma and no thousands separator). Half
+    cents round up, as commercial rounding does, not to even as Babel's default does.
+    """
+    if value is None:
+        return ""
+    where = locale or get_locale()
+    with localcontext(rounding=ROUND_HALF_UP):
+        if symbol:
+            return numbers.format_currency(value, "EUR", locale=where, group_separator=grouping)
+        return numbers.format_decimal(value, "#,##0.00", locale=where, group_separator=grouping)

@@ -155,7 +155,8 @@ def test_generate_contract_with_german_formats(client, signed_in, library, csrf)
     record = db.session.scalar(select(DocumentRecord))
     issued = client.get(f"/documents/{record.id}/download").data
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(issued)).paragraphs)
-    assert "12.345,60 €" in text and "01.02.2026" in text and "Reinigung <Rathaus> & Co" in text
+    assert "12.345,60\u00a0€" in text and "01.02.2026" in text
+    assert "Reinigung <Rathaus> & Co" in text
     assert verify(issued, load_library(REPO / "clause_texts")).status == "verbatim"
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from dateutil.relativedelta import relativedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select, update
 
@@ -41,6 +42,7 @@ from clause_tracker.checks.settings import settings
 from clause_tracker.clock import utcnow
 from clause_tracker.erasure import ERASED
 from clause_tracker.extensions import db
+from clause_tracker.i18n import format_day
 from clause_tracker.permissions import Permission, roles_for
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import RefusedChange, check_version
@@ -209,12 +211,13 @@ def propose_measure(check: ComplianceCheck, data: MeasureInput, user: User,
         measure.penalty_amount = (agreement.value * percent / 100).quantize(
             Decimal("0.01"), ROUND_HALF_UP)
     elif data.kind == "exclusion":
-        latest = today.replace(year=today.year + cfg.exclusion_max_years) \
-            if not (today.month == 2 and today.day == 29) \
-            else today.replace(year=today.year + cfg.exclusion_max_years, day=28)
+        # Calendar years: from 29 February the last day is 28 February, or 29 February
+        # again when the end falls in a leap year.
+        latest = today + relativedelta(years=cfg.exclusion_max_years)
         if data.exclusion_until is None or not today < data.exclusion_until <= latest:
-            raise CheckError(_l("An exclusion from awards ends within %(years)d years "
-                                "(§ 126 GWB).", years=cfg.exclusion_max_years))
+            raise CheckError(_l("An exclusion from awards ends after today and no later than "
+                                "%(latest)s (%(years)d years, § 126 GWB).",
+                                latest=format_day(latest), years=cfg.exclusion_max_years))
         measure.exclusion_until = data.exclusion_until
     measure.check = check
     db.session.add(measure)

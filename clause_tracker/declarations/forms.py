@@ -32,7 +32,8 @@ class RequestForm(FlaskForm):
                              validators=[Optional(), Length(max=200)])
     requested_on = GermanDateField(_l("Requested on"), validators=[DataRequired()],
                                    default=date.today)
-    working_days = IntegerField(_l("Deadline in working days (Monday to Friday)"),
+    working_days = IntegerField(_l("Deadline in working days (Monday to Friday, without "
+                                   "Thuringian public holidays)"),
                                 default=DEFAULT_DECLARATION_DAYS,
                                 validators=[DataRequired(), NumberRange(min=1, max=60)])
     once = once_field()

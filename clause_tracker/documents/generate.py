@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -32,6 +32,7 @@ from clause_tracker.documents.wordml import (
     plain_text,
     remove_text,
 )
+from clause_tracker.i18n import format_money
 
 FIELD = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 # kind -> (file, clause variant it takes)
@@ -62,15 +63,9 @@ def format_value(value: Any) -> str | None:
     if isinstance(value, datetime | date):
         return value.strftime("%d.%m.%Y")
     if isinstance(value, int | float | Decimal):
-        return money(value)
+        return format_money(value, locale="de")
     text = _NOT_XML.sub("", str(value)).strip()
     return text or None
-
-
-def money(value: int | float | Decimal) -> str:
-    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    english = f"{amount:,.2f}"  # 1,234.56
-    return english.replace(",", "\x00").replace(".", ",").replace("\x00", ".") + " €"
 
 
 def template_fields(data: bytes) -> list[str]:

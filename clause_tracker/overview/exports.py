@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -25,6 +26,7 @@ from clause_tracker.auth.models import User
 from clause_tracker.compliance.labels import REASON_TEXTS, STATE_LABELS
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
+from clause_tracker.i18n import format_money
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview.tables import DATE, INT, MONEY, PCT, Cell, Table
 from clause_tracker.registry.queries import ListFilter, filtered
@@ -44,8 +46,10 @@ def csv_number(cell: Cell) -> str:
         return value.strftime("%d.%m.%Y")
     if cell.kind == INT:
         return str(int(value))
-    if cell.kind in (PCT, MONEY):
-        return f"{Decimal(value):.{1 if cell.kind == PCT else 2}f}".replace(".", ",")
+    if cell.kind == MONEY:
+        return format_money(Decimal(value), locale="de", symbol=False, grouping=False)
+    if cell.kind == PCT:
+        return format_decimal(value, "0.0", locale="de")
     return str(value)
 
 
@@ -172,7 +176,7 @@ def list_csv(user: User, flt: ListFilter, day: date) -> Iterator[str]:
             for row in list_rows(user, flt, day):
                 values = labels(row)
                 value, decided = values[4], values[7]
-                values[4] = "" if value is None else f"{Decimal(value):.2f}".replace(".", ",")
+                values[4] = format_money(value, locale="de", symbol=False, grouping=False)
                 values[7] = decided.strftime("%d.%m.%Y") if decided else ""
                 yield [str(v) for v in values]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
 from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -94,7 +95,7 @@ def eccar():
             return download(report.render_docx(figures), report.DOCX_MIMETYPE,
                             f"eccar-bericht-{_stamp(start)}-{_stamp(end)}.docx")
     default_end = today()
-    default_start = date(default_end.year - 2, default_end.month, 1)
+    default_start = default_end.replace(day=1) - relativedelta(years=2)
     return render_template("overview/eccar.html", error=error,
                            start=start or default_start, end=end or default_end), \
         400 if error else 200

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, and_, select, true
 
 from clause_tracker.agreements.models import Agreement
@@ -52,8 +53,7 @@ def quarter_bounds(quarter: str) -> tuple[date, date] | None:
     if not (1 <= number <= 4 and 1900 <= year <= 2999):
         return None
     start = date(year, 3 * number - 2, 1)
-    end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
-    return start, end
+    return start, start + relativedelta(months=3)
 
 
 def quarter_of(day: date) -> str:

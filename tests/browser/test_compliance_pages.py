@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from flask_babel import force_locale
 from flask_babel import gettext as translate
 from sqlalchemy import select
@@ -235,8 +236,8 @@ def test_exclusion_beyond_three_years_is_refused_at_its_field(page, make_user,
     _ok(page, check_axe, page.goto(check_path))
 
     day = today()
-    # The day after the latest end § 126 GWB allows (three years; from 29 Feb, 28 Feb).
-    latest = date(day.year + 3, day.month, 28 if (day.month, day.day) == (2, 29) else day.day)
+    # The day after the latest end § 126 GWB allows (three calendar years).
+    latest = day + relativedelta(years=3)
     too_late = latest + timedelta(days=1)
     form = page.locator(f"main form[action^='{check_path}/measures']")
     form.locator("[name=kind]").select_option("exclusion")
@@ -252,7 +253,8 @@ def test_exclusion_beyond_three_years_is_refused_at_its_field(page, make_user,
     error = page.locator("#measures #exclusion_until-error")
     assert error.is_visible()
     assert error.inner_text().strip() == german(
-        "An exclusion from awards ends within %(years)d years (§ 126 GWB).", years=3)
+        "An exclusion from awards ends after today and no later than %(latest)s "
+        "(%(years)d years, § 126 GWB).", latest=de_date(latest), years=3)
     assert german("Check the details of the measure.") in \
         page.locator(".flashes [role=alert]").inner_text()
     field = page.locator("main form [name=exclusion_until]")

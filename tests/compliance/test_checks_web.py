@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from clause_tracker.audit.models import AuditEvent
@@ -119,6 +120,32 @@ def test_exclusion_at_most_three_years_and_kinds(app, make_user, due_check) -> N
     admin = make_user("admin")
     services.decide_measure(ok, True, "", admin, ok.version_id)
     assert ok.state == "approved"
+
+
+@pytest.mark.parametrize(("years", "last_day"), [
+    (3, date(2027, 2, 28)),  # no 29 February in 2027
+    (4, date(2028, 2, 29)),  # a leap year again
+])
+def test_exclusion_from_29_february_counts_calendar_years(app, make_user, due_check, years,
+                                                          last_day) -> None:
+    app.config["EXCLUSION_MAX_YEARS"] = years
+    user = make_user("procurement_officer", "ZVS")
+    leap_day = date(2024, 2, 29)
+    services.record_outcome(due_check, "findings", "", "Befund", user, None, leap_day)
+    services.record_hearing(due_check, leap_day, "gehört", user, leap_day)
+
+    def propose(until: date) -> m.Measure:
+        return services.propose_measure(due_check, services.MeasureInput(
+            "exclusion", "Sperre", exclusion_until=until), user, leap_day)
+
+    for too_late in (last_day + timedelta(days=1), leap_day):
+        with force_locale("de"):
+            with pytest.raises(services.CheckError) as refused:
+                propose(too_late)
+            assert str(refused.value) == (
+                "Eine Vergabesperre endet nach dem heutigen Tag und spätestens am "
+                f"{last_day:%d.%m.%Y} ({years} Jahre, § 126 GWB).")
+    assert propose(last_day).exclusion_until == last_day
 
 
 def test_complaint_only_case_reference_opens_adhoc_check(app, client, signed_in,

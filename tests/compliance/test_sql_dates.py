@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from calendar import monthrange
 from datetime import date
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Date, literal, select
 
 from clause_tracker.extensions import db
@@ -32,6 +34,18 @@ def _shift(function, day: date, amount: int) -> date:
 def test_add_months_clamps_to_the_month_end(app, day: date, months: int,
                                             expected: date) -> None:
     assert _shift(add_months, day, months) == expected
+
+
+def test_add_months_agrees_with_relativedelta(app) -> None:
+    """The schedule and retention (in SQL) and the measures (in Python) count months alike."""
+    days = [date(year, month, day) for year in (2023, 2024) for month in range(1, 13)
+            for day in (1, 28, 29, 30, 31) if day <= monthrange(year, month)[1]]
+    for months in (1, 6, 12, 36, 48, -1):
+        shifts = [add_months(literal(day, Date), literal(months)) for day in days]
+        found = db.session.execute(select(*shifts)).one()
+        for day, value in zip(days, found, strict=True):
+            value = value if isinstance(value, date) else date.fromisoformat(value)
+            assert value == day + relativedelta(months=months), (day, months)
 
 
 @pytest.mark.parametrize(("day", "days", "expected"), [

@@ -13,7 +13,7 @@ from lxml import etree
 
 from clause_tracker.clauses.texts import ClauseText, current
 from clause_tracker.documents import TEMPLATE_KINDS, TemplateFieldMissing, generate, verify
-from clause_tracker.documents.generate import fill, money, template_bytes, template_fields
+from clause_tracker.documents.generate import fill, format_value, template_bytes, template_fields
 
 CONTRACT = {
     "reference": "V-2026/017",
@@ -51,9 +51,12 @@ def all_text(data: bytes) -> str:
 
 
 def test_money_and_dates_in_german_form() -> None:
-    assert money(Decimal("1234.5")) == "1.234,50 €"
-    assert money(1234567.891) == "1.234.567,89 €"
-    assert money(0) == "0,00 €"
+    # A no-break space keeps the amount and the euro sign on one line.
+    assert format_value(Decimal("1234.5")) == "1.234,50\u00a0€"
+    assert format_value(1234567.891) == "1.234.567,89\u00a0€"
+    assert format_value(Decimal("0.125")) == "0,13\u00a0€"  # half a cent rounds up
+    assert format_value(0) == "0,00\u00a0€"
+    assert format_value(date(2026, 3, 5)) == "05.03.2026"
 
 
 @pytest.mark.parametrize("kind", sorted(TEMPLATE_KINDS))
@@ -72,7 +75,7 @@ def test_values_are_escaped_and_formatted() -> None:
     assert 'Stadt Jena <Fachdienst "Bau"> & KIJ' in text
     assert "Müller & Söhne <GmbH>" in text
     assert "Reinigung ']]> <w:p/>" in text
-    assert "1.234,56 €" in text and "05.03.2026" in text and "31.12.2026" in text
+    assert "1.234,56\u00a0€" in text and "05.03.2026" in text and "31.12.2026" in text
     assert "Az. V-2026/017" in text  # the header is filled too
     assert "Weg 1\n07745 Jena" in text  # a line break in a value stays a line break
     assert "{{ reference }}" not in text and "{{ antirassismusklausel }}" in text
@@ -105,6 +108,6 @@ def test_generated_contract_with_clause_verifies(library: list, clause: ClauseTe
 def test_generated_grant_notice_with_clause_verifies(library: list) -> None:
     grant = current(library, "grant", "de")
     result = generate("grant", GRANT, grant)
-    assert "12.000,00 €" in all_text(result.data)
+    assert "12.000,00\u00a0€" in all_text(result.data)
     verdict = verify(result.data, library)
     assert (verdict.status, verdict.variant) == ("verbatim", "grant")

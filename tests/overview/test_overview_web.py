@@ -100,6 +100,8 @@ def test_agreement_list_exports_follow_the_filters(client, signed_in, dataset) -
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][0] == "Kennzeichen"  # German headers
     assert len(rows) - 1 == EXPECTED_TOTAL[1]
+    values = [row[4] for row in rows[1:] if row[4]]  # a decimal comma, no thousands separator
+    assert values and all(re.fullmatch(r"\d+,\d\d", value) for value in values)
     book = load_workbook(io.BytesIO(client.get("/overview/agreements.xlsx?unit_kind=eigenbetrieb")
                                     .data))
     assert book.active.max_row - 1 == 5  # a5, a6, a7, a8, a9

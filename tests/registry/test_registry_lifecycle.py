@@ -27,6 +27,29 @@ def test_working_days_skip_weekends() -> None:
     assert add_working_days(friday, 1) == date(2026, 3, 9)  # Monday
     assert add_working_days(friday, 5) == date(2026, 3, 13)
     assert add_working_days(date(2026, 3, 2), 5) == date(2026, 3, 9)  # Mon + 5 = next Mon
+    assert add_working_days(date(2026, 3, 7), 1) == date(2026, 3, 9)  # from a Saturday
+
+
+@pytest.mark.parametrize(("start", "days", "deadline"), [
+    # Easter 2026: Good Friday 3 April and Easter Monday 6 April
+    (date(2026, 4, 1), 5, date(2026, 4, 10)),
+    (date(2026, 4, 2), 1, date(2026, 4, 7)),
+    # Tag der Deutschen Einheit, Friday 3 October 2025
+    (date(2025, 10, 1), 3, date(2025, 10, 7)),
+    # Weltkindertag, Friday 20 September 2024: a holiday in Thuringia, not in Germany at large
+    (date(2024, 9, 19), 1, date(2024, 9, 23)),
+    # Reformationstag, Friday 31 October 2025 (Thuringia, not every state)
+    (date(2025, 10, 30), 1, date(2025, 11, 3)),
+    # Christmas 2026 and New Year 2027: the calendar of the following year counts too
+    (date(2026, 12, 23), 6, date(2027, 1, 4)),
+])
+def test_working_days_skip_thuringian_public_holidays(start, days, deadline) -> None:
+    assert add_working_days(start, days) == deadline
+
+
+def test_a_deadline_is_at_least_one_working_day() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        add_working_days(date(2026, 3, 2), 0)
 
 
 def test_award_needs_clause_and_declaration(app, library, make_agreement, make_user) -> None:

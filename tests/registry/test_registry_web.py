@@ -132,6 +132,21 @@ def test_auditor_reads_everything_and_every_post_is_refused(app, client, signed_
     assert checked >= 12
 
 
+def test_declaration_deadline_skips_thuringian_holidays(client, signed_in, library,
+                                                        party) -> None:
+    signed_in("procurement_officer")
+    location = _create(client, {**CONTRACT, "counterparty_id": str(party.id)}) \
+        .headers["Location"]
+    agreement_id = int(location.rstrip("/").split("/")[-1])
+    path = f"/declarations/request/{agreement_id}"
+    page = client.get(path).get_data(as_text=True)
+    assert "ohne Feiertage in Thüringen" in page and "Thüringer Feiertage" in page
+    client.post(path, data={**hidden_fields(client, path), "party": "main", "party_name": "",
+                            "requested_on": "01.10.2025", "working_days": "3"})
+    decl = db.session.get(Agreement, agreement_id).declarations[0]
+    assert decl.deadline.isoformat() == "2025-10-07"  # past Friday 3 October and a weekend
+
+
 def test_full_contract_flow_over_http(client, signed_in, library, party) -> None:
     signed_in("procurement_officer")
     location = _create(client, {**CONTRACT, "counterparty_id": str(party.id)}) \

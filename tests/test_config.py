@@ -1,0 +1,180 @@
+"""Configuration from CLAUSE_TRACKER_* variables: every documented variable, value and type."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Config as FlaskConfig
+
+from clause_tracker import ROOT, create_app
+from clause_tracker.app import _load_config_module
+
+config = _load_config_module()
+PREFIX = "CLAUSE_TRACKER_"
+TRUE_WORDS = ["1", "true", "yes", "on", "TRUE", " Yes ", "On"]
+FALSE_WORDS = ["0", "false", "no", "off", "", "FALSE", " No "]
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch):
+    """Sets CLAUSE_TRACKER_* variables, after removing the ones of the test run."""
+    import os
+
+    for name in [n for n in os.environ if n.startswith(PREFIX)]:
+        monkeypatch.delenv(name)
+
+    def set_variables(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(PREFIX + name, value)
+
+    return set_variables
+
+
+def _loaded() -> FlaskConfig:
+    loaded = FlaskConfig(str(ROOT))
+    config.configure(loaded)
+    return loaded
+
+
+def _documented_variables() -> set[str]:
+    """The variables named in README.md's Configuration table (wildcards left out)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    table = [line for line in section.splitlines() if line.startswith("| `")]
+    names = {m for line in table for m in re.findall(r"`(CLAUSE_TRACKER_[A-Z0-9_]+)`", line)}
+    return {name.removeprefix(PREFIX) for name in names if not name.endswith("_")}
+
+
+def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
+    """variable (without prefix) → (its text, the setting, the value the app must have)."""
+    database = f"sqlite:///{tmp_path}/x.db"
+    return {
+        "CONFIG": ("production", "CONFIG_NAME", "production"),
+        "DATABASE_URL": (database, "SQLALCHEMY_DATABASE_URI", database),
+        "SECRET_KEY": ("20260305", "SECRET_KEY", "20260305"),  # digits stay text
+        "UPLOAD_FOLDER": (str(tmp_path / "up"), "UPLOAD_FOLDER", str(tmp_path / "up")),
+        "MAX_CONTENT_LENGTH": ("10485760", "MAX_CONTENT_LENGTH", 10485760),
+        "LOGIN_MAX_FAILURES": ("3", "LOGIN_MAX_FAILURES", 3),
+        "LOGIN_LOCKOUT_MINUTES": ("30", "LOGIN_LOCKOUT_MINUTES", 30),
+        "SESSION_COOKIE_SECURE": ("off", "SESSION_COOKIE_SECURE", False),
+        "MAIL_SERVER": ("smtp.jena.de", "MAIL_SERVER", "smtp.jena.de"),
+        "MAIL_PORT": ("587", "MAIL_PORT", 587),
+        "MAIL_USE_TLS": ("yes", "MAIL_USE_TLS", True),
+        "MAIL_USERNAME": ("4711", "MAIL_USERNAME", "4711"),
+        "MAIL_PASSWORD": ("12.50", "MAIL_PASSWORD", "12.50"),  # not the number 12.5
+        "MAIL_SENDER": ("klausel@jena.de", "MAIL_SENDER", "klausel@jena.de"),
+        "DOCX_MAX_FILE_BYTES": ("1048576", "DOCX_MAX_FILE_BYTES", 1048576),
+        "DOCX_MAX_UNCOMPRESSED_BYTES": ("5242880", "DOCX_MAX_UNCOMPRESSED_BYTES", 5242880),
+        "DOCX_MAX_PART_BYTES": ("2097152", "DOCX_MAX_PART_BYTES", 2097152),
+        "DOCX_MAX_COMPRESSION_RATIO": ("50", "DOCX_MAX_COMPRESSION_RATIO", 50),
+        "DOCX_MAX_PARTS": ("500", "DOCX_MAX_PARTS", 500),
+        "EXEMPTION_REASONS": ("Dringlichkeit | Geheimschutz", "EXEMPTION_REASONS",
+                              ("Dringlichkeit", "Geheimschutz")),
+        "CLAUSE_TEXTS_DIR": (str(tmp_path / "texts"), "CLAUSE_TEXTS_DIR",
+                             str(tmp_path / "texts")),
+        # not in the production class: Flask's JSON reading makes them numbers
+        "ARGON2_TIME_COST": ("2", "ARGON2_TIME_COST", 2),
+        "ARGON2_MEMORY_COST": ("2048", "ARGON2_MEMORY_COST", 2048),
+        "ARGON2_PARALLELISM": ("2", "ARGON2_PARALLELISM", 2),
+    }
+
+
+def test_every_variable_of_the_readme_table_reaches_the_app(environment, tmp_path) -> None:
+    examples = _readme_examples(tmp_path)
+    assert _documented_variables() <= set(examples), \
+        "a variable of README.md's table has no example here"
+    environment(**{name: text for name, (text, _, _) in examples.items()})
+    app = create_app()
+    for name, (_, setting, expected) in examples.items():
+        value = app.config[setting]
+        assert value == expected and type(value) is type(expected), (name, value)
+    assert "DATABASE_URL" not in app.config and "CONFIG" not in app.config
+
+
+def _settings(name: str) -> dict[str, object]:
+    cls = config.CONFIGS[name]
+    return {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+
+
+def _example(default: object) -> tuple[str, object]:
+    """A variable's text for a setting with this default, and the value it must give."""
+    if isinstance(default, bool):
+        return ("off", False) if default else ("on", True)
+    if isinstance(default, int):
+        return str(default + 7), default + 7
+    if isinstance(default, tuple):
+        return " a | b||c ", ("a", "b", "c")
+    if default is None or isinstance(default, str):
+        return "0.10", "0.10"  # JSON would make it a number
+    if isinstance(default, timedelta):
+        return "3600", 3600  # seconds; Flask turns them into the session's lifetime
+    if isinstance(default, dict):
+        return '{"pool_size": 10}', {"pool_size": 10}
+    raise AssertionError(f"a new kind of setting, {type(default)}: decide how it is read")
+
+
+@pytest.mark.parametrize("name", sorted(config.CONFIGS))
+def test_every_setting_of_config_py_keeps_its_type(environment, name: str) -> None:
+    settings = _settings(name)
+    examples = {key: _example(default) for key, default in settings.items()}
+    environment(CONFIG=name, **{key: text for key, (text, _) in examples.items()})
+    loaded = _loaded()
+    assert loaded["CONFIG_NAME"] == name
+    for key, (_, expected) in examples.items():
+        assert loaded[key] == expected and type(loaded[key]) is type(expected), key
+
+
+@pytest.mark.parametrize(("word", "expected"), [(w, True) for w in TRUE_WORDS]
+                         + [(w, False) for w in FALSE_WORDS])
+def test_every_flag_takes_the_documented_words(environment, word: str, expected: bool) -> None:
+    flags = [key for key, default in _settings("production").items()
+             if isinstance(default, bool)]
+    assert {"SESSION_COOKIE_SECURE", "MAIL_USE_TLS", "COMPLIANCE_SPREAD_FIRST_CHECKS"} <= set(flags)
+    environment(CONFIG="production", **dict.fromkeys(flags, word))
+    loaded = _loaded()
+    assert {key: loaded[key] for key in flags} == dict.fromkeys(flags, expected)
+
+
+def test_without_variables_the_class_defaults_hold(environment) -> None:
+    environment(CONFIG="testing")
+    loaded = _loaded()
+    for key, default in _settings("testing").items():
+        assert loaded[key] == default, key
+
+
+def test_one_key_of_a_dictionary_setting(environment) -> None:
+    environment(SQLALCHEMY_ENGINE_OPTIONS__pool_recycle="300")
+    assert _loaded()["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True, "pool_recycle": 300}
+    assert config.Config.SQLALCHEMY_ENGINE_OPTIONS == {"pool_pre_ping": True}  # class untouched
+
+
+def test_the_documented_database_variable_wins(environment, tmp_path) -> None:
+    environment(SQLALCHEMY_DATABASE_URI="sqlite:///other.db",
+                DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    assert _loaded()["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/x.db"
+
+
+@pytest.mark.parametrize(("variable", "text", "message"), [
+    ("MAIL_USE_TLS", "treu", "CLAUSE_TRACKER_MAIL_USE_TLS must be a flag"),
+    ("MAIL_PORT", "25x", "CLAUSE_TRACKER_MAIL_PORT must be a whole number, not '25x'"),
+    ("LOGIN_MAX_FAILURES", "2.5", "CLAUSE_TRACKER_LOGIN_MAX_FAILURES must be a whole number"),
+])
+def test_a_misspelt_value_stops_the_start(environment, variable, text, message) -> None:
+    environment(**{variable: text})
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        _loaded()
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_production_needs_a_secret_key(environment, tmp_path, secret) -> None:
+    environment(CONFIG="production", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    if secret is not None:
+        environment(SECRET_KEY=secret)
+    with pytest.raises(RuntimeError) as refused:
+        create_app()
+    assert str(refused.value) == (
+        "No secret key: set CLAUSE_TRACKER_SECRET_KEY to a long random value "
+        "(for example: python -c 'import secrets; print(secrets.token_hex(32))').")
