@@ -41,14 +41,11 @@ def test_a_snapshot_is_read_under_its_key_only(client, signed_in, dataset) -> No
     fresh = snapshots.load(key)
     assert fresh == metrics.registry(None, Period(), date.today())
 
-    # Proof that pages read the stored row (a worker with an empty memory): doctor it.
+    # Proof that pages read the stored row: doctor it.
     fresh.coverage.total.in_scope = 4711
     db.session.execute(update(OverviewSnapshot).where(OverviewSnapshot.key == key)
                        .values(figures=snapshots.encode(fresh)))
     db.session.commit()
-    from clause_tracker.overview import service
-
-    service.forget()
     assert "4.711" in client.get("/overview/").get_data(as_text=True)
 
     # Any change to the records (always with its audit event) moves the key on: the doctored
@@ -99,29 +96,6 @@ def test_scheduler_overview_command_computes_then_finds_them_stored(runner, data
     assert first.output.strip() == "states: stored; overview: 4 views computed"
     again = runner.invoke(args=["scheduler", "overview"])
     assert again.output.strip() == "states: current; overview: 0 views computed"
-
-
-def test_a_kept_page_belongs_to_its_session(app, client, signed_in, login, dataset) -> None:
-    """The whole page is kept per session: the same session gets it again (tokens and all);
-    a second session of the same user gets its own CSRF tokens, never the first's; a
-    flashed message is never lost to a kept page."""
-    token = re.compile(r'name="csrf_token" value="([^"]+)"')
-    auditor = signed_in("auditor")
-    first = client.get("/overview/").get_data(as_text=True)
-    assert client.get("/overview/").get_data(as_text=True) == first
-
-    other = app.test_client()
-    assert login(other, auditor.username).status_code == 302  # a sign-in changes no figure
-    other.get("/overview/")  # a session's first page gives it its CSRF token
-    second = other.get("/overview/").get_data(as_text=True)
-    assert token.findall(first) and token.findall(second)
-    assert set(token.findall(second)).isdisjoint(token.findall(first))
-
-    with client.session_transaction() as session:
-        session["_flashes"] = [("status", "Gespeichert.")]
-    flashed = client.get("/overview/").get_data(as_text=True)
-    assert "Gespeichert." in flashed
-    assert "Gespeichert." not in client.get("/overview/").get_data(as_text=True)
 
 
 def test_signing_in_changes_no_key_a_change_does(app, dataset, make_user, login) -> None:
