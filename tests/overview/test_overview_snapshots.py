@@ -11,7 +11,13 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, update
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.audit.services import newest_change, record
+from clause_tracker.audit.services import (
+    newest_change,
+    record,
+    record_verification,
+    verify_chain,
+)
+from clause_tracker.auth.services import record_logout, set_locale
 from clause_tracker.extensions import db
 from clause_tracker.overview import metrics, snapshots
 from clause_tracker.overview.metrics import Period
@@ -114,13 +120,16 @@ def test_scheduler_overview_command_computes_then_finds_them_stored(runner, data
     assert again.output.strip() == "states: current; overview: 0 views computed"
 
 
-def test_signing_in_changes_no_key_a_change_does(app, dataset, make_user, login) -> None:
+def test_sign_ins_and_other_neutral_events_change_no_key(app, dataset, make_user, login) -> None:
     mark = newest_change()
     user = make_user("auditor")  # user.create: a change
     assert newest_change() != mark
     mark = newest_change()
     assert login(app.test_client(), user.username).status_code == 302
     assert login(app.test_client(), user.username, "wrong password").status_code == 200
+    set_locale(user, "en")  # read by no figure or state
+    record_logout(user)
+    record_verification(verify_chain())
     assert newest_change() == mark
     record("test.touch", "test", None, "a change")
     db.session.commit()
