@@ -99,31 +99,20 @@ def in_process(url: str, rounds: int) -> None:
           lambda: client.get("/overview/?from=2020-01-01"), max(5, rounds // 2), no_snapshots)
 
     with app.app_context():
-        from clause_tracker.compliance import stored_states
         from clause_tracker.compliance.state import today
         from clause_tracker.overview import snapshots
 
+        no_snapshots()
         start = time.perf_counter()
-        stored_states.refresh(today())
-        middle = time.perf_counter()
         computed = snapshots.refresh(today())
-        print(f"  scheduler after a change: states stored in {middle - start:.1f} s, "
-              f"{computed} overview views in {time.perf_counter() - middle:.1f} s")
+        print(f"  scheduler after a change: {computed} overview views in "
+              f"{time.perf_counter() - start:.1f} s")
     timed("GET /overview/ served from the stored snapshot",
           lambda: client.get("/overview/"), rounds)
     for args in DRILLS:
         path = "/agreements/?" + urlencode(args)
         assert client.get(path).status_code == 200
         timed(f"GET {path}", lambda p=path: client.get(p), rounds)
-    # The minute after a change, before the scheduler stored the states again: computed live.
-    with app.app_context():
-        from clause_tracker.audit.services import record
-
-        record("bench.touch", "bench", None, "a change")
-        db.session.commit()
-    for args in DRILLS[1:3]:
-        path = "/agreements/?" + urlencode(args)
-        timed(f"GET {path} (states live)", lambda p=path: client.get(p), max(5, rounds // 2))
 
 
 def throughput(url: str, requests: int, threads: int = 4) -> None:

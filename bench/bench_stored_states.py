@@ -1,5 +1,11 @@
-"""Benchmark: do the stored compliance states (compliance/stored_states.py) make the registry's
-state-filtered and state-sorted lists faster while the records are being changed?
+"""Benchmark: do stored compliance states make the registry's state-filtered and state-sorted
+lists faster while the records are being changed?
+
+The app stored them until this benchmark showed they did not earn their place (README,
+Benchmarks): compliance/stored_states.py kept every agreement's state and reason, rewritten
+whole by the scheduler after each change under the mark it was computed from (day, newest
+record-changing audit event), and the lists read them only while that mark was current. The
+same mechanism is kept below (StoredStates) so the comparison can be run again.
 
     python bench/bench_stored_states.py --url postgresql+psycopg://postgres@127.0.0.1:5432/test \
         [--minutes 10] [--contracts 100000 --grants 20000 --audit-events 1000000] [--keep]
@@ -28,8 +34,11 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
+
+from sqlalchemy import Column, Date, Integer, MetaData, String, Table, delete, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,6 +54,79 @@ LISTS = [args for args in DRILLS if "scope" in args or "compliance" in args] + [
     {"sort": "compliance"},
     {"sort": "-compliance", "kind": "grant"},
 ]
+
+
+class StoredStates:
+    """Every agreement's state and reason in a table of their own, with their mark."""
+
+    metadata = MetaData()
+    states = Table("bench_stored_states", metadata,
+                   Column("agreement_id", Integer, primary_key=True, autoincrement=False),
+                   Column("state", String(20), nullable=False),
+                   Column("reason", String(40), nullable=False))
+    mark = Table("bench_stored_state_mark", metadata,
+                 Column("id", Integer, primary_key=True, autoincrement=False),
+                 Column("day", Date, nullable=False),
+                 Column("audit_event_id", Integer, nullable=False),
+                 Column("audit_hash", String(64), nullable=False))
+
+    @classmethod
+    def create(cls) -> None:
+        from clause_tracker.extensions import db
+
+        cls.metadata.create_all(db.engine)
+
+    @classmethod
+    def _marks(cls, day: date) -> tuple[tuple | None, tuple | None]:
+        """(what the states of `day` are a function of now, what they were stored for)."""
+        from clause_tracker.audit.services import newest_change
+        from clause_tracker.extensions import db
+
+        newest = newest_change()
+        stored = db.session.execute(select(cls.mark.c.day, cls.mark.c.audit_event_id,
+                                           cls.mark.c.audit_hash)).first()
+        return (None if newest is None else (day, *newest)), \
+            (None if stored is None else tuple(stored))
+
+    @classmethod
+    def refresh(cls, day: date) -> bool:
+        """Store every agreement's state on `day` unless current; True when it stored them."""
+        from clause_tracker.agreements.models import Agreement
+        from clause_tracker.compliance.state import compliance_columns
+        from clause_tracker.extensions import db
+
+        db.session.rollback()  # a fresh transaction: the mark is read before the states
+        now, stored = cls._marks(day)
+        if now is None or now == stored:
+            return False
+        columns = compliance_columns(day)
+        db.session.execute(delete(cls.states))
+        db.session.execute(cls.states.insert().from_select(
+            ["agreement_id", "state", "reason"],
+            columns.join(select(Agreement.id, columns.state, columns.reason)
+                         .select_from(Agreement))))
+        # Rewritten whole: without fresh statistics the planner expects a few rows.
+        db.session.execute(text(f"ANALYZE {cls.states.name}"))
+        db.session.execute(delete(cls.mark))
+        db.session.execute(cls.mark.insert().values(id=1, day=now[0], audit_event_id=now[1],
+                                                    audit_hash=now[2]))
+        db.session.commit()
+        return True
+
+    @classmethod
+    def columns(cls, day: date):
+        """The list's state and reason: stored while current, else as the rules compute them.
+        (The app's list also skipped its window count for stored states; queries.page no
+        longer knows them, so it counts in the same pass as for live ones.)"""
+        from clause_tracker.compliance.state import ComplianceColumns, compliance_columns
+
+        live = compliance_columns(day)
+        now, stored = cls._marks(day)
+        if now is None or now != stored:
+            return live
+        # The rules come along for state_is, which reads "exempt" off the agreement's columns.
+        return ComplianceColumns(cls.states, cls.states.c.state, cls.states.c.reason,
+                                 live.rules)
 
 
 @dataclass
@@ -87,22 +169,22 @@ def run_block(app, phase: Phase, stored: bool, seconds: float, block: int) -> No
     from clause_tracker.agreements import queries, services
     from clause_tracker.agreements.models import Agreement
     from clause_tracker.auth.models import User
-    from clause_tracker.compliance import stored_states
-    from clause_tracker.compliance.state import compliance_columns, today
+    from clause_tracker.compliance.state import today
     from clause_tracker.extensions import db
     from clause_tracker.overview import snapshots
 
     name = phase.name
     source = threading.local()
-    real_list_columns = queries.list_columns
+    real_columns = queries.compliance_columns
 
-    def list_columns(day):
-        # With the stored states disabled, the lists read the states as the rules compute them.
-        columns = real_list_columns(day) if stored else compliance_columns(day)
-        source.stored = columns.stored
+    def list_columns(on=None, only=None, extra=None):
+        """The list's column source: the stored states when enabled and current."""
+        columns = StoredStates.columns(on) if stored and only is None and extra is None \
+            else real_columns(on, only, extra)
+        source.stored = columns.facts is StoredStates.states
         return columns
 
-    queries.list_columns = list_columns
+    queries.compliance_columns = list_columns
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -142,7 +224,7 @@ def run_block(app, phase: Phase, stored: bool, seconds: float, block: int) -> No
             while not stop.wait(max(0.0, due - time.monotonic())):
                 day = today()
                 start = time.perf_counter()
-                if stored and stored_states.refresh(day):
+                if stored and StoredStates.refresh(day):
                     phase.states_runs.append(time.perf_counter() - start)
                 middle = time.perf_counter()
                 snapshots.refresh(day)
@@ -182,7 +264,7 @@ def run_block(app, phase: Phase, stored: bool, seconds: float, block: int) -> No
         for thread in threads:
             thread.join()
     finally:
-        queries.list_columns = real_list_columns
+        queries.compliance_columns = real_columns
     phase.seconds += time.perf_counter() - started
     if errors:
         raise errors[0]
@@ -227,6 +309,8 @@ def measure(url: str, minutes: float, block_minutes: float) -> None:
     change in the machine's other load during the run weighs on both alike."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
                       "SESSION_COOKIE_SECURE": False})
+    with app.app_context():
+        StoredStates.create()
     blocks = max(1, round(minutes / block_minutes))
     print(f"  {minutes:g} min per mode in {blocks} blocks of {minutes / blocks:g} min, a write "
           f"every {WRITE_SECONDS} s on average, the scheduler every "

@@ -232,8 +232,8 @@ def verify_chain() -> VerifyResult:
 def newest_change() -> tuple[int, str] | None:
     """The newest event that may change records, by id and hash. Every change is written
     with its event in the same transaction and events are appended in commit order, so
-    anything computed from the records is a function of this mark (stored overview figures,
-    stored states); the hash too, so a database emptied and refilled to the same length
+    anything computed from the records is a function of this mark (the stored overview
+    figures); the hash too, so a database emptied and refilled to the same length
     does not look unchanged. Events recorded with changes_records=False leave it alone:
     each sign-in would otherwise make every stored figure stale. (The primary key read
     backwards, stopping at the first such event: only the neutral events since the last

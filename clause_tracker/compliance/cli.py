@@ -55,16 +55,11 @@ def dispatch_now() -> None:
 
 @scheduler_cli.command("overview")
 def overview_now() -> None:
-    """Store the states for the lists and compute the overview's figures of today's
-    records, unless stored already."""
-    from clause_tracker.compliance import stored_states
+    """Compute the overview's figures of today's records, unless stored already."""
     from clause_tracker.compliance.state import today
     from clause_tracker.overview import snapshots
 
-    day = today()
-    stored = stored_states.refresh(day)
-    click.echo(f"states: {'stored' if stored else 'current'}; "
-               f"overview: {snapshots.refresh(day)} views computed")
+    click.echo(f"overview: {snapshots.refresh(today())} views computed")
 
 
 @scheduler_cli.command("status")

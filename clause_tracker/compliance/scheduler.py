@@ -221,16 +221,12 @@ class SchedulerProcess:
         self._job("dispatch", work)
 
     def overview_job(self) -> None:
-        """Store the states for the lists and compute the overview's figures after each
-        change, before anyone asks."""
-        from clause_tracker.compliance import stored_states
+        """Compute the overview's figures after each change, before anyone asks."""
         from clause_tracker.compliance.state import today
         from clause_tracker.overview import snapshots
 
         def work() -> None:
-            day = today()
-            stored_states.refresh(day)
-            computed = snapshots.refresh(day)
+            computed = snapshots.refresh(today())
             if computed:
                 log.info("overview: %s views computed", computed)
 
