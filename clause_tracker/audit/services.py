@@ -214,12 +214,15 @@ def verify_chain() -> VerifyResult:
                 f"event {ident} does not follow event {ident - 1} (predecessor hash differs)",
             ))
         # isoformat(timespec="microseconds") is TIMESTAMP_FORMAT, ten times faster.
-        hashed = [ident, occurred_at.isoformat(timespec="microseconds"), *content, prev_hash]
-        if unflagged and content_hash(hashed) == stored:
+        hashed = [ident, occurred_at.isoformat(timespec="microseconds"), *content, prev_hash,
+                  changes_records]
+        if not unflagged:
+            intact = content_hash(hashed) == stored
+        elif content_hash(hashed[:-1]) == stored:
             intact = changes_records == (row[_ACTION] not in FLAGGED_BY_MIGRATION)
         else:
             unflagged = False
-            intact = content_hash([*hashed, changes_records]) == stored
+            intact = content_hash(hashed) == stored
         if not intact:
             return VerifyResult(checked, ChainProblem(
                 ident, "edited", f"event {ident} was changed after it was written",
