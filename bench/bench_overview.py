@@ -7,8 +7,8 @@
 Creates a scratch database on that server (dropped afterwards unless --keep), fills it with
 `bench-data`, then measures
 1. server time (in-process, test client) of the overview — computed fresh (what the
-   scheduler pays after each change), as served by a new worker (the stored snapshot), and
-   as served again (the page kept for the session) — and of drill-down list pages: p50/p95;
+   scheduler pays after each change) and as served from the stored snapshot — and of
+   drill-down list pages: p50/p95;
 2. requests per second of the overview vs. a minimal Flask route on the same gunicorn
    (2 sync workers, 127.0.0.1), a fixed number of requests from 4 client threads; and of a
    route that only answers a signed-in user (the floor of any page of the app).
@@ -55,9 +55,12 @@ def pct(times: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000
 
 
-def timed(label: str, fn, rounds: int) -> None:
+def timed(label: str, fn, rounds: int, before=None) -> None:
+    """p50/p95 of `fn`; `before` (untimed) runs ahead of each round."""
     times = []
     for _ in range(rounds):
+        if before is not None:
+            before()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -72,57 +75,44 @@ def login(client) -> None:
 
 
 def in_process(url: str, rounds: int) -> None:
-    from clause_tracker.overview import service
+    from sqlalchemy import delete
+
+    from clause_tracker.extensions import db
+    from clause_tracker.overview.models import OverviewSnapshot
 
     config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
               "SESSION_COOKIE_SECURE": False}
-    fresh = create_app(config | {"OVERVIEW_CACHE": False})
-    client = fresh.test_client()
-    with fresh.app_context():
+    app = create_app(config)
+    client = app.test_client()
+
+    def no_snapshots() -> None:  # each round computes the figures, as after a change
+        with app.app_context():
+            db.session.execute(delete(OverviewSnapshot))
+            db.session.commit()
+
+    with app.app_context():
         login(client)
     assert client.get("/overview/").status_code == 200
     timed("GET /overview/ computed fresh (what the scheduler pays per change)",
-          lambda: client.get("/overview/"), max(5, rounds // 2))
+          lambda: client.get("/overview/"), max(5, rounds // 2), no_snapshots)
     timed("GET /overview/?from=2020-01-01 computed fresh (a period nobody computed)",
-          lambda: client.get("/overview/?from=2020-01-01"), max(5, rounds // 2))
+          lambda: client.get("/overview/?from=2020-01-01"), max(5, rounds // 2), no_snapshots)
 
-    app = create_app(config)
-    client = app.test_client()
     with app.app_context():
-        login(client)
         from clause_tracker.clock import today
-        from clause_tracker.compliance import stored_states
         from clause_tracker.overview import snapshots
 
+        no_snapshots()
         start = time.perf_counter()
-        stored_states.refresh(today())
-        middle = time.perf_counter()
         computed = snapshots.refresh(today())
-        print(f"  scheduler after a change: states stored in {middle - start:.1f} s, "
-              f"{computed} overview views in {time.perf_counter() - middle:.1f} s")
-    client.get("/overview/")  # the session's first page gives it its CSRF token
-
-    def new_worker() -> None:  # a worker with empty memory: the stored snapshot is read
-        service.forget()
-        client.get("/overview/")
-
-    timed("GET /overview/ as served by a new worker (stored snapshot)", new_worker, rounds)
-    timed("GET /overview/ as served again (page kept for the session)",
+        print(f"  scheduler after a change: {computed} overview views in "
+              f"{time.perf_counter() - start:.1f} s")
+    timed("GET /overview/ served from the stored snapshot",
           lambda: client.get("/overview/"), rounds)
     for args in DRILLS:
         path = "/agreements/?" + urlencode(args)
         assert client.get(path).status_code == 200
         timed(f"GET {path}", lambda p=path: client.get(p), rounds)
-    # The minute after a change, before the scheduler stored the states again: computed live.
-    with app.app_context():
-        from clause_tracker.audit.services import record
-        from clause_tracker.extensions import db
-
-        record("bench.touch", "bench", None, "a change")
-        db.session.commit()
-    for args in DRILLS[1:3]:
-        path = "/agreements/?" + urlencode(args)
-        timed(f"GET {path} (states live)", lambda p=path: client.get(p), max(5, rounds // 2))
 
 
 def throughput(url: str, requests: int, threads: int = 4) -> None:
@@ -164,7 +154,7 @@ def throughput(url: str, requests: int, threads: int = 4) -> None:
             assert not errors, errors[:5]
             return per_thread * threads / elapsed
 
-        run_warm = run("/overview/")  # warm both workers' caches
+        run_warm = run("/overview/")  # the first request stores the snapshot
         minimal = run("/bench-minimal")
         signed_in = run("/bench-signed-in")
         overview = run("/overview/")

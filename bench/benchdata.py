@@ -196,6 +196,7 @@ def _audit(total: int, agreements: list[dict], rnd: random.Random) -> int:
             object_type="Agreement", object_id=str(a["id"]),
             summary=f"{action} {a['reference']}",
             details=json.dumps({"synthetic": True}, sort_keys=True), prev_hash=prev,
+            changes_records=True,
         )
         event.hash = event_hash(event)  # type: ignore[arg-type]
         prev = event.hash

@@ -33,8 +33,6 @@ TECHNICAL_TABLES = frozenset({
     "compliance_sweeps",     # a sweep's run record (its changes are audited in its steps)
     "compliance_sample_draws",  # the monthly sample's seed, kept for reproduction
     "overview_snapshots",    # figures derived from the audited records
-    "stored_states",         # compliance states derived from the audited records
-    "stored_state_marks",
 })
 _KEY = "audit_guard"
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from clause_tracker.audit.models import AuditEvent
@@ -169,3 +174,105 @@ def test_recorded_checks_show_on_the_audit_page(client, signed_in, runner) -> No
     assert 'role="alert"' in page and "#2 (edited)" in page
     newest = db.session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
     assert newest.action == "audit.verified" and newest.actor_name == "system"
+
+
+def test_a_changed_flag_is_named(app) -> None:
+    """changes_records decides what newest_change() sees: the hash covers it."""
+    _events(3)
+    _raw("UPDATE audit_events SET changes_records = false WHERE id = 2")
+    problem = verify_chain().problem
+    assert (problem.event_id, problem.kind) == (2, "edited")
+
+
+@pytest.fixture
+def scratch_url(tmp_path) -> Iterator[str]:
+    """A database of its own, for migrating one step at a time."""
+    server = os.environ.get("CLAUSE_TRACKER_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    name = f"clause_tracker_migration_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_events_before_the_flag_verify_and_keep_their_meaning(app_config, scratch_url) -> None:
+    """Migration 0009 on a trail written without changes_records: sign-ins and recorded
+    checks become neutral, everything else a change; the old hashes still verify, events
+    appended afterwards cover the flag, and an old event's flag cannot be changed unseen."""
+    from flask_migrate import downgrade, upgrade
+
+    from clause_tracker import create_app
+    from clause_tracker.audit.services import (
+        GENESIS,
+        TIMESTAMP_FORMAT,
+        content_hash,
+        newest_change,
+    )
+
+    old = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch_url})
+    with old.app_context():
+        upgrade(revision="0008_stored_states")
+        prev, at = GENESIS, datetime(2026, 1, 5, 8, 30)
+        actions = ["user.create", "agreement.create", "auth.login", "audit.verified",
+                   "agreement.update", "auth.logout", "auth.login_failed"]
+        with db.engine.begin() as conn:
+            for ident, action in enumerate(actions, start=1):
+                row = {"id": ident, "occurred_at": at, "actor_id": None, "actor_name": "old",
+                       "actor_role": "system", "action": action, "object_type": "Thing",
+                       "object_id": str(ident), "summary": action, "details": "{}",
+                       "prev_hash": prev}
+                # As the code before revision 0009 hashed: without the flag.
+                row["hash"] = prev = content_hash(
+                    [ident, at.strftime(TIMESTAMP_FORMAT), None, "old", "system", action,
+                     "Thing", str(ident), action, "{}", row["prev_hash"]])
+                conn.execute(text(
+                    "INSERT INTO audit_events (id, occurred_at, actor_id, actor_name, "
+                    "actor_role, action, object_type, object_id, summary, details, prev_hash, "
+                    "hash) VALUES (:id, :occurred_at, :actor_id, :actor_name, :actor_role, "
+                    ":action, :object_type, :object_id, :summary, :details, :prev_hash, "
+                    ":hash)"), row)
+        db.engine.dispose()
+
+    app = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch_url})
+    with app.app_context():
+        upgrade()
+        flags = dict(db.session.execute(select(AuditEvent.action, AuditEvent.changes_records))
+                     .tuples().all())
+        assert flags == {"user.create": True, "agreement.create": True, "auth.login": False,
+                         "audit.verified": False, "agreement.update": True,
+                         "auth.logout": False, "auth.login_failed": False}
+        assert newest_change()[0] == 5  # agreement.update; the sign-out after it is neutral
+        assert verify_chain().ok
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM audit_events WHERE id = 1"))
+
+        record("auth.login", "User", 1, "new sign-in", changes_records=False)
+        record("agreement.update", "Agreement", 1, "new change")
+        db.session.commit()
+        assert newest_change()[0] == 9
+        result = verify_chain()
+        assert result.ok and result.checked == 9
+
+        _raw("UPDATE audit_events SET changes_records = true WHERE id = 6")  # an old sign-out
+        assert (verify_chain().problem.event_id, verify_chain().problem.kind) == (6, "edited")
+        _raw("UPDATE audit_events SET changes_records = true WHERE id = 8")  # a new sign-in
+        _raw("UPDATE audit_events SET changes_records = false WHERE id = 6")
+        assert (verify_chain().problem.event_id, verify_chain().problem.kind) == (8, "edited")
+        _raw("UPDATE audit_events SET changes_records = false WHERE id = 8")
+        assert verify_chain().ok
+
+        db.session.remove()
+        downgrade(revision="0008_stored_states")
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_events SET summary = 'x' WHERE id = 1"))
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clause_tracker.extensions import Model
@@ -29,5 +29,8 @@ class AuditEvent(Model):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # False for events that change no record the figures and states are computed from
+    # (signing in, a recorded check of the chain): audit.services.newest_change skips them.
+    changes_records: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)

@@ -4,6 +4,10 @@
 describes, so an event exists exactly when its change was committed. Each event's
 hash covers its content and its predecessor's hash: editing, removing or
 reordering a row breaks the chain at that row.
+
+The hash covers `changes_records` too, except for the events written before that column
+existed (migration 0009): they form the chain's first part, hashed without it, and their
+flag is what the migration derived from their action (FLAGGED_BY_MIGRATION).
 """
 
 from __future__ import annotations
@@ -57,8 +61,8 @@ def details_json(details: dict[str, Any] | None) -> str:
 
 def content_hash(content: list[Any]) -> str:
     """The chain hash of an event's content in `event_hash` order (the occurred_at already
-    formatted with TIMESTAMP_FORMAT). Batch writers call it directly, so they cannot drift
-    from what `verify_chain` recomputes."""
+    formatted with TIMESTAMP_FORMAT, changes_records last). Batch writers call it directly,
+    so they cannot drift from what `verify_chain` recomputes."""
     return hashlib.sha256(_encode_content(content).encode("utf-8")).hexdigest()
 
 
@@ -75,6 +79,7 @@ def event_hash(event: AuditEvent) -> str:
         event.summary,
         event.details,
         event.prev_hash,
+        event.changes_records,
     ])
 
 
@@ -85,8 +90,13 @@ def record(
     summary: str,
     details: dict[str, Any] | None = None,
     actor: Actor | None = None,
+    changes_records: bool = True,
 ) -> AuditEvent:
-    """Append an event to the current transaction; the caller commits with its change."""
+    """Append an event to the current transaction; the caller commits with its change.
+
+    `changes_records=False` for an event that changes nothing the stored figures and states
+    are computed from (a sign-in touches only the user's sign-in fields): newest_change()
+    then stays put, and they stay current."""
     session = db.session
     # Two transactions must not both extend the chain from the same predecessor.
     hold_for_transaction(Lock.AUDIT_CHAIN)
@@ -106,6 +116,7 @@ def record(
         summary=summary[:500],
         details=details_json(details),
         prev_hash=last.hash if last else GENESIS,
+        changes_records=bool(changes_records),  # hashed as JSON: true, never 1
     )
     event.hash = event_hash(event)
     session.add(event)
@@ -155,7 +166,15 @@ def check_anchor(anchor: str) -> ChainProblem | None:
 
 # The columns an event's hash covers, in hash order, then the hash itself.
 _CHAIN_COLUMNS = ("id", "occurred_at", "actor_id", "actor_name", "actor_role", "action",
-                  "object_type", "object_id", "summary", "details", "prev_hash", "hash")
+                  "object_type", "object_id", "summary", "details", "prev_hash",
+                  "changes_records", "hash")
+_ACTION = _CHAIN_COLUMNS.index("action")
+VERIFIED = "audit.verified"
+# The events written before changes_records existed were hashed without it; migration 0009
+# set it to False for these actions and True for all others. For those events only this
+# rule, not the hash, shows that the flag is unchanged.
+FLAGGED_BY_MIGRATION = frozenset({"auth.login", "auth.logout", "auth.login_failed",
+                                  "auth.login_refused_locked", "auth.locked", VERIFIED})
 
 
 def _events() -> Iterator[tuple]:
@@ -170,10 +189,13 @@ def _events() -> Iterator[tuple]:
 
 
 def verify_chain() -> VerifyResult:
-    """Walk the chain in order and report the first event that does not fit."""
-    expected_id, expected_prev, checked = 1, GENESIS, 0
+    """Walk the chain in order and report the first event that does not fit.
+
+    Events hashed without changes_records come first: once an event's hash covers the flag,
+    every later one's must."""
+    expected_id, expected_prev, checked, unflagged = 1, GENESIS, 0, True
     for row in _events():
-        ident, occurred_at, *content, prev_hash, stored = row
+        ident, occurred_at, *content, prev_hash, changes_records, stored = row
         if ident != expected_id:
             return VerifyResult(checked, ChainProblem(
                 ident, "removed",
@@ -186,8 +208,16 @@ def verify_chain() -> VerifyResult:
                 f"event {ident} does not follow event {ident - 1} (predecessor hash differs)",
             ))
         # isoformat(timespec="microseconds") is TIMESTAMP_FORMAT, ten times faster.
-        if content_hash([ident, occurred_at.isoformat(timespec="microseconds"), *content,
-                         prev_hash]) != stored:
+        hashed = [ident, occurred_at.isoformat(timespec="microseconds"), *content, prev_hash,
+                  changes_records]
+        if not unflagged:
+            intact = content_hash(hashed) == stored
+        elif content_hash(hashed[:-1]) == stored:
+            intact = changes_records == (row[_ACTION] not in FLAGGED_BY_MIGRATION)
+        else:
+            unflagged = False
+            intact = content_hash(hashed) == stored
+        if not intact:
             return VerifyResult(checked, ChainProblem(
                 ident, "edited", f"event {ident} was changed after it was written",
             ))
@@ -195,22 +225,18 @@ def verify_chain() -> VerifyResult:
         expected_id, expected_prev = ident + 1, stored
     return VerifyResult(checked, None)
 
-VERIFIED = "audit.verified"
-# Events that change no record: signing in and out, failed sign-ins and lockouts (they
-# touch only the user's sign-in fields) and the recorded checks of the chain.
-NEUTRAL_ACTIONS = ("auth.login", "auth.logout", "auth.login_failed",
-                   "auth.login_refused_locked", "auth.locked", VERIFIED)
-
 
 def newest_change() -> tuple[int, str] | None:
     """The newest event that may change records, by id and hash. Every change is written
     with its event in the same transaction and events are appended in commit order, so
-    anything computed from the records is a function of this mark (stored overview figures,
-    stored states); the hash too, so a database emptied and refilled to the same length
-    does not look unchanged. Neutral events leave it alone: each sign-in would otherwise
-    make every stored figure stale."""
+    anything computed from the records is a function of this mark (the stored overview
+    figures); the hash too, so a database emptied and refilled to the same length
+    does not look unchanged. Events recorded with changes_records=False leave it alone:
+    each sign-in would otherwise make every stored figure stale. (The primary key read
+    backwards, stopping at the first such event: only the neutral events since the last
+    change are passed over.)"""
     row = db.session.execute(select(AuditEvent.id, AuditEvent.hash)
-                             .where(AuditEvent.action.not_in(NEUTRAL_ACTIONS))
+                             .where(AuditEvent.changes_records)
                              .order_by(AuditEvent.id.desc()).limit(1)).first()
     return (row[0], row[1]) if row else None
 
@@ -225,7 +251,8 @@ def record_verification(result: VerifyResult) -> AuditEvent:
                {"event_id": problem.event_id, "kind": problem.kind, "message": problem.message}}
     summary = (f"audit trail intact: {result.checked} events" if problem is None
                else f"audit trail TAMPERED at event {problem.event_id} ({problem.kind})")
-    event = record(VERIFIED, "AuditTrail", None, summary, details, actor=SYSTEM)
+    event = record(VERIFIED, "AuditTrail", None, summary, details, actor=SYSTEM,
+                   changes_records=False)
     db.session.commit()
     return event
 

@@ -1,4 +1,9 @@
-"""Signing in (with lockout) and managing users; each change writes its audit event."""
+"""Signing in (with lockout) and managing users; each change writes its audit event.
+
+Sign-ins, sign-outs, failed sign-ins, lockouts and a user's language are recorded with
+changes_records=False: they touch only the user's own sign-in fields and preferences, which
+no overview figure or compliance state reads, so stored figures stay current.
+"""
 
 from __future__ import annotations
 
@@ -49,12 +54,14 @@ def authenticate(username: str, password: str) -> LoginOutcome:
     if user is None or not user.active:
         dummy_check(password)
         record("auth.login_failed", "User", user.id if user else None,
-               "Failed sign-in (unknown or inactive account)", actor=_anonymous())
+               "Failed sign-in (unknown or inactive account)", actor=_anonymous(),
+               changes_records=False)
         db.session.commit()
         return LoginOutcome(None)
     if user.locked_until and user.locked_until > now:
         record("auth.login_refused_locked", "User", user.id,
-               f"Sign-in refused: {user.username} is locked", actor=_as(user))
+               f"Sign-in refused: {user.username} is locked", actor=_as(user),
+               changes_records=False)
         db.session.commit()
         return LoginOutcome(None, user.locked_until)
     if not check_password(user.password_hash, password):
@@ -66,19 +73,21 @@ def authenticate(username: str, password: str) -> LoginOutcome:
         record("auth.locked" if locked else "auth.login_failed", "User", user.id,
                f"{'Account locked after repeated failed sign-ins' if locked else 'Failed sign-in'}"
                f": {user.username}", {"locked_until": user.locked_until} if locked else None,
-               actor=_as(user))
+               actor=_as(user), changes_records=False)
         db.session.commit()
         return LoginOutcome(None, user.locked_until if locked else None)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    record("auth.login", "User", user.id, f"Signed in: {user.username}", actor=_as(user))
+    record("auth.login", "User", user.id, f"Signed in: {user.username}", actor=_as(user),
+           changes_records=False)
     db.session.commit()
     return LoginOutcome(user)
 
 
 def record_logout(user: User) -> None:
-    record("auth.logout", "User", user.id, f"Signed out: {user.username}", actor=_as(user))
+    record("auth.logout", "User", user.id, f"Signed out: {user.username}", actor=_as(user),
+           changes_records=False)
     db.session.commit()
 
 
@@ -142,7 +151,8 @@ def unlock(user: User) -> None:
 def set_locale(user: User, locale: str) -> None:
     if user.locale != locale:
         user.locale = locale
-        record("user.locale", "User", user.id, f"Language set to {locale}", actor=_as(user))
+        record("user.locale", "User", user.id, f"Language set to {locale}", actor=_as(user),
+               changes_records=False)
         db.session.commit()
 
 

@@ -216,10 +216,10 @@ def record_many(events: list[tuple[str, str, object, str, dict]]) -> None:
         ident, text_ = str(object_id), summary[:500]
         body = details_json(details)
         digest = content_hash([next_id, stamp, None, actor_name, actor_role, action,
-                               object_type, ident, text_, body, prev])
+                               object_type, ident, text_, body, prev, True])
         # In the order of the table's columns (asserted in _AUDIT_COLUMNS below).
         rows.append((next_id, occurred_at, None, actor_name, actor_role, action, object_type,
-                     ident, text_, body, prev, digest))
+                     ident, text_, body, prev, digest, True))
         next_id, prev = next_id + 1, digest
     columns = [c.key for c in AuditEvent.__table__.c]
     assert columns == _AUDIT_COLUMNS, columns
@@ -227,7 +227,8 @@ def record_many(events: list[tuple[str, str, object, str, dict]]) -> None:
 
 
 _AUDIT_COLUMNS = ["id", "occurred_at", "actor_id", "actor_name", "actor_role", "action",
-                  "object_type", "object_id", "summary", "details", "prev_hash", "hash"]
+                  "object_type", "object_id", "summary", "details", "prev_hash", "hash",
+                  "changes_records"]
 
 
 def _insert_rows(table: Table, columns: list[str], rows: list[tuple]) -> None:

@@ -157,14 +157,13 @@ def rules(today: date, facts: Subquery, only: Select | None = None) -> list[Rule
 
 @dataclass(frozen=True)
 class ComplianceColumns:
-    """The state and reason as SQL, and how to join what they read onto a query (the
-    declaration facts, or the stored states: compliance/stored_states.py)."""
+    """The state and reason as SQL, and how to join what they read (the declaration facts)
+    onto a query."""
 
     facts: FromClause
     state: ColumnElement[str]
     reason: ColumnElement[str]
     rules: tuple[Rule, ...] = ()
-    stored: bool = False  # read from stored_states: no rule is evaluated per row
 
     def join(self, stmt: Select) -> Select:
         """`stmt` (selecting from agreements) with the declaration facts outer-joined."""

@@ -12,7 +12,6 @@ from flask.cli import AppGroup
 
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today
-from clause_tracker.compliance import stored_states
 from clause_tracker.jobs import heartbeat
 from clause_tracker.jobs.scheduler import run
 from clause_tracker.overview import snapshots
@@ -55,12 +54,8 @@ def dispatch_now() -> None:
 
 @scheduler_cli.command("overview")
 def overview_now() -> None:
-    """Store the states for the lists and compute the overview's figures of today's
-    records, unless stored already."""
-    day = today()
-    stored = stored_states.refresh(day)
-    click.echo(f"states: {'stored' if stored else 'current'}; "
-               f"overview: {snapshots.refresh(day)} views computed")
+    """Compute the overview's figures of today's records, unless stored already."""
+    click.echo(f"overview: {snapshots.refresh(today())} views computed")
 
 
 @scheduler_cli.command("status")

@@ -37,7 +37,6 @@ from sqlalchemy.engine import make_url
 from clause_tracker.audit.services import record_verification, verify_chain
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today, utcnow
-from clause_tracker.compliance import stored_states
 from clause_tracker.extensions import db
 from clause_tracker.jobs import heartbeat as hb
 from clause_tracker.locks import Lock
@@ -227,13 +226,10 @@ class SchedulerProcess:
         self._job("dispatch", work)
 
     def overview_job(self) -> None:
-        """Store the states for the lists and compute the overview's figures after each
-        change, before anyone asks."""
+        """Compute the overview's figures after each change, before anyone asks."""
 
         def work() -> None:
-            day = today()
-            stored_states.refresh(day)
-            computed = snapshots.refresh(day)
+            computed = snapshots.refresh(today())
             if computed:
                 log.info("overview: %s views computed", computed)
 

@@ -48,10 +48,8 @@ def _stamp(day: date) -> str:
 def index():
     period, day = period_from_args(), today()
     fmt = request.args.get("format", "")
-    if not fmt:
-        return service.page(current_user, period, day, lambda figures: render_template(
-            "overview/index.html", day=day, period=period, figures_html=figures,
-            args=request.args.to_dict()))
+    if fmt and fmt not in FORMATS:
+        abort(404)
     page = service.overview(current_user, period, day)
     if fmt == "csv":
         return download(exports.tables_csv(page.tables), exports.CSV_MIMETYPE,
@@ -59,7 +57,8 @@ def index():
     if fmt == "xlsx":
         return download(exports.tables_xlsx(page.tables), exports.XLSX_MIMETYPE,
                         f"uebersicht-{_stamp(day)}.xlsx")
-    abort(404)
+    return render_template("overview/index.html", day=day, period=period, page=page,
+                           args=request.args.to_dict())
 
 
 @bp.route("/agreements.<fmt>")

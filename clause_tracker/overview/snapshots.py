@@ -13,14 +13,15 @@ change the key moves on, the old row is never read again, and the figures are co
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import time
 from collections import defaultdict
-from dataclasses import fields, is_dataclass
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import get_args, get_origin
 
+import cattrs.preconf.json
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -29,15 +30,7 @@ from clause_tracker.audit.services import newest_change
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.overview import metrics
-from clause_tracker.overview.metrics import (
-    Coverage,
-    Declarations,
-    FollowUp,
-    Period,
-    Registry,
-    Tally,
-    UnitInfo,
-)
+from clause_tracker.overview.metrics import Period, Registry, Tally
 from clause_tracker.overview.models import OverviewSnapshot
 
 log = logging.getLogger(__name__)
@@ -53,54 +46,37 @@ def key_of(unit: int | None, period: Period, day: date, mark: Mark) -> str:
 
 # --- the figures as JSON ---------------------------------------------------------------------
 
-def _tally(data: dict) -> Tally:
-    amounts = {k: Decimal(v) for k, v in data.items() if k.startswith("value_")}
-    return Tally(**(data | amounts))
+_json = cattrs.preconf.json.make_converter()  # dates as ISO text
+# Decimal as text: a float would round the money values.
+_json.register_unstructure_hook(Decimal, str)
+_json.register_structure_hook(Decimal, lambda value, _: Decimal(value))
 
 
-def _tallies(data: dict, key=str) -> defaultdict:
-    return defaultdict(Tally, {key(k): _tally(v) for k, v in data.items()})
+def _is_tallies(type_: object) -> bool:
+    return get_origin(type_) is dict and get_args(type_)[1] is Tally
 
 
-def _plain(value: object) -> object:
-    """JSON-ready: dataclasses as dicts (dataclasses.asdict fails on a defaultdict before
-    Python 3.12), Decimal and date as text."""
-    if is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Decimal | date):
-        return str(value)
-    return value
+def _tallies_hook(type_: object) -> Callable[[dict, object], defaultdict]:
+    """The coverage groups as defaultdict(Tally), as metrics builds them: the tables read
+    an empty Tally for a group without agreements."""
+    key_type = get_args(type_)[0]
+
+    def structure(value: dict, _: object) -> defaultdict:
+        return defaultdict(Tally, {_json.structure(k, key_type): _json.structure(v, Tally)
+                                   for k, v in value.items()})
+
+    return structure
+
+
+_json.register_structure_hook_factory(_is_tallies, _tallies_hook)
 
 
 def encode(data: Registry) -> str:
-    return json.dumps(_plain(data), sort_keys=True)
+    return _json.dumps(data, sort_keys=True)
 
 
 def decode(text: str) -> Registry:
-    raw = json.loads(text)
-    cov = raw["coverage"]
-    follow = raw["follow_up"]
-    number = lambda v: None if v is None else Decimal(v)  # noqa: E731
-    return Registry(
-        day=date.fromisoformat(raw["day"]),
-        period=Period(*(date.fromisoformat(v) if v else None
-                        for v in (raw["period"]["start"], raw["period"]["end"]))),
-        units=[UnitInfo(**u) for u in raw["units"]],
-        coverage=Coverage(_tally(cov["total"]), _tallies(cov["by_unit"], int),
-                          _tallies(cov["by_unit_kind"]), _tallies(cov["by_kind"]),
-                          _tallies(cov["by_quarter"])),
-        declarations=Declarations(raw["declarations"]["counts"]),
-        exemptions=[(r, n, Decimal(v)) for r, n, v in raw["exemptions"]],
-        clause_versions=[tuple(v) for v in raw["clause_versions"]],
-        commitments=(*raw["commitments"][:2], number(raw["commitments"][2])),
-        follow_up=None if follow is None else FollowUp(
-            follow["agreements"], follow["checks_done"], follow["complaints"],
-            [(p, r, date.fromisoformat(d)) for p, r, d in follow["exclusions"]]),
-    )
+    return _json.loads(text, Registry)
 
 
 # --- reading and storing -----------------------------------------------------------------------

@@ -11,8 +11,13 @@ from clause_tracker.agreements.models import KINDS, STATUSES, Agreement
 from clause_tracker.agreements.services import visible
 from clause_tracker.auth.models import User
 from clause_tracker.clock import today
-from clause_tracker.compliance.state import PAGE_IDS, STATES, ComplianceColumns, page_columns
-from clause_tracker.compliance.stored_states import list_columns
+from clause_tracker.compliance.state import (
+    PAGE_IDS,
+    STATES,
+    ComplianceColumns,
+    compliance_columns,
+    page_columns,
+)
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
 from clause_tracker.pagination import clamp, page_count
@@ -87,7 +92,7 @@ class Page:
 
 def filtered(user: User, filters: ListFilter, day: date) -> tuple[Select, ComplianceColumns]:
     """The list's statement (agreements the user sees, matching `filters`), unordered."""
-    columns = list_columns(day)
+    columns = compliance_columns(day)
     stmt = columns.join(visible(user)) \
         .outerjoin(Counterparty, Agreement.counterparty_id == Counterparty.id)
     if filters.q:
@@ -127,7 +132,7 @@ def page(user: User, filters: ListFilter, number: int = 1, on: date | None = Non
             stmt.with_only_columns(Agreement.id).subquery())) or 0
 
     number = max(1, number)
-    if (filters.compliance or key == "compliance") and not columns.stored:
+    if filters.compliance or key == "compliance":
         # The state is computed for every row anyway: count in the same pass.
         def ids_on(n: int) -> list[tuple[int, int]]:
             return [(i, t) for i, t in db.session.execute(
@@ -138,7 +143,7 @@ def page(user: User, filters: ListFilter, number: int = 1, on: date | None = Non
         found = ids_on(number)
         total = found[0][1] if found else count()
     else:
-        # Nothing computes the state (not read, or stored): a plain count, and the page's
+        # Nothing computes the state: a plain count, and the page's
         # 25 ids by the sort's index — a window count over all rows sorts them all for 25.
         def ids_on(n: int) -> list[tuple[int, int]]:
             return [(i, 0) for i in db.session.scalars(
