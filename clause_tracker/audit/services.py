@@ -27,6 +27,7 @@ from clause_tracker.audit.models import AuditEvent
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.locks import Lock, hold_for_transaction
+from clause_tracker.transaction import transactional
 
 GENESIS = "0" * 64
 
@@ -241,10 +242,11 @@ def newest_change() -> tuple[int, str] | None:
     return (row[0], row[1]) if row else None
 
 
+@transactional
 def record_verification(result: VerifyResult) -> AuditEvent:
     """Write a check's result into the trail itself (by the system, e.g. the scheduler's
     nightly check), so the viewer can show when the chain was last found intact — without
-    making an auditor's page walk a million events. Committed here: it is its own fact."""
+    making an auditor's page walk a million events. Its own transaction: it is its own fact."""
     problem = result.problem
     details = {"ok": result.ok, "checked": result.checked,
                "problem": None if problem is None else
@@ -253,7 +255,6 @@ def record_verification(result: VerifyResult) -> AuditEvent:
                else f"audit trail TAMPERED at event {problem.event_id} ({problem.kind})")
     event = record(VERIFIED, "AuditTrail", None, summary, details, actor=SYSTEM,
                    changes_records=False)
-    db.session.commit()
     return event
 
 

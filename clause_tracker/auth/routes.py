@@ -75,7 +75,6 @@ def users():
                 display_name=form.display_name.data or "", org_unit=unit, email=form.email.data,
             )
         except services.UserError as exc:
-            db.session.rollback()
             flash(str(exc), "error")
         else:
             flash(_("User %(name)s created.", name=user.username), "success")

@@ -22,6 +22,7 @@ from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.permissions import Role
+from clause_tracker.transaction import transactional
 from clause_tracker.versioning import RefusedChange
 
 MIN_PASSWORD_LENGTH = 12
@@ -47,6 +48,7 @@ def find_user(username: str) -> User | None:
     )
 
 
+@transactional
 def authenticate(username: str, password: str) -> LoginOutcome:
     """Check a login; count failures in the database and lock after too many."""
     user = find_user(username)
@@ -56,13 +58,11 @@ def authenticate(username: str, password: str) -> LoginOutcome:
         record("auth.login_failed", "User", user.id if user else None,
                "Failed sign-in (unknown or inactive account)", actor=_anonymous(),
                changes_records=False)
-        db.session.commit()
         return LoginOutcome(None)
     if user.locked_until and user.locked_until > now:
         record("auth.login_refused_locked", "User", user.id,
                f"Sign-in refused: {user.username} is locked", actor=_as(user),
                changes_records=False)
-        db.session.commit()
         return LoginOutcome(None, user.locked_until)
     if not check_password(user.password_hash, password):
         user.failed_logins += 1
@@ -74,23 +74,22 @@ def authenticate(username: str, password: str) -> LoginOutcome:
                f"{'Account locked after repeated failed sign-ins' if locked else 'Failed sign-in'}"
                f": {user.username}", {"locked_until": user.locked_until} if locked else None,
                actor=_as(user), changes_records=False)
-        db.session.commit()
         return LoginOutcome(None, user.locked_until if locked else None)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     record("auth.login", "User", user.id, f"Signed in: {user.username}", actor=_as(user),
            changes_records=False)
-    db.session.commit()
     return LoginOutcome(user)
 
 
+@transactional
 def record_logout(user: User) -> None:
     record("auth.logout", "User", user.id, f"Signed out: {user.username}", actor=_as(user),
            changes_records=False)
-    db.session.commit()
 
 
+@transactional
 def create_user(
     username: str,
     password: str,
@@ -127,10 +126,10 @@ def create_user(
     db.session.flush()
     record("user.create", "User", user.id, f"User {username} created with role {role}",
            {"username": username, "role": role, "unit": org_unit.code if org_unit else None})
-    db.session.commit()
     return user
 
 
+@transactional
 def set_password(user: User, password: str) -> None:
     _check_password_strength(password)
     user.password_hash = hash_password(password)
@@ -138,22 +137,21 @@ def set_password(user: User, password: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
     record("user.password_set", "User", user.id, f"Password set for {user.username}")
-    db.session.commit()
 
 
+@transactional
 def unlock(user: User) -> None:
     user.failed_logins = 0
     user.locked_until = None
     record("user.unlock", "User", user.id, f"Account {user.username} unlocked")
-    db.session.commit()
 
 
+@transactional
 def set_locale(user: User, locale: str) -> None:
     if user.locale != locale:
         user.locale = locale
         record("user.locale", "User", user.id, f"Language set to {locale}", actor=_as(user),
                changes_records=False)
-        db.session.commit()
 
 
 def all_users() -> list[User]:
