@@ -27,8 +27,8 @@ from flask_babel import gettext as _
 from clause_tracker.clock import utcnow
 from clause_tracker.overview import metrics
 from clause_tracker.overview.charts import text_bar
-from clause_tracker.overview.metrics import Period, Registry
-from clause_tracker.overview.tables import Table, registry_tables, shown
+from clause_tracker.overview.metrics import Figures, Period
+from clause_tracker.overview.tables import Table, figure_tables, shown
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -47,8 +47,8 @@ def as_of(period: Period, today: date) -> date:
     return min(period.end, today) if period.end else today
 
 
-def figures(period: Period, today: date) -> Registry:
-    return metrics.registry(None, period, as_of(period, today))
+def figures(period: Period, today: date) -> Figures:
+    return metrics.compute(None, period, as_of(period, today))
 
 
 def _plain(value: Any) -> Any:
@@ -59,11 +59,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def raw(data: Registry) -> dict[str, Any]:
+def raw(data: Figures) -> dict[str, Any]:
     """The figures as plain JSON (`report eccar --json`)."""
     cov = data.coverage
 
-    def tally(t: metrics.Tally) -> dict[str, Any]:
+    def tally(t: metrics.GroupCoverage) -> dict[str, Any]:
         return {k: _plain(v) for k, v in {
             "in_scope": t.in_scope, "covered": t.covered, "share_percent": t.share,
             "value_in_scope": t.value_in_scope, "value_covered": t.value_covered,
@@ -134,10 +134,10 @@ def _chart(document: Any, table: Table) -> None:
             run.font.size = Pt(9)
 
 
-def render_docx(data: Registry, generated_at: datetime | None = None) -> bytes:
+def render_docx(data: Figures, generated_at: datetime | None = None) -> bytes:
     generated_at = generated_at or utcnow()
     with force_locale("de"):
-        tables = {t.key: t for t in registry_tables(data)}
+        tables = {t.key: t for t in figure_tables(data)}
         document = Document()
         document.core_properties.title = _("ECCAR report: clause coverage and compliance")
         document.add_heading(_("ECCAR report: anti-racism clause in contracts and grants"), 0)

@@ -78,7 +78,7 @@ class Period:
 
 
 @dataclass
-class Tally:
+class GroupCoverage:
     """Counts and values of one group of agreements."""
 
     total: int = 0  # every agreement of the group, drafts included
@@ -116,6 +116,11 @@ class Tally:
         return percent(self.value_covered, self.value_in_scope)
 
 
+def _groups() -> defaultdict:
+    """Groups read as empty where no agreement falls into them."""
+    return defaultdict(GroupCoverage)
+
+
 def percent(part: int | Decimal, whole: int | Decimal) -> Decimal | None:
     """One decimal place, half up; None where there is nothing to share."""
     if not whole:
@@ -133,11 +138,11 @@ class UnitInfo:
 
 @dataclass
 class Coverage:
-    total: Tally = field(default_factory=Tally)
-    by_unit: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    by_unit_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    by_kind: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
-    by_quarter: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    total: GroupCoverage = field(default_factory=GroupCoverage)
+    by_unit: dict[int, GroupCoverage] = field(default_factory=_groups)
+    by_unit_kind: dict[str, GroupCoverage] = field(default_factory=_groups)
+    by_kind: dict[str, GroupCoverage] = field(default_factory=_groups)
+    by_quarter: dict[str, GroupCoverage] = field(default_factory=_groups)
 
 
 @dataclass
@@ -154,7 +159,7 @@ class Declarations:
 
 
 @dataclass
-class Registry:
+class Figures:
     """All figures of one scope (a user's view, or all units) and period."""
 
     day: date
@@ -177,7 +182,7 @@ def scoped(unit: int | None, period: Period) -> Select:
 
 
 @dataclass
-class OnePass:
+class ScopeCounts:
     """What the one pass over the agreements of a scope and period yields."""
 
     coverage: Coverage
@@ -213,7 +218,7 @@ def follow_up_flags(day: date) -> Subquery:
         .group_by(both.c.agreement_id).subquery("follow_flags")
 
 
-def one_pass(unit: int | None, period: Period, day: date) -> OnePass:
+def count_scope(unit: int | None, period: Period, day: date) -> ScopeCounts:
     """Coverage, declaration counts, self-commitments and follow-up counts in ONE statement:
     the compliance state is computed once per agreement (in a materialized CTE), then grouped
     by unit, kind, draft and quarter with a conditional sum per state and per flag.
@@ -298,7 +303,7 @@ def one_pass(unit: int | None, period: Period, day: date) -> OnePass:
                 tally.add(state, bool(is_draft), int(count), value)
     mean_score = (Decimal(score_sum) / Decimal(with_commitment)).quantize(Decimal("0.1")) \
         if with_commitment else None
-    return OnePass(result, Declarations(declared), (grants, with_commitment, mean_score),
+    return ScopeCounts(result, Declarations(declared), (grants, with_commitment, mean_score),
                    followed)
 
 
@@ -339,9 +344,9 @@ def follow_up_names() -> tuple[str, ...]:
 
 def follow_up(unit: int | None, period: Period, day: date,
               agreements: dict[str, int] | None = None) -> FollowUp:
-    """`agreements` (the per-condition counts) when one_pass has counted them already."""
+    """`agreements` (the per-condition counts) when count_scope has counted them already."""
     if agreements is None:
-        agreements = one_pass(unit, period, day).follow_up_agreements
+        agreements = count_scope(unit, period, day).follow_up_agreements
     ids = scoped(unit, period).with_only_columns(Agreement.id).scalar_subquery()
     checks_done = db.session.scalar(select(func.count(ComplianceCheck.id)).where(
         ComplianceCheck.stage == DONE, ComplianceCheck.agreement_id.in_(ids))) or 0
@@ -367,9 +372,9 @@ def units_for(unit: int | None) -> list[UnitInfo]:
     return [UnitInfo(u.id, u.code, u.name, str(u.kind.value)) for u in db.session.scalars(stmt)]
 
 
-def registry(unit: int | None, period: Period, day: date) -> Registry:
-    found = one_pass(unit, period, day)
-    return Registry(
+def compute(unit: int | None, period: Period, day: date) -> Figures:
+    found = count_scope(unit, period, day)
+    return Figures(
         day=day, period=period, units=units_for(unit),
         coverage=found.coverage,
         declarations=found.declarations,

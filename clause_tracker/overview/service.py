@@ -20,21 +20,21 @@ from clause_tracker.auth.models import User
 from clause_tracker.auth.visibility import unit_scope
 from clause_tracker.overview import snapshots
 from clause_tracker.overview.charts import bar_chart
-from clause_tracker.overview.metrics import Period, Registry
-from clause_tracker.overview.tables import Table, registry_tables, shown
+from clause_tracker.overview.metrics import Figures, Period
+from clause_tracker.overview.tables import Table, figure_tables, shown
 
 
-def figures(user: User | None, period: Period, day: date) -> Registry:
+def figures(user: User | None, period: Period, day: date) -> Figures:
     """The stored figures of the user's scope, or computed (and stored) when not yet there."""
     unit = unit_scope(user)
-    mark = newest_change()
-    key = snapshots.key_of(unit, period, day, mark)
-    return snapshots.load(key) or snapshots.compute(unit, period, day, mark, key)
+    last_change = newest_change()
+    key = snapshots.key_of(unit, period, day, last_change)
+    return snapshots.load(key) or snapshots.compute(unit, period, day, last_change, key)
 
 
 @dataclass
 class OverviewPage:
-    data: Registry
+    data: Figures
     tables: list[Table]
     charts: dict[str, Markup]
 
@@ -45,7 +45,7 @@ class OverviewPage:
 def overview(user: User, period: Period, day: date) -> OverviewPage:
 
     data = figures(user, period, day)
-    tables = registry_tables(data)
+    tables = figure_tables(data)
     by_key = {t.key: t for t in tables}
     charts = {
         "coverage_by_unit": bar_chart(by_key["coverage_by_unit"], 0, 4,

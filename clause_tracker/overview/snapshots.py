@@ -30,17 +30,17 @@ from clause_tracker.audit.services import newest_change
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.overview import metrics
-from clause_tracker.overview.metrics import Period, Registry, Tally
+from clause_tracker.overview.metrics import Figures, GroupCoverage, Period
 from clause_tracker.overview.models import OverviewSnapshot
 
 log = logging.getLogger(__name__)
 KEEP_DAYS = 2  # snapshots of older days are deleted when the scheduler stores new ones
-Mark = tuple[int, str] | None  # audit.services.newest_change()
+LastChange = tuple[int, str] | None  # audit.services.newest_change()
 
 
-def key_of(unit: int | None, period: Period, day: date, mark: Mark) -> str:
+def key_of(unit: int | None, period: Period, day: date, last_change: LastChange) -> str:
     text = "|".join(str(part) for part in (unit, period.start, period.end, day,
-                                           *(mark or ("", ""))))
+                                           *(last_change or ("", ""))))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -53,17 +53,18 @@ _json.register_structure_hook(Decimal, lambda value, _: Decimal(value))
 
 
 def _is_tallies(type_: object) -> bool:
-    return get_origin(type_) is dict and get_args(type_)[1] is Tally
+    return get_origin(type_) is dict and get_args(type_)[1] is GroupCoverage
 
 
 def _tallies_hook(type_: object) -> Callable[[dict, object], defaultdict]:
-    """The coverage groups as defaultdict(Tally), as metrics builds them: the tables read
-    an empty Tally for a group without agreements."""
+    """The coverage groups as defaultdict(GroupCoverage), as metrics builds them: the tables read
+    an empty GroupCoverage for a group without agreements."""
     key_type = get_args(type_)[0]
 
     def structure(value: dict, _: object) -> defaultdict:
-        return defaultdict(Tally, {_json.structure(k, key_type): _json.structure(v, Tally)
-                                   for k, v in value.items()})
+        return defaultdict(GroupCoverage, {
+            _json.structure(k, key_type): _json.structure(v, GroupCoverage)
+            for k, v in value.items()})
 
     return structure
 
@@ -71,34 +72,35 @@ def _tallies_hook(type_: object) -> Callable[[dict, object], defaultdict]:
 _json.register_structure_hook_factory(_is_tallies, _tallies_hook)
 
 
-def encode(data: Registry) -> str:
+def encode(data: Figures) -> str:
     return _json.dumps(data, sort_keys=True)
 
 
-def decode(text: str) -> Registry:
-    return _json.loads(text, Registry)
+def decode(text: str) -> Figures:
+    return _json.loads(text, Figures)
 
 
 # --- reading and storing -----------------------------------------------------------------------
 
-def load(key: str) -> Registry | None:
+def load(key: str) -> Figures | None:
     text = db.session.scalar(select(OverviewSnapshot.figures).where(OverviewSnapshot.key == key))
     return decode(text) if text is not None else None
 
 
-def compute(unit: int | None, period: Period, day: date, mark: Mark,
-            key: str | None = None) -> Registry:
+def compute(unit: int | None, period: Period, day: date, last_change: LastChange,
+            key: str | None = None) -> Figures:
     """Compute the figures and store them under their key, in a transaction of its own (a
-    page view commits nothing else). Stored only when the newest audit event is still `mark`
+    page view commits nothing else). Stored only when the newest audit event is still `last_change`
     afterwards: then no change was committed while the statements ran, so every one of them
-    read the records exactly as of `mark` (read committed sees nothing else). Two workers
+    read the records exactly as of `last_change` (read committed sees nothing else). Two workers
     computing the same key at once store equal figures; the second insert is ignored."""
-    key = key or key_of(unit, period, day, mark)
+    key = key or key_of(unit, period, day, last_change)
     started = time.perf_counter()
-    data = metrics.registry(unit, period, day)
-    if newest_change() != mark:
-        return data  # current, but not exactly of `mark`: not stored under its key
-    row = {"key": key, "unit_id": unit, "day": day, "audit_event_id": mark[0] if mark else 0,
+    data = metrics.compute(unit, period, day)
+    if newest_change() != last_change:
+        return data  # current, but not exactly of `last_change`: not stored under its key
+    row = {"key": key, "unit_id": unit, "day": day,
+           "audit_event_id": last_change[0] if last_change else 0,
            "computed_at": utcnow(), "seconds": time.perf_counter() - started,
            "figures": encode(data)}
     try:
@@ -116,18 +118,18 @@ def refresh(day: date) -> int:
     agreements; no period limit) of today's records unless stored already; delete snapshots of
     days before. Returns how many it computed."""
 
-    mark = newest_change()
+    last_change = newest_change()
     scopes: list[int | None] = [None, *db.session.scalars(
         select(Agreement.org_unit_id).distinct().order_by(Agreement.org_unit_id))]
     computed = 0
     for unit in scopes:
-        key = key_of(unit, Period(), day, mark)
+        key = key_of(unit, Period(), day, last_change)
         stored = db.session.scalar(select(OverviewSnapshot.key).where(OverviewSnapshot.key == key))
         db.session.rollback()  # end the read transaction: each computation sees fresh data
         if stored is None:
-            compute(unit, Period(), day, mark, key)
+            compute(unit, Period(), day, last_change, key)
             computed += 1
-        if newest_change() != mark:
+        if newest_change() != last_change:
             break  # the records changed meanwhile: the next run starts from the new state
     with db.engine.begin() as conn:
         conn.execute(delete(OverviewSnapshot).where(

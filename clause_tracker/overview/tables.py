@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from clause_tracker.agreements.labels import KIND_LABELS
 from clause_tracker.i18n import format_day, format_money
-from clause_tracker.overview.metrics import Registry, Tally, quarters_between
+from clause_tracker.overview.metrics import Figures, GroupCoverage, quarters_between
 
 INT, PCT, MONEY, TEXT, DATE = "int", "pct", "money", "text", "date"
 
@@ -62,7 +62,7 @@ COVERAGE_COLUMNS = [
 ]
 
 
-def tally_cells(tally: Tally, base: dict[str, object]) -> list[Cell]:
+def tally_cells(tally: GroupCoverage, base: dict[str, object]) -> list[Cell]:
     scope = base | {"scope": "in_scope"}
     covered = scope | {"compliance": "compliant"}
     return [
@@ -78,7 +78,7 @@ def tally_cells(tally: Tally, base: dict[str, object]) -> list[Cell]:
     ]
 
 
-def registry_tables(data: Registry) -> list[Table]:
+def figure_tables(data: Figures) -> list[Table]:
     period = data.period.args()
     coverage = data.coverage
     tables = []
@@ -113,7 +113,7 @@ def registry_tables(data: Registry) -> list[Table]:
     if coverage.by_quarter:
         quarters = sorted(coverage.by_quarter)
         for quarter in quarters_between(quarters[0], quarters[-1]):
-            tally = coverage.by_quarter.get(quarter) or Tally()
+            tally = coverage.by_quarter.get(quarter) or GroupCoverage()
             scope = period | {"quarter": quarter, "scope": "in_scope"}
             trend.rows.append([text(quarter), Cell(tally.in_scope, INT, scope),
                                Cell(tally.covered, INT, scope | {"compliance": "compliant"}),
@@ -171,7 +171,7 @@ MEASURE_LABELS = {
 }
 
 
-def follow_up_tables(data: Registry, period: dict[str, object]) -> list[Table]:
+def follow_up_tables(data: Figures, period: dict[str, object]) -> list[Table]:
     follow = data.follow_up
     assert follow is not None
     counts = follow.agreements

@@ -27,7 +27,7 @@ def _unit_ids():
 
 
 def test_coverage_per_unit_kind_and_type(dataset) -> None:
-    data = metrics.registry(None, Period(), date.today())
+    data = metrics.compute(None, Period(), date.today())
     cov = data.coverage
     ids = _unit_ids()
     for code, (scope, covered, value, value_covered, pending, bad, exempt) in \
@@ -49,7 +49,7 @@ def test_coverage_per_unit_kind_and_type(dataset) -> None:
 
 
 def test_declarations_exemptions_versions_commitments(dataset) -> None:
-    data = metrics.registry(None, Period(), date.today())
+    data = metrics.compute(None, Period(), date.today())
     assert data.declarations.counts == EXPECTED_DECLARATIONS
     assert str(data.declarations.return_rate) == "83.3"
     assert str(data.declarations.on_time_rate) == "66.7"
@@ -60,7 +60,7 @@ def test_declarations_exemptions_versions_commitments(dataset) -> None:
 
 
 def test_checks_measures_complaints(dataset) -> None:
-    follow = metrics.registry(None, Period(), date.today()).follow_up
+    follow = metrics.compute(None, Period(), date.today()).follow_up
     for name, expected in EXPECTED_FOLLOW_UP.items():
         assert follow.agreements[name] == expected, name
     assert follow.checks_done == 2
@@ -69,14 +69,14 @@ def test_checks_measures_complaints(dataset) -> None:
 
 
 def test_period_limits_to_decisions_in_it(dataset) -> None:
-    data = metrics.registry(None, Period(date(2025, 1, 1), date(2025, 6, 30)), date.today())
+    data = metrics.compute(None, Period(date(2025, 1, 1), date(2025, 6, 30)), date.today())
     assert (data.coverage.total.in_scope, data.coverage.total.covered) == (3, 1)
     assert set(data.coverage.by_quarter) == {"2025-Q1", "2025-Q2"}
 
 
 def test_officer_sees_only_their_unit(dataset, make_user) -> None:
     officer = make_user("procurement_officer", "ZVS")
-    data = metrics.registry(unit_scope(officer), Period(), date.today())
+    data = metrics.compute(unit_scope(officer), Period(), date.today())
     assert [u.code for u in data.units] == ["ZVS"]
     assert (data.coverage.total.in_scope, data.coverage.total.covered) == (3, 1)
     assert data.follow_up.agreements["complaint_linked"] == 0  # JK's complaint is not theirs

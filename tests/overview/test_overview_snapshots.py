@@ -48,7 +48,7 @@ def test_encoded_figures_decode_to_equal_figures(app, dataset, make_user) -> Non
     officer = make_user("procurement_officer", "ZVS")
     for unit in (None, unit_scope(officer)):
         for period in (Period(), Period(date(2025, 1, 1), date(2025, 6, 30))):
-            data = metrics.registry(unit, period, date.today())
+            data = metrics.compute(unit, period, date.today())
             decoded = snapshots.decode(snapshots.encode(data))
             assert decoded == data
             assert _typed(decoded) == _typed(data)
@@ -62,7 +62,7 @@ def test_a_snapshot_is_read_under_its_key_only(client, signed_in, dataset) -> No
     mark = newest_change()
     key = snapshots.key_of(None, Period(), date.today(), mark)
     fresh = snapshots.load(key)
-    assert fresh == metrics.registry(None, Period(), date.today())
+    assert fresh == metrics.compute(None, Period(), date.today())
 
     # Proof that pages read the stored row: doctor it.
     fresh.coverage.total.in_scope = 4711
@@ -80,19 +80,19 @@ def test_a_snapshot_is_read_under_its_key_only(client, signed_in, dataset) -> No
     assert _stored() == 2
     assert snapshots.load(snapshots.key_of(None, Period(), date.today(),
                                            newest_change())) \
-        == metrics.registry(None, Period(), date.today())
+        == metrics.compute(None, Period(), date.today())
 
 
 def test_figures_computed_across_a_change_are_not_stored(app, dataset, monkeypatch) -> None:
-    real = metrics.registry
+    real = metrics.compute
 
-    def registry_with_a_write_meanwhile(*args):
+    def compute_with_a_write_meanwhile(*args):
         data = real(*args)
         record("test.meanwhile", "test", None, "committed while the figures were computed")
         db.session.commit()
         return data
 
-    monkeypatch.setattr(metrics, "registry", registry_with_a_write_meanwhile)
+    monkeypatch.setattr(metrics, "compute", compute_with_a_write_meanwhile)
     mark = newest_change()
     snapshots.compute(None, Period(), date.today(), mark)
     assert _stored() == 0
