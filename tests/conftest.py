@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import audit_guard
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,11 +22,11 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from clause_tracker import create_app
+from tests import audit_guard
+from tests.helpers import PASSWORD
 
 TEST_DATABASE_ENV = "CLAUSE_TRACKER_TEST_DATABASE_URL"
 REQUIRE_ALL_ENV = "CLAUSE_TRACKER_REQUIRE_ALL"
-PASSWORD = "correct horse battery"
-REPO = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -12,8 +12,8 @@ import pytest
 
 from clause_tracker.declarations import evidence
 from clause_tracker.storage import LocalStorage, StorageKeyError, safe_filename, storage
+from tests.helpers import PDF
 
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
 

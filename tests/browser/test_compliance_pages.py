@@ -15,7 +15,6 @@ import pytest
 from flask_babel import force_locale
 from flask_babel import gettext as translate
 from sqlalchemy import select
-from test_browser_ui import path_of, sign_in
 
 from clause_tracker.agreements.models import MODEL_OF_KIND
 from clause_tracker.audit.models import AuditEvent
@@ -30,10 +29,11 @@ from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.services import ensure_unit
+from tests.browser.helpers import path_of, sign_in
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
 UNITS = {code: (name, kind) for code, name, kind in DEMO_UNITS}
 
 

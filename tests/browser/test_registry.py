@@ -9,12 +9,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_browser_ui import path_of, sign_in
+
+from tests.browser.helpers import path_of, sign_in
+from tests.helpers import PASSWORD, PDF
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def _user(make_user, role: str, unit: str | None = None):

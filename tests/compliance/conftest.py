@@ -12,7 +12,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from clause_tracker.agreements.models import MODEL_OF_KIND, Agreement
 from clause_tracker.auth.services import create_user
@@ -136,13 +135,6 @@ def mailbox() -> Iterator[Mailbox]:
 def mail_config(app, mailbox: Mailbox) -> Mailbox:
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=mailbox.port, MAIL_TIMEOUT_SECONDS=5)
     return mailbox
-
-
-def checks_of(agreement_id: int) -> list:
-    from clause_tracker.checks.models import ComplianceCheck
-
-    return list(db.session.scalars(select(ComplianceCheck).where(
-        ComplianceCheck.agreement_id == agreement_id).order_by(ComplianceCheck.id)))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from clause_tracker.checks import models as m
 from clause_tracker.checks import services, sweep
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
-from tests.compliance.conftest import checks_of
+from tests.helpers import checks_of
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 

@@ -22,7 +22,7 @@ from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.jobs.heartbeat import SchedulerHeartbeat
 from clause_tracker.locks import Lock
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def _env(app, **extra: object) -> dict[str, str]:

@@ -12,7 +12,8 @@ from clause_tracker.checks import models as m
 from clause_tracker.checks import sweep
 from clause_tracker.checks.outbox import Reminder
 from clause_tracker.extensions import db
-from tests.compliance.conftest import checks_of, declaration
+from tests.compliance.conftest import declaration
+from tests.helpers import checks_of
 
 DAY = date(2025, 3, 3)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from docx_builders import write_clause
 
 from clause_tracker.clauses.texts import ClauseText, current, default_library_dir, load_library
+from tests.documents.docx_builders import write_clause
 
 
 @pytest.fixture(scope="session")

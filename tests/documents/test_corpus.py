@@ -6,11 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from docx_builders import CORPUS
 
 from clause_tracker.clauses.texts import ClauseText
 from clause_tracker.documents import DocumentRejected, insert_clause, verify
 from clause_tracker.documents.errors import REJECTION_CODES
+from tests.documents.docx_builders import CORPUS
 
 pytestmark = pytest.mark.slow
 

@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import docx
 import pytest
-from docx_builders import read_part
 from lxml import etree
 
 from clause_tracker.clauses.texts import ClauseText, current
 from clause_tracker.documents import TEMPLATE_KINDS, TemplateFieldMissing, generate, verify
 from clause_tracker.documents.generate import fill, money, template_bytes, template_fields
+from tests.documents.docx_builders import read_part
 
 CONTRACT = {
     "reference": "V-2026/017",

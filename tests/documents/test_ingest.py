@@ -10,11 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from docx_builders import simple_document
 
 from clause_tracker.documents import DocumentRejected, Limits, insert_clause, verify
 from clause_tracker.documents.errors import REJECTION_CODES
 from clause_tracker.documents.ingest import parse_xml
+from tests.documents.docx_builders import simple_document
 
 CONTENT_TYPES = (
     b'<?xml version="1.0" encoding="UTF-8"?>'

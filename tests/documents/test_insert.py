@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 
 import docx
 import pytest
-from docx_builders import (
+from lxml import etree
+
+from clause_tracker.clauses.texts import ClauseText
+from clause_tracker.documents import insert_clause, preview_location, verify
+from tests.documents.docx_builders import (
     CORPUS,
     NS,
     W,
@@ -22,10 +26,6 @@ from docx_builders import (
     save,
     simple_document,
 )
-from lxml import etree
-
-from clause_tracker.clauses.texts import ClauseText
-from clause_tracker.documents import insert_clause, preview_location, verify
 
 P = '<w:p><w:r><w:t xml:space="preserve">{}</w:t></w:r></w:p>'
 

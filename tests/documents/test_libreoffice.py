@@ -10,10 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from docx_builders import CORPUS, simple_document
 
 from clause_tracker.clauses.texts import ClauseText, current, normalize_line
 from clause_tracker.documents import generate, insert_clause, verify
+from tests.documents.docx_builders import CORPUS, simple_document
 
 pytestmark = pytest.mark.slow
 

@@ -6,12 +6,12 @@ import copy
 import hashlib
 from pathlib import Path
 
-from docx_builders import NS, W, clause_control, edit_document, simple_document
 from lxml import etree
 
 from clause_tracker.clauses.texts import ClauseText, current, load_library
 from clause_tracker.documents import insert_clause, verify
 from clause_tracker.documents.verify import word_diff
+from tests.documents.docx_builders import NS, W, clause_control, edit_document, simple_document
 
 
 def inserted(clause: ClauseText) -> bytes:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import overview_dataset
 from sqlalchemy import select, update
 
 from clause_tracker.agreements.models import Agreement
@@ -15,6 +14,7 @@ from clause_tracker.compliance import stored_states
 from clause_tracker.compliance.state import compliance_columns
 from clause_tracker.compliance.stored_states import StoredState, StoredStateMark
 from clause_tracker.extensions import db
+from tests.overview import overview_dataset
 
 
 def _live(day: date) -> dict[int, tuple[str, str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -16,19 +15,6 @@ from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db
 from clause_tracker.idempotency import new_token
-
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-HIDDEN = re.compile(r'name="(csrf_token|once|version)"[^>]*value="([^"]*)"')
-
-
-def hidden_fields(client, path: str) -> dict[str, str]:
-    """The CSRF token, one-time token and version of the (first) form on a page."""
-    page = client.get(path)
-    assert page.status_code == 200, (path, page.status_code)
-    found: dict[str, str] = {}
-    for name, value in HIDDEN.findall(page.get_data(as_text=True)):
-        found.setdefault(name, value)
-    return found
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import hidden_fields
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -17,6 +16,7 @@ from clause_tracker.audit.models import AuditEvent
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import UnitKind
 from clause_tracker.orgunits.services import ensure_unit
+from tests.helpers import hidden_fields
 
 GOOD_CSV = (
     "Vergabenummer;Gegenstand;Art;Verfahren;Auftragswert;Zuschlag;Beginn;Ende;Auftragnehmer;unit\n"

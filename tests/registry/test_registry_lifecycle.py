@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import add_declaration
 from sqlalchemy import select
 
 from clause_tracker.agreements import services as agreements
@@ -18,6 +17,7 @@ from clause_tracker.declarations.lifecycle import ACTIONS, STATES, TRANSITIONS, 
 from clause_tracker.extensions import db
 from clause_tracker.registry import queries
 from clause_tracker.workdays import add_working_days
+from tests.registry.conftest import add_declaration
 
 TODAY = date.today()
 

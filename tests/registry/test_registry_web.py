@@ -6,12 +6,13 @@ import io
 import re
 
 import pytest
-from conftest import PDF, add_declaration, hidden_fields
 from sqlalchemy import func, select
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
+from tests.helpers import PDF, hidden_fields
+from tests.registry.conftest import add_declaration
 
 CONTRACT = {"reference": "ZVS-2026-017", "subject": "Gebäudereinigung Schulen Nord",
             "contract_kind": "services", "procedure": "open", "counterparty_id": "0",
