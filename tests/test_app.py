@@ -47,7 +47,7 @@ def test_strict_headers(client) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_pages_have_no_inline_script(client, signed_in, library) -> None:
+def test_pages_have_no_inline_script(client, signed_in, published_clauses) -> None:
     signed_in("admin")
     for path in ("/", "/clauses/", "/audit/", "/admin/users", "/login"):
         page = client.get(path).get_data(as_text=True)

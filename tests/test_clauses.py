@@ -135,7 +135,7 @@ def test_new_version_history_diff_and_stale_translation(app, client, signed_in,
     assert "+Ein neuer Absatz zur Klarstellung." in unified
 
 
-def test_library_pages_for_every_role(client, signed_in, library) -> None:
+def test_library_pages_for_every_role(client, signed_in, published_clauses) -> None:
     signed_in("grant_manager")
     page = client.get("/clauses/grant/de/1.0").get_data(as_text=True)
     assert "Art. 5 Abs. 3 GG" in page
@@ -144,7 +144,7 @@ def test_library_pages_for_every_role(client, signed_in, library) -> None:
     assert client.get("/clauses/nonsense/de/diff").status_code == 404
 
 
-def test_cli_list_show_diff(app, runner, library) -> None:
+def test_cli_list_show_diff(app, runner, published_clauses) -> None:
     listing = runner.invoke(args=["clauses", "list"]).output
     assert listing.count("\n") == 8
     shown = runner.invoke(args=["clauses", "show", "grant", "--lang", "en"])

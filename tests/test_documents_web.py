@@ -55,7 +55,7 @@ def _insert(client, csrf, data: bytes) -> DocumentRecord:
     return db.session.get(DocumentRecord, record_id)
 
 
-def test_preview_shows_where_the_clause_goes(client, signed_in, library, csrf) -> None:
+def test_preview_shows_where_the_clause_goes(client, signed_in, published_clauses, csrf) -> None:
     signed_in("procurement_officer")
     page = _upload(client, csrf, "/documents/insert", _contract(), variant="procurement",
                    language="de").get_data(as_text=True)
@@ -64,7 +64,7 @@ def test_preview_shows_where_the_clause_goes(client, signed_in, library, csrf) -
     assert _records() == 0  # nothing recorded before the officer confirms
 
 
-def test_insert_download_and_verify_round_trip(client, signed_in, library, csrf) -> None:
+def test_insert_download_and_verify_round_trip(client, signed_in, published_clauses, csrf) -> None:
     signed_in("procurement_officer")
     record = _insert(client, csrf, _contract())
     assert (record.variant, record.version, record.language) == ("procurement", "1.0", "de")
@@ -83,7 +83,7 @@ def test_insert_download_and_verify_round_trip(client, signed_in, library, csrf)
     assert f"#{record.id}" in page  # recognised as the document issued
 
 
-def test_confirm_without_a_file_name_gets_the_default_name(client, signed_in, library,
+def test_confirm_without_a_file_name_gets_the_default_name(client, signed_in, published_clauses,
                                                           csrf) -> None:
     # The file name is an optional field of the confirm form: a POST without it once
     # passed None on and failed with a 500.
@@ -98,7 +98,7 @@ def test_confirm_without_a_file_name_gets_the_default_name(client, signed_in, li
     assert db.session.get(DocumentRecord, record_id).filename == "document.docx"
 
 
-def test_changed_clause_is_shown_as_deviation(client, signed_in, library, csrf) -> None:
+def test_changed_clause_is_shown_as_deviation(client, signed_in, published_clauses, csrf) -> None:
     signed_in("grant_manager")
     record = _insert(client, csrf, _contract())
     issued = client.get(f"/documents/{record.id}/download").data
@@ -118,7 +118,7 @@ def test_changed_clause_is_shown_as_deviation(client, signed_in, library, csrf) 
         DocumentRecord.action == "verify")) == "deviation"
 
 
-def test_hostile_upload_is_refused_and_nothing_is_stored(app, client, signed_in, library,
+def test_hostile_upload_is_refused_and_nothing_is_stored(app, client, signed_in, published_clauses,
                                                          csrf) -> None:
     signed_in("procurement_officer")
     for data, name in ((b"%PDF-1.7 not a docx", "x.docx"),
@@ -133,14 +133,14 @@ def test_hostile_upload_is_refused_and_nothing_is_stored(app, client, signed_in,
     assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []
 
 
-def test_missing_file_is_a_form_error(client, signed_in, library, csrf) -> None:
+def test_missing_file_is_a_form_error(client, signed_in, published_clauses, csrf) -> None:
     signed_in("procurement_officer")
     response = client.post("/documents/verify", data={"csrf_token": csrf(client, "/documents/")})
     assert response.status_code == 400
     assert "error-message" in response.get_data(as_text=True)
 
 
-def test_generate_contract_with_german_formats(client, signed_in, library, csrf) -> None:
+def test_generate_contract_with_german_formats(client, signed_in, published_clauses, csrf) -> None:
     signed_in("procurement_officer")
     form = {
         "csrf_token": csrf(client, "/documents/generate"), "template": "services",
@@ -159,7 +159,8 @@ def test_generate_contract_with_german_formats(client, signed_in, library, csrf)
     assert verify(issued, load_library(REPO / "clause_texts")).status == "verbatim"
 
 
-def test_generate_reports_bad_input_next_to_the_fields(client, signed_in, library, csrf) -> None:
+def test_generate_reports_bad_input_next_to_the_fields(client, signed_in, published_clauses,
+                                                       csrf) -> None:
     signed_in("grant_manager")
     response = client.post("/documents/generate", data={
         "csrf_token": csrf(client, "/documents/generate"), "template": "grant", "language": "de",
@@ -175,7 +176,8 @@ def test_generate_reports_bad_input_next_to_the_fields(client, signed_in, librar
     assert _records() == 0
 
 
-def test_units_see_only_their_own_documents(client, make_user, login, library, csrf) -> None:
+def test_units_see_only_their_own_documents(client, make_user, login, published_clauses,
+                                            csrf) -> None:
     kij = make_user("procurement_officer", "KIJ")
     jk = make_user("procurement_officer", "JK")
     auditor = make_user("auditor")
@@ -197,7 +199,7 @@ def test_units_see_only_their_own_documents(client, make_user, login, library, c
 
 
 def test_no_published_clause_is_a_clear_message(client, signed_in, csrf) -> None:
-    """Without `library` nothing is published: the officer is told, nothing is issued."""
+    """Without `published_clauses` nothing is published: the officer is told, nothing is issued."""
     signed_in("procurement_officer")
     preview = _upload(client, csrf, "/documents/insert", _contract(), variant="procurement",
                       language="de")

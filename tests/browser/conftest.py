@@ -87,7 +87,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(chromium: object, app: Flask, library: None) -> Iterator[LiveServer]:
+def live_server(chromium: object, app: Flask, published_clauses: None) -> Iterator[LiveServer]:
     """The app with the clause library published, live on 127.0.0.1."""
     server = LiveServer(app).start()
     yield server

@@ -196,15 +196,15 @@ def test_retention_erases_stored_files_no_other_record_names(app, client, signed
     from clause_tracker.documents.web.models import DocumentRecord
     from clause_tracker.retention import services as retention
     from clause_tracker.storage import storage
-    from tests.compliance.conftest import declaration
+    from tests.factories import add_declaration
 
     store = storage()
     own, shared, issued = (store.put(f"%PDF-1.7 {name}".encode()) for name in
                            ("Unterschrift Erika Muster", "Formblatt", "Vertrag Muster"))
     old = agreement(status="ended", end_date=date(2019, 12, 31))
     running = agreement(status="active")
-    kept = declaration(running, evidence_key=shared, evidence_sha256=shared)
-    decls = [declaration(old, evidence_key=key, evidence_sha256=key, evidence_filename="e.pdf",
+    kept = add_declaration(running, evidence_key=shared, evidence_sha256=shared)
+    decls = [add_declaration(old, evidence_key=key, evidence_sha256=key, evidence_filename="e.pdf",
                          signer_name="Erika Muster") for key in (own, shared)]
     officer = make_user("procurement_officer", "ZVS")
     document = DocumentRecord(action="generate", filename="vertrag.docx",

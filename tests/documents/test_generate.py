@@ -93,18 +93,18 @@ def test_an_empty_value_counts_as_missing() -> None:
     assert info.value.field == "subject"
 
 
-def test_generated_contract_with_clause_verifies(library: list, clause: ClauseText) -> None:
+def test_generated_contract_with_clause_verifies(clause_texts: list, clause: ClauseText) -> None:
     result = generate("works", CONTRACT, clause)
     assert result.location.mode == "placeholder"
-    assert verify(result.data, library).status == "verbatim"
+    assert verify(result.data, clause_texts).status == "verbatim"
     text = all_text(result.data)
     assert "{{" not in text
     assert text.index("§ 5 Schlussbestimmungen") < text.index("Unterschriften")
 
 
-def test_generated_grant_notice_with_clause_verifies(library: list) -> None:
-    grant = current(library, "grant", "de")
+def test_generated_grant_notice_with_clause_verifies(clause_texts: list) -> None:
+    grant = current(clause_texts, "grant", "de")
     result = generate("grant", GRANT, grant)
     assert "12.000,00 €" in all_text(result.data)
-    verdict = verify(result.data, library)
+    verdict = verify(result.data, clause_texts)
     assert (verdict.status, verdict.variant) == ("verbatim", "grant")

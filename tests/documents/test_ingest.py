@@ -71,8 +71,8 @@ def insert_clause_for_test(data: bytes, limits: Limits | None) -> None:
     insert_clause(data, clause, limits=limits or Limits())
 
 
-def test_minimal_package_is_accepted(library: list) -> None:
-    result = verify(package(minimal()), library)
+def test_minimal_package_is_accepted(clause_texts: list) -> None:
+    result = verify(package(minimal()), clause_texts)
     assert result.status == "missing"
 
 

@@ -6,5 +6,5 @@ from tests.overview import overview_dataset
 
 
 @pytest.fixture
-def dataset(app, library):
+def dataset(app, published_clauses):
     return overview_dataset.build()

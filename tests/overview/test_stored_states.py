@@ -28,7 +28,7 @@ def _stored() -> dict[int, tuple[str, str]]:
     return {s.agreement_id: (s.state, s.reason) for s in db.session.scalars(select(StoredState))}
 
 
-def test_stored_states_equal_the_rules_for_every_agreement(app, library) -> None:
+def test_stored_states_equal_the_rules_for_every_agreement(app, published_clauses) -> None:
     overview_dataset.build()
     day = today()
     assert not stored_states.current(day)
@@ -40,7 +40,8 @@ def test_stored_states_equal_the_rules_for_every_agreement(app, library) -> None
     assert not stored_states.refresh(day)  # current: nothing to do
 
 
-def test_lists_read_stored_states_only_while_current(app, client, signed_in, library) -> None:
+def test_lists_read_stored_states_only_while_current(app, client, signed_in,
+                                                     published_clauses) -> None:
     agreements = overview_dataset.build()
     signed_in("auditor")  # a sign-in changes no record: the stored states stay current
     day = today()
@@ -65,7 +66,7 @@ def test_lists_read_stored_states_only_while_current(app, client, signed_in, lib
     assert listed("compliant") and not listed("pending")
 
 
-def test_another_day_or_other_rules_make_stored_states_stale(app, library) -> None:
+def test_another_day_or_other_rules_make_stored_states_stale(app, published_clauses) -> None:
     overview_dataset.build()
     day = today()
     stored_states.refresh(day)

@@ -17,7 +17,7 @@ from clause_tracker.declarations.lifecycle import ACTIONS, STATES, TRANSITIONS, 
 from clause_tracker.extensions import db
 from clause_tracker.registry import queries
 from clause_tracker.workdays import add_working_days
-from tests.registry.conftest import add_declaration
+from tests.factories import add_declaration
 
 TODAY = date.today()
 
@@ -29,7 +29,8 @@ def test_working_days_skip_weekends() -> None:
     assert add_working_days(date(2026, 3, 2), 5) == date(2026, 3, 9)  # Mon + 5 = next Mon
 
 
-def test_award_needs_clause_and_declaration(app, library, make_agreement, make_user) -> None:
+def test_award_needs_clause_and_declaration(app, published_clauses, make_agreement,
+                                            make_user) -> None:
     contract = make_agreement("contract")
     officer = make_user("procurement_officer")
     with pytest.raises(RegistryError, match="clause"):
@@ -49,7 +50,7 @@ def test_award_needs_clause_and_declaration(app, library, make_agreement, make_u
                        "contract.status"]
 
 
-def test_overdue_request_does_not_allow_the_award(app, library, make_agreement,
+def test_overdue_request_does_not_allow_the_award(app, published_clauses, make_agreement,
                                                   make_user) -> None:
     contract = make_agreement("contract")
     officer = make_user("procurement_officer")
@@ -85,7 +86,7 @@ def test_no_exemptions_by_default(app, make_agreement, make_user) -> None:
 
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("action", ACTIONS)
-def test_every_declaration_transition(app, library, make_agreement, make_user, state: str,
+def test_every_declaration_transition(app, published_clauses, make_agreement, make_user, state: str,
                                       action: str) -> None:
     contract = make_agreement("contract")
     officer = make_user("procurement_officer")
@@ -173,7 +174,7 @@ def _case(make_agreement, make_user, name: str):
     ("declaration_valid", "compliant"),
     ("declaration_not_required", "compliant"),
 ])
-def test_compliance_state_and_reason(app, library, make_agreement, make_user, case: str,
+def test_compliance_state_and_reason(app, published_clauses, make_agreement, make_user, case: str,
                                      state: str) -> None:
     contract = _case(make_agreement, make_user, case)
     found = compliance_of(contract.id)
@@ -194,7 +195,8 @@ def test_awarded_without_clause_is_non_compliant(app, make_agreement) -> None:
     assert compliance_of(contract.id).state == "non_compliant"
 
 
-def test_self_commitment_never_blocks_a_grant(app, library, make_agreement, make_user) -> None:
+def test_self_commitment_never_blocks_a_grant(app, published_clauses, make_agreement,
+                                              make_user) -> None:
     manager = make_user("grant_manager")
     grant = make_agreement("grant")
     agreements.attach_clause(grant, "grant_notice", "de", grant.version_id, manager)

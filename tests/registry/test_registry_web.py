@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
+from tests.factories import add_declaration
 from tests.helpers import PDF, hidden_fields
-from tests.registry.conftest import add_declaration
 
 CONTRACT = {"reference": "ZVS-2026-017", "subject": "Gebäudereinigung Schulen Nord",
             "contract_kind": "services", "procedure": "open", "counterparty_id": "0",
@@ -133,9 +133,9 @@ def test_auditor_reads_everything_and_every_post_is_refused(app, client, signed_
     assert checked >= 12
 
 
-def test_full_contract_flow_over_http(client, signed_in, library, party) -> None:
+def test_full_contract_flow_over_http(client, signed_in, published_clauses, counterparty) -> None:
     signed_in("procurement_officer")
-    location = _create(client, {**CONTRACT, "counterparty_id": str(party.id)}) \
+    location = _create(client, {**CONTRACT, "counterparty_id": str(counterparty.id)}) \
         .headers["Location"]
     agreement_id = int(location.rstrip("/").split("/")[-1])
     fields = hidden_fields(client, location)
