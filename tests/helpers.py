@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from clause_tracker.checks.models import ComplianceCheck
 from clause_tracker.extensions import db
+from clause_tracker.i18n import LANGUAGE_COOKIE
 
 if TYPE_CHECKING:
     from flask.testing import FlaskClient
@@ -31,6 +32,13 @@ def hidden_fields(client: FlaskClient, path: str) -> dict[str, str]:
     for name, value in HIDDEN.findall(page.get_data(as_text=True)):
         found.setdefault(name, value)
     return found
+
+
+def german(client: FlaskClient) -> FlaskClient:
+    """Pin the client's interface language to German (the language cookie), so that a test
+    asserts the German wording and nothing else."""
+    client.set_cookie(LANGUAGE_COOKIE, "de")
+    return client
 
 
 def checks_of(agreement_id: int) -> list[ComplianceCheck]:

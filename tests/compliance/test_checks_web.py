@@ -98,7 +98,7 @@ def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, lo
     assert {"compliance.outcome", "compliance.hearing", "compliance.measure.propose",
             "compliance.measure.approved"} <= actions
     # A further penalty finds the cap reached.
-    with pytest.raises(services.CheckError):
+    with pytest.raises(services.CheckError, match="have reached the cap of 5 %"):
         services.propose_measure(due_check, services.MeasureInput("penalty", "x", breaches=1),
                                  colleague, date.today())
 
@@ -108,10 +108,10 @@ def test_exclusion_at_most_three_years_and_kinds(app, make_user, due_check) -> N
     today = date.today()
     services.record_outcome(due_check, "findings", "", "Befund", user, None, today)
     services.record_hearing(due_check, today, "gehört", user, today)
-    with pytest.raises(services.CheckError):
+    with pytest.raises(services.CheckError, match=r"ends within 3 years \(§ 126 GWB\)"):
         services.propose_measure(due_check, services.MeasureInput(
             "exclusion", "Sperre", exclusion_until=today + timedelta(days=3 * 366)), user, today)
-    with pytest.raises(services.CheckError):
+    with pytest.raises(services.CheckError, match="Revocation applies to grants"):
         services.propose_measure(due_check, services.MeasureInput("revocation", "x"), user, today)
     ok = services.propose_measure(due_check, services.MeasureInput(
         "exclusion", "Sperre", exclusion_until=today + timedelta(days=700)), user, today)
@@ -184,7 +184,7 @@ def test_retention_keeps_contacts_needed_by_a_running_agreement(app, agreement) 
     db.session.commit()
     counts = retention.purge(old.id, None)
     assert counts["contact_persons"] == 0
-    with pytest.raises(retention.RetentionError):
+    with pytest.raises(retention.RetentionError, match="already erased"):
         retention.purge(old.id, None)
 
 

@@ -132,7 +132,7 @@ def test_termination_respects_the_lifecycle(breached, people) -> None:
     breached.status = "ended"  # the term ran out before the decision
     db.session.commit()
     events = db.session.scalar(select(func.count(AuditEvent.id)))
-    with pytest.raises(services.CheckError):
+    with pytest.raises(services.CheckError, match="“Ended” cannot become “Terminated”"):
         services.decide_measure(measure, True, "", admin, measure.version_id)
     db.session.rollback()
     db.session.refresh(measure)

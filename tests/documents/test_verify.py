@@ -68,9 +68,7 @@ def test_deviation_when_a_word_is_edited(clause: ClauseText, clause_texts: list)
     assert result.status == "deviation" and not result.passed
     assert result.clause_id == clause.clause_id
     changed = [(op.op, op.expected, op.actual) for op in result.diff]
-    assert ("replace", "Auftragnehmers.", "Lieferanten.") in changed or any(
-        "Lieferanten" in actual for _, _, actual in changed
-    )
+    assert changed == [("replace", "Auftragnehmers", "Lieferanten")]
 
 
 def test_deviation_when_a_sentence_is_deleted_outright(clause: ClauseText,

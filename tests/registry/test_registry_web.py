@@ -12,7 +12,7 @@ from clause_tracker.agreements.models import Agreement
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from tests.factories import add_declaration
-from tests.helpers import PDF, hidden_fields
+from tests.helpers import PDF, german, hidden_fields
 
 CONTRACT = {"reference": "ZVS-2026-017", "subject": "Gebäudereinigung Schulen Nord",
             "contract_kind": "services", "procedure": "open", "counterparty_id": "0",
@@ -73,6 +73,7 @@ def test_duplicate_reference_is_a_field_error(client, signed_in) -> None:
 
 def test_edit_conflict_second_saver_is_refused(client, signed_in) -> None:
     signed_in("procurement_officer")
+    german(client)
     location = _create(client).headers["Location"]
     edit = location + "/edit"
     first, second = hidden_fields(client, edit), hidden_fields(client, edit)
@@ -82,8 +83,8 @@ def test_edit_conflict_second_saver_is_refused(client, signed_in) -> None:
     clash = client.post(edit, data={**second, **CONTRACT, "subject": "Zweite Änderung"})
     assert clash.status_code == 409
     page = clash.get_data(as_text=True)
-    assert "Someone else changed" in page or "jemand anderes" in page.lower() or \
-        "role=\"alert\"" in page
+    assert ("Jemand anderes hat diesen Vorgang geändert, während Sie ihn bearbeitet haben. "
+            "Nichts wurde gespeichert.") in page
     db.session.expire_all()
     assert db.session.scalar(select(Agreement.subject)) == "Erste Änderung"
 
