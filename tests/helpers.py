@@ -4,8 +4,6 @@ queries for assertions. Records are made in tests/factories.py."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,16 +42,3 @@ def german(client: FlaskClient) -> FlaskClient:
 def checks_of(agreement_id: int) -> list[ComplianceCheck]:
     return list(db.session.scalars(select(ComplianceCheck).where(
         ComplianceCheck.agreement_id == agreement_id).order_by(ComplianceCheck.id)))
-
-
-def wait_until(condition: Callable[[], object], seconds: float = 30, every: float = 0.1,
-               what: str = "condition") -> object:
-    """Poll `condition` until it returns something true (returned), or fail after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"{what} not met within {seconds} s")
-        time.sleep(every)
