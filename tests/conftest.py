@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import audit_guard
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,11 +22,12 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from clause_tracker import create_app
+from tests import audit_guard
+from tests.helpers import PASSWORD
 
 TEST_DATABASE_ENV = "CLAUSE_TRACKER_TEST_DATABASE_URL"
 REQUIRE_ALL_ENV = "CLAUSE_TRACKER_REQUIRE_ALL"
-PASSWORD = "correct horse battery"
-REPO = Path(__file__).resolve().parents[1]
+pytest_plugins = ("tests.factories",)  # make_user, officer, counterparty, agreement, …
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -159,32 +159,11 @@ def runner(app: Flask):
 
 
 @pytest.fixture
-def library(app: Flask) -> None:
-    """The clause texts of clause_texts/, published."""
+def published_clauses(app: Flask) -> None:
+    """The clause texts of clause_texts/, published into the test's database."""
     from clause_tracker.clauses.services import sync
 
     sync()
-
-
-@pytest.fixture
-def make_user(app: Flask) -> Callable[..., object]:
-    from clause_tracker.auth.services import create_user
-    from clause_tracker.bootstrap import DEMO_UNITS
-    from clause_tracker.orgunits.services import ensure_unit
-
-    units = {code: (name, kind) for code, name, kind in DEMO_UNITS}
-
-    def make(role: str, unit: str | None = None, username: str | None = None,
-             password: str = PASSWORD) -> object:
-        org_unit = None
-        if unit is None and role in ("procurement_officer", "grant_manager"):
-            unit = "ZVS" if role == "procurement_officer" else "FDJB"
-        if unit:
-            org_unit = ensure_unit(unit, *units[unit])
-        return create_user(username or f"{role}-{uuid.uuid4().hex[:6]}", password, role,
-                           org_unit=org_unit)
-
-    return make
 
 
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from clause_tracker import create_app
+from tests.helpers import german
 
 
 def test_production_refuses_to_start_without_secret_key(monkeypatch, tmp_path) -> None:
@@ -47,7 +48,7 @@ def test_strict_headers(client) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_pages_have_no_inline_script(client, signed_in, library) -> None:
+def test_pages_have_no_inline_script(client, signed_in, published_clauses) -> None:
     signed_in("admin")
     for path in ("/", "/clauses/", "/audit/", "/admin/users", "/login"):
         page = client.get(path).get_data(as_text=True)
@@ -81,11 +82,12 @@ def test_unexpected_error_shows_no_internals(app_config) -> None:
         raise ValueError("secret internals")
 
     boom.required_permission = "public"
-    response = app.test_client().get("/boom")
+    response = german(app.test_client()).get("/boom")
     assert response.status_code == 500
     page = response.get_data(as_text=True)
     assert "secret internals" not in page and "Traceback" not in page
-    assert "Nothing was saved" in page or "Nichts wurde gespeichert" in page
+    assert ("Ein unerwarteter Fehler ist aufgetreten. Nichts wurde gespeichert. Bitte versuchen "
+            "Sie es später erneut.") in page
 
 
 def test_health_reports_database_and_migrations(client) -> None:

@@ -17,6 +17,7 @@ from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import record, verify_chain
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit, UnitKind
+from tests.helpers import german
 
 
 def _events(n: int = 5) -> None:
@@ -89,8 +90,8 @@ def test_reordered_events_are_named(app) -> None:
     _raw("UPDATE audit_events SET id = 2 WHERE id = 4")
     _raw("UPDATE audit_events SET id = 4 WHERE id = 100")
     problem = verify_chain().problem
-    assert problem.event_id == 2
-    assert problem.kind in ("reordered", "edited")
+    assert (problem.event_id, problem.kind) == (2, "reordered")
+    assert problem.message == "event 2 does not follow event 1 (predecessor hash differs)"
 
 
 def test_rehashed_edit_is_still_detected(app) -> None:
@@ -116,11 +117,15 @@ def test_cli_verify_ok(app, runner) -> None:
 
 def test_auditor_browses_and_filters(client, signed_in) -> None:
     _events(3)
-    signed_in("auditor")
+    auditor = signed_in("auditor")
+    german(client)
     page = client.get("/audit/?action=test.event&object_id=1").get_data(as_text=True)
     assert "event 1" in page and "event 2" not in page
+    assert '<p role="status">1 Eintrag</p>' in page
     page = client.get("/audit/?action=auth.login").get_data(as_text=True)
-    assert "Signed in" in page or "Angemeldet" in page
+    # The summary is the stored text of the event (not translated); the count is German.
+    assert f"<td>Signed in: {auditor.username}</td>" in page
+    assert '<p role="status">1 Eintrag</p>' in page and "event 1" not in page
 
 
 def test_auditor_sees_tampering_in_the_ui(client, signed_in) -> None:
@@ -133,9 +138,21 @@ def test_auditor_sees_tampering_in_the_ui(client, signed_in) -> None:
 
 
 def test_bad_filter_input_is_a_message_not_an_error(client, signed_in) -> None:
+    _events(3)
     signed_in("auditor")
+    german(client)
     response = client.get("/audit/?since=not-a-date&page=abc")
     assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    # The bad date is named at its field and kept for correction; the list is unfiltered
+    # (every event: the three, the auditor's creation and sign-in) and the bad page number
+    # means the first page.
+    assert re.search(r'<input id="since" name="since" type="date" value="not-a-date">\s*'
+                     r'<p class="error-message">[^<]+</p>', page)
+    assert page.count('class="error-message"') == 1
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    assert events == 5 and f'<p role="status">{events} Einträge</p>' in page
+    assert "event 0" in page and "event 2" in page and "Traceback" not in page
 
 
 def test_anchor_detects_a_cut_off_tail(app, runner) -> None:

@@ -4,13 +4,13 @@ commits without an audit event fails; with its event it passes."""
 from __future__ import annotations
 
 import pytest
-from audit_guard import UnauditedWrite
 from sqlalchemy import func, select
 
 from clause_tracker.audit.services import record
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.transaction import unit_of_work
+from tests.audit_guard import UnauditedWrite
 
 
 def _count() -> int:

@@ -10,6 +10,7 @@ from clause_tracker.audit.models import AuditEvent
 from clause_tracker.auth.models import User
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
+from tests.helpers import german
 
 WRONG = "not the password at all"
 
@@ -37,10 +38,9 @@ def test_sign_in_and_out(client, make_user, login, csrf) -> None:
 
 def test_wrong_password_is_refused_with_a_message(client, make_user, login) -> None:
     user = make_user("auditor")
-    response = login(client, user.username, WRONG)
+    response = login(german(client), user.username, WRONG)
     assert response.status_code == 200
-    assert "Username or password is wrong" in response.get_data(as_text=True) or \
-        "Benutzername oder Passwort" in response.get_data(as_text=True)
+    assert "Benutzername oder Passwort ist falsch." in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
 
 
@@ -113,8 +113,8 @@ def test_admin_creates_user_through_the_form(client, signed_in, csrf) -> None:
     # An officer without a unit is refused with a message, and nothing is stored ...
     refused = create("0")
     assert refused.status_code == 200
-    assert "belong to a unit" in refused.get_data(as_text=True) or \
-        "Organisationseinheit" in refused.get_data(as_text=True)
+    assert ("Konten der Vergabestelle und der Fördermittelverwaltung gehören zu einer "
+            "Organisationseinheit.") in refused.get_data(as_text=True)
     assert db.session.scalar(select(User).where(User.username == "neu.vergabe")) is None
     # ... and created with one.
     assert create(str(unit.id)).status_code == 302

@@ -19,6 +19,7 @@ from clause_tracker.clauses.texts import (
     normalize_line,
 )
 from clause_tracker.extensions import db
+from tests.helpers import german
 
 REPO_TEXTS = Path(__file__).resolve().parents[1] / "clause_texts"
 
@@ -50,7 +51,7 @@ def test_clause_wording_respects_the_lessons() -> None:
         assert "Anhörung" in texts[(variant, "de")]
         assert "AGG" in texts[(variant, "de")]
     assert "Art. 5 Abs. 3 GG" in texts[("grant", "de")]
-    assert "3 Jahre" in texts[("procurement", "de")] or "drei Jahre" in texts[("procurement", "de")]
+    assert "für höchstens drei Jahre führen (§ 126 Nr. 2 GWB)" in texts[("procurement", "de")]
 
 
 def test_sync_publishes_once(app) -> None:
@@ -125,9 +126,9 @@ def test_new_version_history_diff_and_stale_translation(app, client, signed_in,
     assert not rows[("grant", "en")].stale_translation
 
     signed_in("procurement_officer")
-    library = client.get("/clauses/").get_data(as_text=True)
+    library = german(client).get("/clauses/").get_data(as_text=True)
     assert "1.1" in library
-    assert "translation must be updated" in library or "Übersetzung muss" in library
+    assert "Die Übersetzung muss aktualisiert werden." in library
     diff = client.get("/clauses/procurement/de/diff?old=1.0&new=1.1").get_data(as_text=True)
     assert "<ins>" in diff and "Ein neuer Absatz zur Klarstellung." in diff
     unified = services.unified_diff(services.get_version("procurement", "de", "1.0"),
@@ -135,7 +136,7 @@ def test_new_version_history_diff_and_stale_translation(app, client, signed_in,
     assert "+Ein neuer Absatz zur Klarstellung." in unified
 
 
-def test_library_pages_for_every_role(client, signed_in, library) -> None:
+def test_library_pages_for_every_role(client, signed_in, published_clauses) -> None:
     signed_in("grant_manager")
     page = client.get("/clauses/grant/de/1.0").get_data(as_text=True)
     assert "Art. 5 Abs. 3 GG" in page
@@ -144,7 +145,7 @@ def test_library_pages_for_every_role(client, signed_in, library) -> None:
     assert client.get("/clauses/nonsense/de/diff").status_code == 404
 
 
-def test_cli_list_show_diff(app, runner, library) -> None:
+def test_cli_list_show_diff(app, runner, published_clauses) -> None:
     listing = runner.invoke(args=["clauses", "list"]).output
     assert listing.count("\n") == 8
     shown = runner.invoke(args=["clauses", "show", "grant", "--lang", "en"])

@@ -14,6 +14,7 @@ from clause_tracker.clauses.texts import load_library
 from clause_tracker.documents import verify
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
+from tests.helpers import german
 
 REPO = Path(__file__).resolve().parents[1]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -55,17 +56,20 @@ def _insert(client, csrf, data: bytes) -> DocumentRecord:
     return db.session.get(DocumentRecord, record_id)
 
 
-def test_preview_shows_where_the_clause_goes(client, signed_in, library, csrf) -> None:
+def test_preview_shows_where_the_clause_goes(client, signed_in, published_clauses, csrf) -> None:
     signed_in("procurement_officer")
+    german(client)
     page = _upload(client, csrf, "/documents/insert", _contract(), variant="procurement",
                    language="de").get_data(as_text=True)
-    assert "placeholder" in page or "Platzhalter" in page
+    assert "Die Klausel wird anstelle des Platzhalters {{ antirassismusklausel }} eingefügt." \
+        in page
     assert "§ 7 Besondere Vertragsbedingungen" in page
     assert _records() == 0  # nothing recorded before the officer confirms
 
 
-def test_insert_download_and_verify_round_trip(client, signed_in, library, csrf) -> None:
+def test_insert_download_and_verify_round_trip(client, signed_in, published_clauses, csrf) -> None:
     signed_in("procurement_officer")
+    german(client)
     record = _insert(client, csrf, _contract())
     assert (record.variant, record.version, record.language) == ("procurement", "1.0", "de")
     assert record.location_mode == "placeholder"
@@ -79,11 +83,12 @@ def test_insert_download_and_verify_round_trip(client, signed_in, library, csrf)
     checked = _upload(client, csrf, "/documents/verify", issued, name="signed.docx")
     assert checked.status_code == 302
     page = client.get(checked.headers["Location"]).get_data(as_text=True)
-    assert "word for word" in page or "Wort für Wort" in page
+    assert "Klausel vorhanden, Wort für Wort" in page
+    assert "nur die Formatierung weicht ab" not in page
     assert f"#{record.id}" in page  # recognised as the document issued
 
 
-def test_confirm_without_a_file_name_gets_the_default_name(client, signed_in, library,
+def test_confirm_without_a_file_name_gets_the_default_name(client, signed_in, published_clauses,
                                                           csrf) -> None:
     # The file name is an optional field of the confirm form: a POST without it once
     # passed None on and failed with a 500.
@@ -98,7 +103,7 @@ def test_confirm_without_a_file_name_gets_the_default_name(client, signed_in, li
     assert db.session.get(DocumentRecord, record_id).filename == "document.docx"
 
 
-def test_changed_clause_is_shown_as_deviation(client, signed_in, library, csrf) -> None:
+def test_changed_clause_is_shown_as_deviation(client, signed_in, published_clauses, csrf) -> None:
     signed_in("grant_manager")
     record = _insert(client, csrf, _contract())
     issued = client.get(f"/documents/{record.id}/download").data
@@ -118,29 +123,33 @@ def test_changed_clause_is_shown_as_deviation(client, signed_in, library, csrf) 
         DocumentRecord.action == "verify")) == "deviation"
 
 
-def test_hostile_upload_is_refused_and_nothing_is_stored(app, client, signed_in, library,
+def test_hostile_upload_is_refused_and_nothing_is_stored(app, client, signed_in, published_clauses,
                                                          csrf) -> None:
     signed_in("procurement_officer")
-    for data, name in ((b"%PDF-1.7 not a docx", "x.docx"),
-                       (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "encrypted.docx")):
+    german(client)
+    for data, name, reason in (
+            (b"%PDF-1.7 not a docx", "x.docx",
+             "Die Datei ist kein Word-Dokument (.docx); sie ist kein ZIP-Paket."),
+            (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "encrypted.docx",
+             "Die Datei ist verschlüsselt oder passwortgeschützt")):
         response = _upload(client, csrf, "/documents/insert", data, name=name,
                            variant="procurement", language="de")
         assert response.status_code == 422
         page = response.get_data(as_text=True)
-        assert "not accepted" in page or "nicht angenommen" in page
+        assert f'role="alert">Das Dokument wurde nicht angenommen: {reason}' in page
         assert "Traceback" not in page
     assert _records() == 0
     assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []
 
 
-def test_missing_file_is_a_form_error(client, signed_in, library, csrf) -> None:
+def test_missing_file_is_a_form_error(client, signed_in, published_clauses, csrf) -> None:
     signed_in("procurement_officer")
     response = client.post("/documents/verify", data={"csrf_token": csrf(client, "/documents/")})
     assert response.status_code == 400
     assert "error-message" in response.get_data(as_text=True)
 
 
-def test_generate_contract_with_german_formats(client, signed_in, library, csrf) -> None:
+def test_generate_contract_with_german_formats(client, signed_in, published_clauses, csrf) -> None:
     signed_in("procurement_officer")
     form = {
         "csrf_token": csrf(client, "/documents/generate"), "template": "services",
@@ -160,7 +169,8 @@ def test_generate_contract_with_german_formats(client, signed_in, library, csrf)
     assert verify(issued, load_library(REPO / "clause_texts")).status == "verbatim"
 
 
-def test_generate_reports_bad_input_next_to_the_fields(client, signed_in, library, csrf) -> None:
+def test_generate_reports_bad_input_next_to_the_fields(client, signed_in, published_clauses,
+                                                       csrf) -> None:
     signed_in("grant_manager")
     response = client.post("/documents/generate", data={
         "csrf_token": csrf(client, "/documents/generate"), "template": "grant", "language": "de",
@@ -176,7 +186,8 @@ def test_generate_reports_bad_input_next_to_the_fields(client, signed_in, librar
     assert _records() == 0
 
 
-def test_units_see_only_their_own_documents(client, make_user, login, library, csrf) -> None:
+def test_units_see_only_their_own_documents(client, make_user, login, published_clauses,
+                                            csrf) -> None:
     kij = make_user("procurement_officer", "KIJ")
     jk = make_user("procurement_officer", "JK")
     auditor = make_user("auditor")
@@ -198,8 +209,9 @@ def test_units_see_only_their_own_documents(client, make_user, login, library, c
 
 
 def test_no_published_clause_is_a_clear_message(client, signed_in, csrf) -> None:
-    """Without `library` nothing is published: the officer is told, nothing is issued."""
+    """Without `published_clauses` nothing is published: the officer is told, nothing is issued."""
     signed_in("procurement_officer")
+    german(client)
     preview = _upload(client, csrf, "/documents/insert", _contract(), variant="procurement",
                       language="de")
     fields = dict(re.findall(r'name="(upload|filename|variant|language)"[^>]*value="([^"]*)"',
@@ -207,5 +219,6 @@ def test_no_published_clause_is_a_clear_message(client, signed_in, csrf) -> None
     fields["csrf_token"] = csrf(client, "/documents/")
     done = client.post("/documents/insert/confirm", data=fields, follow_redirects=True)
     page = done.get_data(as_text=True)
-    assert "No published clause text procurement/de" in page or "procurement/de" in page
+    assert ("Das Dokument wurde nicht angenommen: Kein veröffentlichter Klauseltext "
+            "procurement/de ist heute gültig.") in page
     assert _records() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -12,8 +13,8 @@ import pytest
 
 from clause_tracker.declarations import evidence
 from clause_tracker.storage import LocalStorage, StorageKeyError, safe_filename, storage
+from tests.helpers import PDF
 
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\0" * 64
 
@@ -53,7 +54,7 @@ def test_macro_document_is_refused(app) -> None:
         for item in src.infolist():
             z.writestr(item, src.read(item.filename))
         z.writestr("word/vbaProject.bin", b"\0" * 32)
-    with pytest.raises(evidence.EvidenceError):
+    with pytest.raises(evidence.EvidenceError, match=r"contains macros \(VBA\)"):
         evidence.accept(out.getvalue(), "erklaerung.docx")
     assert _stored(app) == []
 
@@ -74,7 +75,7 @@ def test_storage_never_overwrites_and_refuses_odd_keys(tmp_path: Path) -> None:
     assert store.put(b"one") == key
     assert path.stat().st_mtime_ns == before
     for bad in ("../../etc/passwd", "A" * 64, key[:-1]):
-        with pytest.raises(StorageKeyError):
+        with pytest.raises(StorageKeyError, match=re.escape(repr(bad))):
             store.get(bad)
 
 

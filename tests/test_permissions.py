@@ -49,7 +49,8 @@ def _get_rules(app: Flask):
 
 
 @pytest.mark.parametrize("role", [None, *Role])
-def test_role_route_matrix(app: Flask, client, signed_in, library, role: Role | None) -> None:
+def test_role_route_matrix(app: Flask, client, signed_in, published_clauses,
+                           role: Role | None) -> None:
     if role:
         signed_in(role.value)
     checked = 0

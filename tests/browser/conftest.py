@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import PASSWORD, REPO
+
 CHROMIUM = Path("/usr/bin/chromium")
 AXE_SCRIPT = REPO / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = [
@@ -35,7 +36,6 @@ AXE_OPTIONS = {
     "resultTypes": ["violations"],
 }
 BLOCKING_IMPACTS = ("serious", "critical")
-PASSWORD = "correct horse battery"  # the root conftest's default for make_user
 TIMEOUT_MS = 10_000
 
 
@@ -87,7 +87,7 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(chromium: object, app: Flask, library: None) -> Iterator[LiveServer]:
+def live_server(chromium: object, app: Flask, published_clauses: None) -> Iterator[LiveServer]:
     """The app with the clause library published, live on 127.0.0.1."""
     server = LiveServer(app).start()
     yield server

@@ -3,14 +3,13 @@ switches the language, works with the keyboard alone, and every page passes axe-
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
+
+from tests.browser.helpers import path_of, sign_in
+from tests.helpers import REPO
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 GERMAN_CATALOG = REPO / "clause_tracker" / "translations" / "de" / "LC_MESSAGES" / "messages.po"
 
 # What the main navigation shows per role (documents links come with the documents feature
@@ -24,27 +23,12 @@ NAV = {
 CORE_PATHS = {"/", "/clauses/", "/audit/", "/admin/users"}
 
 
-def path_of(url: str) -> str:
-    return re.sub(r"^https?://[^/]+", "", url).split("?")[0].split("#")[0]
-
-
 def html_lang(page) -> str:
     return page.locator("html").get_attribute("lang")
 
 
 def selected_language(page) -> str:
     return page.locator("#language-select").input_value()
-
-
-def sign_in(page, username: str, password: str) -> None:
-    """Through the real form: type the name and password, press the form's submit button."""
-    if path_of(page.url) != "/login":
-        page.goto("/login")
-    form = page.locator("main form")
-    form.locator("input[name=username]").fill(username)
-    form.locator("input[name=password]").fill(password)
-    with page.expect_navigation():
-        form.locator("button[type=submit]").click()
 
 
 def sign_out(page) -> None:

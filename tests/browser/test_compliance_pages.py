@@ -9,34 +9,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from dateutil.relativedelta import relativedelta
 from flask_babel import force_locale
 from flask_babel import gettext as translate
 from sqlalchemy import select
-from test_browser_ui import path_of, sign_in
 
-from clause_tracker.agreements.models import MODEL_OF_KIND
 from clause_tracker.audit.models import AuditEvent
-from clause_tracker.bootstrap import DEMO_UNITS
 from clause_tracker.checks import models as m
 from clause_tracker.checks import services, sweep
 from clause_tracker.clauses.services import current_version
 from clause_tracker.clock import today, utcnow
 from clause_tracker.compliance.labels import REASON_TEXTS, STATE_LABELS
 from clause_tracker.compliance.state import compliance_of
-from clause_tracker.counterparties.models import Counterparty
-from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db
-from clause_tracker.orgunits.services import ensure_unit
+from tests.browser.helpers import path_of, sign_in
+from tests.factories import add_declaration, insert_agreement, new_counterparty
+from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "correct horse battery"
-UNITS = {code: (name, kind) for code, name, kind in DEMO_UNITS}
-
 
 @pytest.fixture
 def app_config(app_config: dict[str, object]) -> dict[str, object]:
@@ -64,26 +56,18 @@ def _user(make_user, role: str, unit: str | None, name: str):
 def _contract(code: str = "ZVS", breach: bool = True):
     """An active contract with the clause, running for 800 days (so a routine check is due),
     and — when `breach` — a confirmed breach of the clause (what a measure answers).
-    Written straight into the tables, as tests/compliance/conftest.py does."""
-    now = utcnow()
-    counterparty = Counterparty(name=f"Muster Bau {uuid.uuid4().hex[:4]} GmbH", created_at=now)
-    db.session.add(counterparty)
-    db.session.flush()
-    contract = MODEL_OF_KIND["contract"](
-        reference=f"{code}-2024-{uuid.uuid4().hex[:4]}", subject="Reinigung der Schulen",
-        status="active", org_unit_id=ensure_unit(code, *UNITS[code]).id,
-        counterparty_id=counterparty.id, value=Decimal("100000"),
-        start_date=now.date() - timedelta(days=800), end_date=now.date() + timedelta(days=700),
-        decided_on=now.date() - timedelta(days=830),
-        clause_version_id=current_version("procurement", "de").id,
-        created_at=now, updated_at=now)
-    db.session.add(contract)
-    db.session.flush()
+    Written straight into the tables, as tests/compliance does."""
+    day = utcnow().date()
+    counterparty = new_counterparty(name=f"Muster Bau {uuid.uuid4().hex[:4]} GmbH", commit=False)
+    contract = insert_agreement(
+        "contract", code, commit=False, reference=f"{code}-2024-{uuid.uuid4().hex[:4]}",
+        counterparty_id=counterparty.id, start_date=day - timedelta(days=800),
+        end_date=day + timedelta(days=700), decided_on=day - timedelta(days=830),
+        clause_version_id=current_version("procurement", "de").id)
     states = ["breach_confirmed", "accepted"] if breach else ["accepted"]
     for state in states:
-        db.session.add(Declaration(agreement=contract, party="main", state=state,
-                                   party_name=counterparty.name, created_at=now,
-                                   updated_at=now, valid_until=now.date() + timedelta(days=700)))
+        add_declaration(contract, state, commit=False, party_name=counterparty.name,
+                        valid_until=day + timedelta(days=700))
     db.session.commit()
     return contract
 

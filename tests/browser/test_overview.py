@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from test_browser_ui import sign_in
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "overview"))
-from overview_dataset import EXPECTED_TOTAL, EXPECTED_UNITS, build
+from tests.browser.helpers import sign_in
+from tests.helpers import PASSWORD
+from tests.overview.overview_dataset import EXPECTED_TOTAL, EXPECTED_UNITS, build
 
 pytestmark = pytest.mark.browser
-PASSWORD = "correct horse battery"
 
 
 def test_auditor_overview_drilldown_xlsx_and_eccar(page, make_user, check_axe) -> None:

@@ -9,12 +9,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from test_browser_ui import path_of, sign_in
+
+from tests.browser.helpers import path_of, sign_in
+from tests.helpers import PASSWORD, PDF
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
-PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def _user(make_user, role: str, unit: str | None = None):
@@ -147,19 +147,14 @@ def test_grant_manager_records_grant_with_declaration_and_self_commitment(
     assert page.locator("#compliance.status-warn").is_visible()  # pending: requested
 
 
-def _draft(make_user, unit: str, reference: str):
-    from clause_tracker.agreements import services
-    from clause_tracker.idempotency import new_token
-
-    officer = make_user("procurement_officer", unit)
-    return services.create("contract", {
-        "reference": reference, "subject": "Bühnentechnik Volkshaus",
-        "contract_kind": "supplies", "procedure": "open", "value": Decimal("9999.00"),
-    }, officer, new_token())
+def _draft(make_agreement, unit: str, reference: str):
+    return make_agreement("contract", unit, reference=reference,
+                          subject="Bühnentechnik Volkshaus", contract_kind="supplies",
+                          value=Decimal("9999.00"))
 
 
-def test_auditor_sees_but_cannot_change(page, make_user, check_axe) -> None:
-    contract = _draft(make_user, "KIJ", "KIJ-2026-100")
+def test_auditor_sees_but_cannot_change(page, make_user, make_agreement, check_axe) -> None:
+    contract = _draft(make_agreement, "KIJ", "KIJ-2026-100")
     auditor = _user(make_user, "auditor", "RPA")
     sign_in(page, auditor.username, PASSWORD)
     _ok(page, check_axe, page.goto("/agreements/"))
@@ -177,9 +172,10 @@ def test_auditor_sees_but_cannot_change(page, make_user, check_axe) -> None:
     _ok(page, check_axe)
 
 
-def test_kij_officer_cannot_see_jenakultur_drafts(page, make_user, check_axe) -> None:
-    theirs = _draft(make_user, "JK", "JK-2026-007")
-    own = _draft(make_user, "KIJ", "KIJ-2026-008")
+def test_kij_officer_cannot_see_jenakultur_drafts(page, make_user, make_agreement,
+                                                  check_axe) -> None:
+    theirs = _draft(make_agreement, "JK", "JK-2026-007")
+    own = _draft(make_agreement, "KIJ", "KIJ-2026-008")
     officer = _user(make_user, "procurement_officer", "KIJ")
     sign_in(page, officer.username, PASSWORD)
     _ok(page, check_axe, page.goto("/agreements/"))

@@ -16,7 +16,7 @@ from clause_tracker.checks import models as m
 from clause_tracker.checks import services, sweep
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
-from tests.compliance.conftest import checks_of
+from tests.helpers import checks_of
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -99,7 +99,7 @@ def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, lo
     assert {"compliance.outcome", "compliance.hearing", "compliance.measure.propose",
             "compliance.measure.approved"} <= actions
     # A further penalty finds the cap reached.
-    with pytest.raises(services.CheckError):
+    with pytest.raises(services.CheckError, match="have reached the cap of 5 %"):
         services.propose_measure(due_check, services.MeasureInput("penalty", "x", breaches=1),
                                  colleague, date.today())
 
@@ -109,10 +109,10 @@ def test_exclusion_at_most_three_years_and_kinds(app, make_user, due_check) -> N
     today = date.today()
     services.record_outcome(due_check, "findings", "", "Befund", user, None, today)
     services.record_hearing(due_check, today, "gehört", user, today)
-    with pytest.raises(services.CheckError):
+    with pytest.raises(services.CheckError, match=r"ends within 3 years \(§ 126 GWB\)"):
         services.propose_measure(due_check, services.MeasureInput(
             "exclusion", "Sperre", exclusion_until=today + timedelta(days=3 * 366)), user, today)
-    with pytest.raises(services.CheckError):
+    with pytest.raises(services.CheckError, match="Revocation applies to grants"):
         services.propose_measure(due_check, services.MeasureInput("revocation", "x"), user, today)
     ok = services.propose_measure(due_check, services.MeasureInput(
         "exclusion", "Sperre", exclusion_until=today + timedelta(days=700)), user, today)
@@ -211,7 +211,7 @@ def test_retention_keeps_contacts_needed_by_a_running_agreement(app, agreement) 
     db.session.commit()
     counts = retention.purge(old.id, None)
     assert counts["contact_persons"] == 0
-    with pytest.raises(retention.RetentionError):
+    with pytest.raises(retention.RetentionError, match="already erased"):
         retention.purge(old.id, None)
 
 
@@ -223,15 +223,15 @@ def test_retention_erases_stored_files_no_other_record_names(app, client, signed
     from clause_tracker.documents.web.models import DocumentRecord
     from clause_tracker.retention import services as retention
     from clause_tracker.storage import storage
-    from tests.compliance.conftest import declaration
+    from tests.factories import add_declaration
 
     store = storage()
     own, shared, issued = (store.put(f"%PDF-1.7 {name}".encode()) for name in
                            ("Unterschrift Erika Muster", "Formblatt", "Vertrag Muster"))
     old = agreement(status="ended", end_date=date(2019, 12, 31))
     running = agreement(status="active")
-    kept = declaration(running, evidence_key=shared, evidence_sha256=shared)
-    decls = [declaration(old, evidence_key=key, evidence_sha256=key, evidence_filename="e.pdf",
+    kept = add_declaration(running, evidence_key=shared, evidence_sha256=shared)
+    decls = [add_declaration(old, evidence_key=key, evidence_sha256=key, evidence_filename="e.pdf",
                          signer_name="Erika Muster") for key in (own, shared)]
     officer = make_user("procurement_officer", "ZVS")
     document = DocumentRecord(action="generate", filename="vertrag.docx",

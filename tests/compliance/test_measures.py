@@ -16,7 +16,7 @@ from clause_tracker.clauses.services import current_version
 from clause_tracker.compliance.state import compliance_of
 from clause_tracker.extensions import db
 from clause_tracker.registry.queries import ListFilter, filtered
-from tests.compliance.conftest import declaration
+from tests.factories import add_declaration
 
 DAY = date(2026, 3, 2)
 
@@ -35,11 +35,11 @@ def _measure(agreement, kind: str, officer, approver, approve: bool = True, **va
 
 
 @pytest.fixture
-def breached(app, library, agreement):
+def breached(app, published_clauses, agreement):
     """An active contract with the clause, a confirmed breach and a new, valid declaration."""
     contract = agreement(clause_version_id=current_version("procurement", "de").id)
-    declaration(contract, "breach_confirmed", valid_until=date(2027, 1, 1))
-    declaration(contract, "accepted", valid_until=date(2027, 12, 31))
+    add_declaration(contract, "breach_confirmed", valid_until=date(2027, 1, 1))
+    add_declaration(contract, "accepted", valid_until=date(2027, 12, 31))
     return contract
 
 
@@ -94,7 +94,7 @@ def test_list_filter_agrees_with_the_single_record(breached, people, agreement) 
     officer, admin = people
     _measure(breached, "exclusion", officer, admin, exclusion_until=DAY + timedelta(days=10))
     clean = agreement(clause_version_id=breached.clause_version_id)
-    declaration(clean, "accepted", valid_until=date(2027, 12, 31))
+    add_declaration(clean, "accepted", valid_until=date(2027, 12, 31))
     for day, expected in ((DAY, {breached.id}), (DAY + timedelta(days=11), set())):
         stmt, _ = filtered(admin, ListFilter(compliance="non_compliant"), day)
         assert set(db.session.scalars(stmt.with_only_columns(Agreement.id))) == expected
@@ -114,7 +114,8 @@ def test_approved_termination_terminates_the_contract(breached, people) -> None:
     assert verify_chain().ok
 
 
-def test_approved_revocation_revokes_the_grant(app, library, agreement, make_user) -> None:
+def test_approved_revocation_revokes_the_grant(app, published_clauses, agreement,
+                                               make_user) -> None:
     grant = agreement(kind="grant", code="FDJB",
                       clause_version_id=current_version("grant", "de").id)
     manager, admin = make_user("grant_manager", "FDJB"), make_user("admin")
@@ -131,7 +132,7 @@ def test_termination_respects_the_lifecycle(breached, people) -> None:
     breached.status = "ended"  # the term ran out before the decision
     db.session.commit()
     events = db.session.scalar(select(func.count(AuditEvent.id)))
-    with pytest.raises(services.CheckError):
+    with pytest.raises(services.CheckError, match="“Ended” cannot become “Terminated”"):
         services.decide_measure(measure, True, "", admin, measure.version_id)
     db.session.rollback()
     db.session.refresh(measure)

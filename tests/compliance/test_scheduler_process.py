@@ -4,13 +4,14 @@ on — and a real SMTP server on loopback."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text
@@ -22,7 +23,7 @@ from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.jobs.heartbeat import SchedulerHeartbeat
 from clause_tracker.locks import Lock
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def _env(app, **extra: object) -> dict[str, str]:
@@ -79,6 +80,17 @@ def _heartbeat() -> SchedulerHeartbeat | None:
     return db.session.scalar(select(SchedulerHeartbeat))
 
 
+def _dispatch_rounds_after(moment: datetime, rounds: int = 2) -> None:
+    """Wait until the leader has dispatched `rounds` more times after `moment` (its
+    heartbeat records each dispatch): time enough to send anything twice, had it a bug."""
+    for _ in range(rounds):
+        _wait(lambda after=moment: (hb := _heartbeat()) is not None
+              and hb.last_dispatch_at is not None and hb.last_dispatch_at > after)
+        hb = _heartbeat()
+        assert hb is not None and hb.last_dispatch_at is not None
+        moment = hb.last_dispatch_at
+
+
 def test_two_schedulers_send_every_reminder_exactly_once(app, agreement, officer, mail_config,
                                                          spawn) -> None:
     mail_config.start()
@@ -89,7 +101,7 @@ def test_two_schedulers_send_every_reminder_exactly_once(app, agreement, officer
             agreement(code=code, start_date=start)
     first, second = spawn("run"), spawn("run")
     _wait(lambda: len(mail_config.messages) >= 3)
-    time.sleep(3)  # both had several dispatch rounds' time to double anything
+    _dispatch_rounds_after(utcnow())  # the leader dispatched again: nothing went twice
     assert mail_config.recipients() == sorted(u.email for u in users)
     leader = _heartbeat()
     assert leader is not None
@@ -102,7 +114,9 @@ def test_two_schedulers_send_every_reminder_exactly_once(app, agreement, officer
           and hb.holder.endswith(f":{standby.pid}"), seconds=30)
     _wait(lambda: (hb := _heartbeat()) is not None and hb.last_sweep_at is not None
           and hb.last_sweep_at > leader.started_at)
-    time.sleep(2)
+    new_leader = _heartbeat()
+    assert new_leader is not None and new_leader.last_sweep_at is not None
+    _dispatch_rounds_after(new_leader.last_sweep_at)  # the new leader's rounds: nothing again
     assert len(mail_config.messages) == 3
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
@@ -168,27 +182,53 @@ def _waiting_for_locks() -> int:
         "WHERE NOT l.granted AND a.datname = current_database()"))
 
 
+def _first_step(proc: subprocess.Popen) -> str:
+    """Read the sweep's output up to its first progress line (the sweep has begun)."""
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("step "):
+            return "".join(seen)
+    raise AssertionError(f"the sweep printed no progress: {''.join(seen)}")
+
+
 def test_two_sweeps_at_once_schedule_and_remind_everything_once(app, agreement, officer,
                                                                  spawn) -> None:
     """`scheduler sweep` twice at once (cron beside a running scheduler): both finish
     without error, and every check and reminder is there once.
 
-    PostgreSQL: made to overlap for certain. The test holds the audit chain's lock, so the
-    first sweep stops inside its interval step — checks inserted, not committed — while
-    the second starts; only then is the lock let go. Without the sweep's step lock the
-    second would insert the same checks and fail on the unique key."""
+    PostgreSQL: made to overlap inside a step, for certain. The test holds the audit
+    chain's lock, so the first sweep stops inside its interval step — checks inserted, not
+    committed — while the second starts; only then is the lock let go. Without the sweep's
+    step lock the second would insert the same checks and fail on the unique key.
+
+    SQLite cannot overlap inside a step: its one write lock is the step lock. The first
+    INSERT of a step takes the database's RESERVED lock and holds it to COMMIT, so the
+    other sweep's INSERT waits for the commit and then reads what was committed (and a
+    read of its own that came before still ends at ON CONFLICT DO NOTHING on the unique
+    key); the test cannot stop a process between its INSERT and its COMMIT from outside.
+    What SQLite can do, and what it must get right, is overlap step by step: the first
+    sweep pauses a second after each step, the second starts once the first has begun and
+    has begun itself while the first still runs. Asserted: the two runs overlapped in
+    time, and one of them scheduled the 40 checks, the other none."""
     _forty_due(agreement, officer)
     postgres = db.session.get_bind().dialect.name == "postgresql"
     holder = db.engine.connect() if postgres else None
     if holder is not None:
         holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(Lock.AUDIT_CHAIN)})
     try:
-        first = spawn("sweep")
         if holder is not None:
+            first = spawn("sweep")
             _wait(lambda: _waiting_for_locks() == 1)  # the first, at the chain lock
-        second = spawn("sweep")
-        if holder is not None:
+            second = spawn("sweep")
             _wait(lambda: _waiting_for_locks() == 2)  # the second, behind the first
+        else:
+            first = spawn("sweep", SWEEP_STEP_PAUSE_SECONDS=1)  # ten steps: ten seconds
+            started = [_first_step(first)]
+            second = spawn("sweep")
+            started.append(_first_step(second))
+            assert first.poll() is None, "the first sweep ended before the second began"
     finally:
         if holder is not None:
             holder.rollback()
@@ -197,6 +237,11 @@ def test_two_sweeps_at_once_schedule_and_remind_everything_once(app, agreement, 
     assert [first.returncode, second.returncode] == [0, 0], outputs
     db.session.rollback()
     assert _counts() == (40, 40)
+    runs = db.session.scalars(select(m.Sweep).order_by(m.Sweep.id)).all()
+    assert len(runs) == 2 and all(run.finished_at is not None for run in runs)
+    assert max(run.started_at for run in runs) < min(run.finished_at for run in runs)
+    scheduled = sorted(json.loads(run.counts)["schedule_interval"] for run in runs)
+    assert scheduled == [0, 40], (scheduled, outputs)
     assert sweep.run().total == 0
 
 

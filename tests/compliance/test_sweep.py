@@ -12,7 +12,8 @@ from clause_tracker.checks import models as m
 from clause_tracker.checks import sweep
 from clause_tracker.checks.outbox import Reminder
 from clause_tracker.extensions import db
-from tests.compliance.conftest import checks_of, declaration
+from tests.factories import add_declaration
+from tests.helpers import checks_of
 
 DAY = date(2025, 3, 3)
 
@@ -148,7 +149,7 @@ def test_unit_and_kind_intervals(app, agreement) -> None:
 
 def test_declaration_expires_through_the_lifecycle_and_opens_a_check(app, agreement) -> None:
     contract = agreement(start_date=date(2025, 1, 1))
-    decl = declaration(contract, "accepted", valid_until=date(2025, 3, 1))
+    decl = add_declaration(contract, "accepted", valid_until=date(2025, 3, 1))
     sweep.run(DAY)
     db.session.refresh(decl)
     assert decl.state == "expired"
@@ -167,7 +168,7 @@ def test_many_expiries_are_audited_each_in_an_intact_chain(app, agreement) -> No
     contracts = [agreement(commit=False) for _ in range(30)]
     db.session.commit()
     for contract in contracts:
-        declaration(contract, "accepted", valid_until=date(2025, 3, 1))
+        add_declaration(contract, "accepted", valid_until=date(2025, 3, 1))
     assert sweep.run(DAY).counts["expire_declarations"] == 30
     assert db.session.scalar(select(func.count()).where(
         AuditEvent.action == "declaration.expire")) == 30
@@ -178,8 +179,8 @@ def test_renewal_subcontractor_funding_period(app, agreement) -> None:
     option = agreement(renewal_options="2 × 1 Jahr", end_date=DAY + timedelta(days=60))
     plain = agreement(end_date=DAY + timedelta(days=60))
     sub = agreement()
-    declaration(sub, "requested", party="subcontractor", requested_on=DAY - timedelta(days=3))
-    declaration(sub, "requested", party="subcontractor", requested_on=DAY - timedelta(days=300))
+    add_declaration(sub, "requested", party="subcontractor", requested_on=DAY - timedelta(days=3))
+    add_declaration(sub, "requested", party="subcontractor", requested_on=DAY - timedelta(days=300))
     first = agreement(kind="grant", code="FDJB", programme="Demokratie",
                       start_date=date(2024, 1, 1))
     follow = agreement(kind="grant", code="FDJB", programme="Demokratie",
@@ -217,7 +218,7 @@ def test_random_sample_is_reproducible_from_its_recorded_seed(app, agreement) ->
         m.ComplianceCheck.trigger == "sample")) == len(sampled)
 
 
-def test_clause_change_policy_all(app, agreement, library) -> None:
+def test_clause_change_policy_all(app, agreement, published_clauses) -> None:
     from clause_tracker.clauses.models import ClauseVersion
 
     current = db.session.scalars(select(ClauseVersion).where(

@@ -25,7 +25,7 @@ from clause_tracker.clauses import services as clauses
 from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.extensions import db
-from tests.compliance.conftest import declaration
+from tests.factories import add_declaration
 
 REPO_TEXTS = Path(__file__).resolve().parents[2] / "clause_texts"
 FIRST, LAST = date(2026, 1, 5), date(2028, 1, 3)  # Mondays, two years apart
@@ -74,7 +74,7 @@ def test_two_years_of_schedule(app, agreement, officer, mail_config, tmp_path) -
     # C1: a contract with renewal options; its declaration runs out on 30 September 2026.
     c1 = agreement(reference="C1", start_date=date(2025, 2, 10), end_date=date(2026, 12, 31),
                    renewal_options="2 × 1 Jahr", clause_version_id=version["procurement"])
-    d1 = declaration(c1, "accepted", valid_until=date(2026, 9, 30))
+    d1 = add_declaration(c1, "accepted", valid_until=date(2026, 9, 30))
     # K1: checked every 6 months, started on 31 August: the first check falls on
     # 28 February (the month's last day), on both databases.
     k1 = agreement(reference="K1", code="KIJ", start_date=date(2025, 8, 31),
@@ -86,7 +86,7 @@ def test_two_years_of_schedule(app, agreement, officer, mail_config, tmp_path) -
     g1 = agreement(reference="G1", kind="grant", code="FDJB", programme="Demokratie leben",
                    start_date=date(2026, 3, 2), end_date=date(2027, 12, 31),
                    clause_version_id=version["grant"])
-    declaration(g1, "accepted", valid_until=date(2028, 12, 31))
+    add_declaration(g1, "accepted", valid_until=date(2028, 12, 31))
     agreement(reference="D1", status="draft")  # not monitored: never a check
 
     worker = {c1.id: vera, k1.id: vera, g1.id: grants}
@@ -108,9 +108,9 @@ def test_two_years_of_schedule(app, agreement, officer, mail_config, tmp_path) -
                 # is in hand, valid until mid-2027.
                 db.session.refresh(c1)
                 agreements.update(c1, {"end_date": date(2027, 12, 31)}, c1.version_id, vera)
-                d2_id = declaration(c1, "accepted", valid_until=date(2027, 6, 30)).id
+                d2_id = add_declaration(c1, "accepted", valid_until=date(2027, 6, 30)).id
             if day == date(2027, 4, 19):
-                s1_id = declaration(c1, "requested", party="subcontractor",
+                s1_id = add_declaration(c1, "requested", party="subcontractor",
                                     requested_on=date(2027, 4, 14), deadline=date(2027, 4, 28)).id
 
             # --- the sweep, then the same sweep again: the second changes nothing ----------

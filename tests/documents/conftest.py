@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from docx_builders import write_clause
 
 from clause_tracker.clauses.texts import ClauseText, current, default_library_dir, load_library
+from tests.documents.docx_builders import write_clause
 
 
 @pytest.fixture(scope="session")
-def library() -> list[ClauseText]:
+def clause_texts() -> list[ClauseText]:
+    """The clause texts of clause_texts/, parsed (not published: no database here)."""
     texts = load_library(default_library_dir())
     if not texts:
         pytest.skip("clause_texts/ is empty")
@@ -19,8 +20,8 @@ def library() -> list[ClauseText]:
 
 
 @pytest.fixture(scope="session")
-def clause(library: list[ClauseText]) -> ClauseText:
-    text = current(library, "procurement", "de")
+def clause(clause_texts: list[ClauseText]) -> ClauseText:
+    text = current(clause_texts, "procurement", "de")
     assert text is not None
     return text
 

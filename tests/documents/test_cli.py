@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from docx_builders import NS, clause_control, edit_document, simple_document
 
 from clause_tracker.documents.cli import docx_cli
+from tests.documents.docx_builders import NS, clause_control, edit_document, simple_document
 
 
 def run(*args: str) -> tuple[int, str, str]:

@@ -6,11 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from docx_builders import CORPUS
 
 from clause_tracker.clauses.texts import ClauseText
 from clause_tracker.documents import DocumentRejected, insert_clause, verify
 from clause_tracker.documents.errors import REJECTION_CODES
+from tests.documents.docx_builders import CORPUS
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def files() -> list[Path]:
     return found
 
 
-def test_whole_corpus(files: list[Path], clause: ClauseText, library: list) -> None:
+def test_whole_corpus(files: list[Path], clause: ClauseText, clause_texts: list) -> None:
     outcomes: Counter[str] = Counter()
     failures = []
     for path in files:
@@ -37,7 +37,7 @@ def test_whole_corpus(files: list[Path], clause: ClauseText, library: list) -> N
             assert rejection.code in REJECTION_CODES, f"{path.name}: {rejection.code}"
             outcomes[f"rejected:{rejection.code}"] += 1
             continue
-        verdict = verify(result.data, library)
+        verdict = verify(result.data, clause_texts)
         if verdict.status != "verbatim":
             failures.append(f"{path.name}: {verdict.status} {[str(d) for d in verdict.diff[:3]]}")
         outcomes[f"{result.location.mode}:{verdict.status}"] += 1

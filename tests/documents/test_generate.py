@@ -8,12 +8,12 @@ from decimal import Decimal
 
 import docx
 import pytest
-from docx_builders import read_part
 from lxml import etree
 
 from clause_tracker.clauses.texts import ClauseText, current
 from clause_tracker.documents import TEMPLATE_KINDS, TemplateFieldMissing, generate, verify
 from clause_tracker.documents.generate import fill, format_value, template_bytes, template_fields
+from tests.documents.docx_builders import read_part
 
 CONTRACT = {
     "reference": "V-2026/017",
@@ -96,18 +96,18 @@ def test_an_empty_value_counts_as_missing() -> None:
     assert info.value.field == "subject"
 
 
-def test_generated_contract_with_clause_verifies(library: list, clause: ClauseText) -> None:
+def test_generated_contract_with_clause_verifies(clause_texts: list, clause: ClauseText) -> None:
     result = generate("works", CONTRACT, clause)
     assert result.location.mode == "placeholder"
-    assert verify(result.data, library).status == "verbatim"
+    assert verify(result.data, clause_texts).status == "verbatim"
     text = all_text(result.data)
     assert "{{" not in text
     assert text.index("§ 5 Schlussbestimmungen") < text.index("Unterschriften")
 
 
-def test_generated_grant_notice_with_clause_verifies(library: list) -> None:
-    grant = current(library, "grant", "de")
+def test_generated_grant_notice_with_clause_verifies(clause_texts: list) -> None:
+    grant = current(clause_texts, "grant", "de")
     result = generate("grant", GRANT, grant)
     assert "12.000,00\u00a0€" in all_text(result.data)
-    verdict = verify(result.data, library)
+    verdict = verify(result.data, clause_texts)
     assert (verdict.status, verdict.variant) == ("verbatim", "grant")

@@ -10,11 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from docx_builders import simple_document
 
 from clause_tracker.documents import DocumentRejected, Limits, insert_clause, verify
 from clause_tracker.documents.errors import REJECTION_CODES
 from clause_tracker.documents.ingest import parse_xml
+from tests.documents.docx_builders import simple_document
 
 CONTENT_TYPES = (
     b'<?xml version="1.0" encoding="UTF-8"?>'
@@ -71,8 +71,8 @@ def insert_clause_for_test(data: bytes, limits: Limits | None) -> None:
     insert_clause(data, clause, limits=limits or Limits())
 
 
-def test_minimal_package_is_accepted(library: list) -> None:
-    result = verify(package(minimal()), library)
+def test_minimal_package_is_accepted(clause_texts: list) -> None:
+    result = verify(package(minimal()), clause_texts)
     assert result.status == "missing"
 
 

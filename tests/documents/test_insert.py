@@ -8,7 +8,11 @@ from datetime import UTC, datetime
 
 import docx
 import pytest
-from docx_builders import (
+from lxml import etree
+
+from clause_tracker.clauses.texts import ClauseText
+from clause_tracker.documents import insert_clause, preview_location, verify
+from tests.documents.docx_builders import (
     CORPUS,
     NS,
     W,
@@ -22,10 +26,6 @@ from docx_builders import (
     save,
     simple_document,
 )
-from lxml import etree
-
-from clause_tracker.clauses.texts import ClauseText
-from clause_tracker.documents import insert_clause, preview_location, verify
 
 P = '<w:p><w:r><w:t xml:space="preserve">{}</w:t></w:r></w:p>'
 
@@ -195,11 +195,11 @@ def test_the_control_is_locked_and_tagged(clause: ClauseText) -> None:
     assert props.find("w:alias", NS).get(f"{{{W}}}val") == "Antirassismusklausel"
 
 
-def test_inserting_again_replaces_the_clause(clause: ClauseText, library: list) -> None:
+def test_inserting_again_replaces_the_clause(clause: ClauseText, clause_texts: list) -> None:
     once = insert_clause(simple_document("x"), clause).data
     twice = insert_clause(once, clause).data
     assert len(document_root(twice).xpath("//w:sdt", namespaces=NS)) == 1
-    assert verify(twice, library).status == "verbatim"
+    assert verify(twice, clause_texts).status == "verbatim"
 
 
 # --- styles -------------------------------------------------------------------------
@@ -272,7 +272,7 @@ def test_other_parts_are_byte_identical(name: str, clause: ClauseText) -> None:
         assert len(new.findall(f".//w:{tag}", NS)) == len(old.findall(f".//w:{tag}", NS)), tag
 
 
-def test_tracked_changes_elsewhere_survive(clause: ClauseText, library: list) -> None:
+def test_tracked_changes_elsewhere_survive(clause: ClauseText, clause_texts: list) -> None:
     data = docx_with_body(
         '<w:p><w:ins w:id="1" w:author="A" w:date="2026-01-01T00:00:00Z"><w:r><w:t>neu</w:t>'
         '</w:r></w:ins><w:del w:id="2" w:author="A" w:date="2026-01-01T00:00:00Z"><w:r>'
@@ -281,7 +281,7 @@ def test_tracked_changes_elsewhere_survive(clause: ClauseText, library: list) ->
     result = insert_clause(data, clause)
     root = document_root(result.data)
     assert len(root.findall(".//w:ins", NS)) == 1 and len(root.findall(".//w:del", NS)) == 1
-    assert verify(result.data, library).status == "verbatim"
+    assert verify(result.data, clause_texts).status == "verbatim"
 
 
 def test_external_relationships_are_removed_but_hyperlinks_kept(clause: ClauseText) -> None:
@@ -335,7 +335,7 @@ def test_linked_image_is_removed_from_a_real_document(clause: ClauseText) -> Non
 # --- provenance -------------------------------------------------------------------
 
 
-def test_provenance_round_trip(clause: ClauseText, library: list) -> None:
+def test_provenance_round_trip(clause: ClauseText, clause_texts: list) -> None:
     now = datetime(2026, 3, 5, 9, 30, tzinfo=UTC)
     result = insert_clause(simple_document("x"), clause, now=now)
     stamp = result.provenance
@@ -343,7 +343,7 @@ def test_provenance_round_trip(clause: ClauseText, library: list) -> None:
         clause.clause_id, clause.version, clause.language, clause.sha256
     )
     assert stamp.inserted_at == now and stamp.app_version
-    assert verify(result.data, library).provenance == stamp
+    assert verify(result.data, clause_texts).provenance == stamp
     custom = read_part(result.data, "docProps/custom.xml")
     assert b"Antirassismusklausel.SHA256" in custom and clause.sha256.encode() in custom
 
@@ -361,7 +361,7 @@ def test_existing_custom_properties_are_kept(clause: ClauseText) -> None:
     assert custom.count(b"Antirassismusklausel.SHA256") == 1
 
 
-def test_strict_ooxml_document(clause: ClauseText, library: list) -> None:
+def test_strict_ooxml_document(clause: ClauseText, clause_texts: list) -> None:
     path = CORPUS / "mwilliamson+python-mammoth--tests_test-data_strict-format.docx"
     if not path.exists():
         pytest.skip(f"corpus file missing: {path}")
@@ -369,7 +369,7 @@ def test_strict_ooxml_document(clause: ClauseText, library: list) -> None:
     assert b"http://purl.oclc.org/ooxml/officeDocument/customProperties" in read_part(
         result.data, "docProps/custom.xml"
     )
-    verdict = verify(result.data, library)
+    verdict = verify(result.data, clause_texts)
     assert verdict.status == "verbatim" and verdict.provenance is not None
 
 

@@ -10,10 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from docx_builders import CORPUS, simple_document
 
 from clause_tracker.clauses.texts import ClauseText, current, normalize_line
 from clause_tracker.documents import generate, insert_clause, verify
+from tests.documents.docx_builders import CORPUS, simple_document
 
 pytestmark = pytest.mark.slow
 
@@ -53,14 +53,14 @@ def pdf_text(pdf: Path) -> str:
     return re.sub(r"\s+", " ", normalize_line(text.replace("\n", " ")))
 
 
-def documents(clause: ClauseText, library: list) -> dict[str, bytes]:
+def documents(clause: ClauseText, clause_texts: list) -> dict[str, bytes]:
     docs = {
         "generated-contract": generate("services", RECORD, clause).data,
         "generated-grant": generate("grant", {
             **RECORD, "grantor": "Stadt Jena", "grantee": "Verein e. V.",
             "grantee_address": "Markt 1", "notice_date": date(2026, 2, 1),
             "proof_due_date": date(2027, 6, 30),
-        }, current(library, "grant", "de")).data,
+        }, current(clause_texts, "grant", "de")).data,
         "inserted-simple": insert_clause(simple_document("Text", "Unterschrift"), clause).data,
     }
     for name in ("mwilliamson+python-mammoth--tests_test-data_strict-format.docx",
@@ -72,26 +72,27 @@ def documents(clause: ClauseText, library: list) -> dict[str, bytes]:
 
 
 def test_clause_appears_in_the_pdf(
-    office: Path, tmp_path: Path, clause: ClauseText, library: list
+    office: Path, tmp_path: Path, clause: ClauseText, clause_texts: list
 ) -> None:
-    for name, data in documents(clause, library).items():
+    for name, data in documents(clause, clause_texts).items():
         source = tmp_path / f"{name}.docx"
         source.write_bytes(data)
         pdf = convert(office, source, "pdf", tmp_path)
         text = pdf_text(pdf)
-        variant_text = clause if not name.endswith("grant") else current(library, "grant", "de")
+        variant_text = (current(clause_texts, "grant", "de") if name.endswith("grant")
+                        else clause)
         assert normalize_line(variant_text.title) in text, f"{name}: title not in PDF"
         sentence = variant_text.paragraphs[2]
         assert normalize_line(sentence)[:80] in text, f"{name}: sentence not in PDF"
 
 
 def test_a_libreoffice_round_trip_still_passes(
-    office: Path, tmp_path: Path, clause: ClauseText, library: list
+    office: Path, tmp_path: Path, clause: ClauseText, clause_texts: list
 ) -> None:
     source = tmp_path / "contract.docx"
     source.write_bytes(generate("supplies", RECORD, clause).data)
     outdir = tmp_path / "saved"
     outdir.mkdir()
     saved = convert(office, source, "docx:MS Word 2007 XML", outdir)
-    verdict = verify(saved.read_bytes(), library)
+    verdict = verify(saved.read_bytes(), clause_texts)
     assert verdict.passed, (verdict.status, [str(d) for d in verdict.diff[:5]])

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from overview_dataset import (
+from clause_tracker.auth.visibility import unit_scope
+from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.overview import metrics
+from clause_tracker.overview.metrics import Period
+from tests.overview.overview_dataset import (
     EXPECTED_DECLARATIONS,
     EXPECTED_FOLLOW_UP,
     EXPECTED_KINDS,
@@ -13,11 +17,6 @@ from overview_dataset import (
     EXPECTED_UNIT_TYPES,
     EXPECTED_UNITS,
 )
-
-from clause_tracker.auth.visibility import unit_scope
-from clause_tracker.orgunits.models import OrgUnit
-from clause_tracker.overview import metrics
-from clause_tracker.overview.metrics import Period
 
 
 def _unit_ids():

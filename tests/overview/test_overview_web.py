@@ -12,7 +12,8 @@ from html import unescape
 import pytest
 from docx import Document
 from openpyxl import load_workbook
-from overview_dataset import EXPECTED_TOTAL, EXPECTED_UNITS
+
+from tests.overview.overview_dataset import EXPECTED_TOTAL, EXPECTED_UNITS
 
 DRILL = re.compile(r'<a href="(/agreements/\?[^"]*)" data-drill="([a-z_]+)">([^<]+)</a>')
 RECORDS = re.compile(r'<p role="status">(\d+) (?:Vorgang|Vorgänge|record|records)</p>')

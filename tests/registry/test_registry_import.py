@@ -7,7 +7,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from conftest import hidden_fields
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -17,6 +16,7 @@ from clause_tracker.audit.models import AuditEvent
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import UnitKind
 from clause_tracker.orgunits.services import ensure_unit
+from tests.helpers import german, hidden_fields
 
 GOOD_CSV = (
     "Vergabenummer;Gegenstand;Art;Verfahren;Auftragswert;Zuschlag;Beginn;Ende;Auftragnehmer;unit\n"
@@ -62,13 +62,20 @@ def test_comma_delimiter_and_bom(app, units) -> None:
 
 
 def test_one_bad_row_imports_nothing_and_reports_line_and_column(app, units) -> None:
+    # Line 5 repeats line 2's reference, but a row with errors is not looked at further;
+    # line 6 repeats it in an otherwise good row.
     bad = GOOD_CSV + "KIJ-2026-003;Fenster;Bauleistung;open;12,345.00;31.02.2026;;;X;KIJ\n" \
-                     "KIJ-2026-001;Doppelt;works;open;1;01.01.2026;;;X;NOPE\n"
+                     "KIJ-2026-001;Doppelt;works;open;1;01.01.2026;;;X;NOPE\n" \
+                     "KIJ-2026-001;Doppelt;works;open;1;01.01.2026;;;X;KIJ\n"
     report = import_file("contract", bad.encode(), "bad.csv")
     assert _count() == 0
-    found = {(e.line, e.column) for e in report.errors}
-    assert {(4, "value"), (4, "decided_on"), (5, "unit"), (5, "reference")} <= found \
-        or {(4, "value"), (4, "decided_on"), (5, "unit")} <= found
+    assert [(e.line, e.column, e.message) for e in report.errors] == [
+        (4, "value", "not an amount like 1.234,56"),
+        (4, "decided_on", "not a date like 05.03.2026"),
+        (5, "unit", "no unit with the code NOPE"),
+        (6, "reference", "the reference KIJ-2026-001 appears already in line 2"),
+    ]
+    assert report.created == []
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.action.like("contract.import%"))) == 0
 
@@ -122,6 +129,7 @@ def test_cli_import(app, units, runner, tmp_path) -> None:
 
 def test_ui_import_own_unit_only_with_report(client, signed_in) -> None:
     signed_in("procurement_officer", unit="KIJ")
+    german(client)
     ensure_unit("JK", "JenaKultur", UnitKind.EIGENBETRIEB)
     db.session.commit()
     fields = hidden_fields(client, "/agreements/import")
@@ -130,8 +138,11 @@ def test_ui_import_own_unit_only_with_report(client, signed_in) -> None:
         "csrf_token": fields["csrf_token"], "kind": "contract",
         "file": (io.BytesIO(other.encode()), "v.csv")}, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "own unit" in response.get_data(as_text=True) or "KIJ" in response.get_data(
-        as_text=True)
+    page = response.get_data(as_text=True)
+    assert 'role="alert">1 Fehler: Es wurde nichts importiert.</p>' in page
+    # The JK row (line 2) is refused: an officer of KIJ imports only for KIJ.
+    assert ("<tr><td>2</td><td>unit</td><td>Sie können nur für Ihre eigene "
+            "Organisationseinheit (KIJ) importieren</td></tr>") in page
     assert _count() == 0
     response = client.post("/agreements/import", data={
         "csrf_token": fields["csrf_token"], "kind": "contract",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from conftest import add_declaration
 from sqlalchemy import select
 
 from clause_tracker.agreements import services as agreements
@@ -18,6 +17,7 @@ from clause_tracker.declarations.lifecycle import ACTIONS, STATES, TRANSITIONS, 
 from clause_tracker.extensions import db
 from clause_tracker.registry import queries
 from clause_tracker.workdays import add_working_days
+from tests.factories import add_declaration
 
 TODAY = date.today()
 
@@ -52,7 +52,8 @@ def test_a_deadline_is_at_least_one_working_day() -> None:
         add_working_days(date(2026, 3, 2), 0)
 
 
-def test_award_needs_clause_and_declaration(app, library, make_agreement, make_user) -> None:
+def test_award_needs_clause_and_declaration(app, published_clauses, make_agreement,
+                                            make_user) -> None:
     contract = make_agreement("contract")
     officer = make_user("procurement_officer")
     with pytest.raises(RegistryError, match="clause"):
@@ -63,7 +64,7 @@ def test_award_needs_clause_and_declaration(app, library, make_agreement, make_u
     declarations.request(contract, "main", "", TODAY, 5, officer, "a" * 32)
     agreements.change_status(contract, "awarded", contract.version_id, officer)
     assert contract.status == "awarded"
-    with pytest.raises(RegistryError):  # awarded → ended skips active
+    with pytest.raises(RegistryError, match="“Awarded” cannot become “Ended”"):  # skips active
         agreements.change_status(contract, "ended", contract.version_id, officer)
     agreements.change_status(contract, "active", contract.version_id, officer)
     actions = list(db.session.scalars(select(AuditEvent.action).where(
@@ -72,7 +73,7 @@ def test_award_needs_clause_and_declaration(app, library, make_agreement, make_u
                        "contract.status"]
 
 
-def test_overdue_request_does_not_allow_the_award(app, library, make_agreement,
+def test_overdue_request_does_not_allow_the_award(app, published_clauses, make_agreement,
                                                   make_user) -> None:
     contract = make_agreement("contract")
     officer = make_user("procurement_officer")
@@ -87,7 +88,7 @@ def test_approved_exemption_replaces_clause_and_declaration(app, make_agreement,
     app.config["EXEMPTION_REASONS"] = ("Notvergabe (Gefahr im Verzug)",)
     contract = make_agreement("contract")
     officer, admin = make_user("procurement_officer"), make_user("admin")
-    with pytest.raises(RegistryError):
+    with pytest.raises(RegistryError, match="not on the list of accepted exemption reasons"):
         agreements.request_exemption(contract, "beliebig", "x", contract.version_id, officer)
     agreements.request_exemption(contract, "Notvergabe (Gefahr im Verzug)", "Wasserschaden",
                                  contract.version_id, officer)
@@ -101,14 +102,14 @@ def test_approved_exemption_replaces_clause_and_declaration(app, make_agreement,
 def test_no_exemptions_by_default(app, make_agreement, make_user) -> None:
     contract = make_agreement("contract")
     assert agreements.exemption_reasons() == []
-    with pytest.raises(RegistryError):
+    with pytest.raises(RegistryError, match="not on the list of accepted exemption reasons"):
         agreements.request_exemption(contract, "", "x", contract.version_id,
                                      make_user("procurement_officer"))
 
 
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("action", ACTIONS)
-def test_every_declaration_transition(app, library, make_agreement, make_user, state: str,
+def test_every_declaration_transition(app, published_clauses, make_agreement, make_user, state: str,
                                       action: str) -> None:
     contract = make_agreement("contract")
     officer = make_user("procurement_officer")
@@ -132,7 +133,7 @@ def test_every_declaration_transition(app, library, make_agreement, make_user, s
         assert event.action == f"declaration.{action}"
         assert f'"from": "{state}"' in event.details
     else:
-        with pytest.raises((TransitionRefused, RegistryError)):
+        with pytest.raises(TransitionRefused, match="cannot be changed by"):
             run()
         db.session.rollback()
         assert db.session.get(type(decl), decl.id).state == state
@@ -196,7 +197,7 @@ def _case(make_agreement, make_user, name: str):
     ("declaration_valid", "compliant"),
     ("declaration_not_required", "compliant"),
 ])
-def test_compliance_state_and_reason(app, library, make_agreement, make_user, case: str,
+def test_compliance_state_and_reason(app, published_clauses, make_agreement, make_user, case: str,
                                      state: str) -> None:
     contract = _case(make_agreement, make_user, case)
     found = compliance_of(contract.id)
@@ -217,7 +218,8 @@ def test_awarded_without_clause_is_non_compliant(app, make_agreement) -> None:
     assert compliance_of(contract.id).state == "non_compliant"
 
 
-def test_self_commitment_never_blocks_a_grant(app, library, make_agreement, make_user) -> None:
+def test_self_commitment_never_blocks_a_grant(app, published_clauses, make_agreement,
+                                              make_user) -> None:
     manager = make_user("grant_manager")
     grant = make_agreement("grant")
     agreements.attach_clause(grant, "grant_notice", "de", grant.version_id, manager)
@@ -229,7 +231,7 @@ def test_self_commitment_never_blocks_a_grant(app, library, make_agreement, make
     declarations.record_commitment(grant, 8, "Antirassismus-Leitbild, Schulungen", manager)
     assert declarations.commitment_of(grant).score == 8
     assert compliance_of(grant.id) == before
-    with pytest.raises(RegistryError):
+    with pytest.raises(RegistryError, match="between 0 and 10"):
         declarations.record_commitment(grant, 11, "", manager)
 
 
@@ -246,7 +248,7 @@ def test_concurrent_save_between_check_and_commit_is_a_conflict(app, make_agreem
     with db.engine.begin() as other:  # someone else saves in the meantime
         other.execute(text("UPDATE agreements SET subject = 'fremd', "
                            "version_id = version_id + 1 WHERE id = :id"), {"id": contract.id})
-    with pytest.raises(EditConflict):
+    with pytest.raises(EditConflict, match="Someone else changed this record"):
         agreements.update(contract, {"subject": "meins"}, seen,
                           make_user("procurement_officer"))
     db.session.expire_all()

@@ -6,12 +6,13 @@ import io
 import re
 
 import pytest
-from conftest import PDF, add_declaration, hidden_fields
 from sqlalchemy import func, select
 
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
+from tests.factories import add_declaration
+from tests.helpers import PDF, german, hidden_fields
 
 CONTRACT = {"reference": "ZVS-2026-017", "subject": "Gebäudereinigung Schulen Nord",
             "contract_kind": "services", "procedure": "open", "counterparty_id": "0",
@@ -72,6 +73,7 @@ def test_duplicate_reference_is_a_field_error(client, signed_in) -> None:
 
 def test_edit_conflict_second_saver_is_refused(client, signed_in) -> None:
     signed_in("procurement_officer")
+    german(client)
     location = _create(client).headers["Location"]
     edit = location + "/edit"
     first, second = hidden_fields(client, edit), hidden_fields(client, edit)
@@ -81,8 +83,8 @@ def test_edit_conflict_second_saver_is_refused(client, signed_in) -> None:
     clash = client.post(edit, data={**second, **CONTRACT, "subject": "Zweite Änderung"})
     assert clash.status_code == 409
     page = clash.get_data(as_text=True)
-    assert "Someone else changed" in page or "jemand anderes" in page.lower() or \
-        "role=\"alert\"" in page
+    assert ("Jemand anderes hat diesen Vorgang geändert, während Sie ihn bearbeitet haben. "
+            "Nichts wurde gespeichert.") in page
     db.session.expire_all()
     assert db.session.scalar(select(Agreement.subject)) == "Erste Änderung"
 
@@ -132,10 +134,10 @@ def test_auditor_reads_everything_and_every_post_is_refused(app, client, signed_
     assert checked >= 12
 
 
-def test_declaration_deadline_skips_thuringian_holidays(client, signed_in, library,
-                                                        party) -> None:
+def test_declaration_deadline_skips_thuringian_holidays(client, signed_in, published_clauses,
+                                                        counterparty) -> None:
     signed_in("procurement_officer")
-    location = _create(client, {**CONTRACT, "counterparty_id": str(party.id)}) \
+    location = _create(client, {**CONTRACT, "counterparty_id": str(counterparty.id)}) \
         .headers["Location"]
     agreement_id = int(location.rstrip("/").split("/")[-1])
     path = f"/declarations/request/{agreement_id}"
@@ -147,9 +149,9 @@ def test_declaration_deadline_skips_thuringian_holidays(client, signed_in, libra
     assert decl.deadline.isoformat() == "2025-10-07"  # past Friday 3 October and a weekend
 
 
-def test_full_contract_flow_over_http(client, signed_in, library, party) -> None:
+def test_full_contract_flow_over_http(client, signed_in, published_clauses, counterparty) -> None:
     signed_in("procurement_officer")
-    location = _create(client, {**CONTRACT, "counterparty_id": str(party.id)}) \
+    location = _create(client, {**CONTRACT, "counterparty_id": str(counterparty.id)}) \
         .headers["Location"]
     agreement_id = int(location.rstrip("/").split("/")[-1])
     fields = hidden_fields(client, location)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from conftest import add_declaration
 from sqlalchemy import select
 
 from clause_tracker.declarations.models import Declaration, valid_on
 from clause_tracker.extensions import db
+from tests.factories import add_declaration
 
 DAY = date(2026, 6, 15)
 
