@@ -120,6 +120,14 @@ class SharedBytecodeCache(BytecodeCache):
 TEMPLATE_BYTECODE = SharedBytecodeCache()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests run on one xdist worker, one after another, with one Chromium:
+    two at once on two cores starve each other and the apps they drive."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
     outcome = yield
