@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
@@ -33,10 +34,12 @@ def compile_catalogs(source: Path, target: Path) -> list[Path]:
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=po_path.parts[-3])
-        tmp = mo_path.with_suffix(".mo.tmp")
+        # A file of this process's own, then an atomic rename: concurrent workers never
+        # read a half-written file, nor write into each other's.
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")
         with tmp.open("wb") as mo_file:
             write_mo(mo_file, catalog)
-        tmp.replace(mo_path)  # atomic: concurrent workers never read a half-written file
+        tmp.replace(mo_path)
         written.append(mo_path)
     return written
 

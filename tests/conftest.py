@@ -11,6 +11,7 @@ import contextvars
 import os
 import re
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,10 +19,17 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, inspect, text
+from flask_migrate import upgrade
+from flask_sqlalchemy import SQLAlchemy
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
+from sqlalchemy import Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
+from werkzeug.routing import Rule
 
 from clause_tracker import create_app
+from clause_tracker.clauses.services import sync
+from clause_tracker.extensions import db
 from tests import audit_guard
 from tests.helpers import PASSWORD
 
@@ -32,6 +40,92 @@ pytest_plugins = ("tests.factories",)  # make_user, officer, counterparty, agree
 
 def pytest_configure(config: pytest.Config) -> None:
     audit_guard.install()
+    event.listen(Engine, "connect", _sqlite_without_fsync)
+    _share_url_builders()
+    _share_engines()
+
+
+def _sqlite_without_fsync(dbapi_connection: object, connection_record: object) -> None:
+    """A test database need not survive a power cut: SQLite skips fsync on commit (the
+    commits' fsyncs were a fifth of the suite's time on a busy disk). Locking, which the
+    tests of concurrent processes rely on, is unchanged."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.close()
+
+
+def _share_engines() -> None:
+    """One SQLAlchemy engine per database URL and options in a test process, instead of one
+    per test's app. An engine caches its compiled SQL (keyed by its own dialect object), so
+    every test compiled every statement it ran anew: the largest cost left in the suite.
+    Each test gets its database at the same URL (a fresh copy of the template, or the same
+    PostgreSQL database emptied), and the `app` fixture disposes of the engine's
+    connections after each test, so nothing but the compiled SQL outlives a test."""
+    make_engine = SQLAlchemy._make_engine
+    engines: dict[str, Engine] = {}
+
+    def shared(extension: SQLAlchemy, bind_key: str | None, options: dict[str, object],
+               app: Flask) -> Engine:
+        key = repr((bind_key, sorted(options.items(), key=lambda item: item[0])))
+        if key not in engines:
+            engines[key] = make_engine(extension, bind_key, options, app)
+        return engines[key]
+
+    SQLAlchemy._make_engine = shared  # type: ignore[method-assign]
+
+
+def _share_url_builders() -> None:
+    """Werkzeug generates and compiles two URL-builder functions (Python code) for each
+    route of each app; every test builds its own app of about 60 routes, and that was a
+    quarter of the suite's CPU time. The generated code is a function of the rule's text,
+    defaults and converters only (converters are looked up on the rule when it runs), so
+    the apps of one test process share it. Without Werkzeug's private hook: no sharing,
+    only slower."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        return
+    built: dict[tuple[object, ...], object] = {}
+
+    def shared(rule: Rule, append_unknown: bool = True) -> object:
+        converters = tuple(sorted(
+            (name, type(c).__qualname__, repr({k: v for k, v in vars(c).items() if k != "map"}))
+            for name, c in rule._converters.items()))
+        key = (append_unknown, rule.rule, rule.host, rule.subdomain, rule.map.host_matching,
+               rule.merge_slashes, repr(rule._trace), repr(sorted((rule.defaults or {}).items())),
+               converters)
+        if key not in built:
+            built[key] = compile_builder(rule, append_unknown)
+        return built[key]
+
+    Rule._compile_builder = shared  # type: ignore[method-assign]
+
+
+class SharedBytecodeCache(BytecodeCache):
+    """Compiled templates, shared by the apps of one test process. Each test builds its own
+    app, whose Jinja environment compiled every template it rendered anew; Jinja checks a
+    cached template against its source's checksum, so an edited template is compiled."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if (code := self._code.get(bucket.key)) is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_BYTECODE = SharedBytecodeCache()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests run on one xdist worker, one after another, with one Chromium:
+    two at once on two cores starve each other and the apps they drive."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -60,18 +154,32 @@ def _base_config(url: str, tmp: Path) -> dict[str, object]:
 
 
 def _migrate(url: str, tmp: Path) -> None:
-    from flask_migrate import upgrade
-
     app = create_app(_base_config(url, tmp))
     with app.app_context():
         upgrade()
-        from clause_tracker.extensions import db
+        db.engine.dispose()
 
+
+def _publish_clauses(url: str, tmp: Path) -> None:
+    """Publish clause_texts/ into the database at `url`, as `clause-tracker init` does."""
+    app = create_app(_base_config(url, tmp))
+    with app.app_context():
+        sync()
+        db.session.commit()
+        db.session.remove()
         db.engine.dispose()
 
 
 class Database:
-    """The run's database: migrated once, handed to each test empty."""
+    """The run's database (one per xdist worker): migrated once, then handed to each test
+    empty, or with the clause library of clause_texts/ published when the test asks for
+    `published_clauses` — parsing and publishing the texts per test took longer than the
+    tests that need them.
+
+    SQLite: each test gets a copy of one of two template files (migrated; migrated and
+    published). PostgreSQL: one database, emptied with TRUNCATE before each test, and the
+    library's rows (kept from publishing it once) inserted again when asked for.
+    """
 
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
@@ -84,28 +192,54 @@ class Database:
             with self._admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{self.name}"'))
             self.url = base.set(database=self.name).render_as_string(hide_password=False)
+            _migrate(self.url, tmp)
+            self._engine = create_engine(self.url)
+            with self._engine.connect() as conn:
+                self._tables = [t for t in inspect(conn).get_table_names()
+                                if t != "alembic_version"]
+            _publish_clauses(self.url, tmp)
+            self._library = self._rows()
         else:
             self.template = tmp / "template.db"
             self.url = f"sqlite:///{self.template}"
-        _migrate(self.url, tmp)
+            _migrate(self.url, tmp)
+            self.published_template = tmp / "template-published.db"
+            shutil.copyfile(self.template, self.published_template)
+            _publish_clauses(f"sqlite:///{self.published_template}", tmp)
 
-    def fresh_url(self, tmp: Path) -> str:
+    def _rows(self) -> dict[str, list[dict[str, object]]]:
+        """Every row of every model table, in foreign-key order (PostgreSQL)."""
+        found: dict[str, list[dict[str, object]]] = {}
+        with self._engine.connect() as conn:
+            for table in db.metadata.sorted_tables:
+                rows = [dict(row._mapping) for row in conn.execute(select(table))]
+                if rows:
+                    found[table.name] = rows
+        return found
+
+    def fresh_url(self, tmp: Path, published: bool) -> str:
         if not self.postgres:
-            copy = tmp / "test.db"
-            shutil.copyfile(self.template, copy)
+            # Always the same file: its engine (with its compiled SQL) is shared.
+            copy = self.tmp / "test.db"
+            shutil.copyfile(self.published_template if published else self.template, copy)
             return f"sqlite:///{copy}"
-        engine = create_engine(self.url)
-        with engine.begin() as conn:
-            tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
-            if tables:
-                # TRUNCATE passes the append-only triggers, which guard rows, not tables.
-                names = ", ".join(f'"{t}"' for t in tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        engine.dispose()
+        with self._engine.begin() as conn:
+            # TRUNCATE passes the append-only triggers, which guard rows, not tables.
+            names = ", ".join(f'"{t}"' for t in self._tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            if published:
+                for name, rows in self._library.items():
+                    table = db.metadata.tables[name]
+                    conn.execute(table.insert(), rows)
+                    if "id" in table.c:  # the ids were inserted: move the sequence past them
+                        conn.execute(select(func.setval(
+                            func.pg_get_serial_sequence(name, "id"),
+                            select(func.max(table.c.id)).scalar_subquery())))
         return self.url
 
     def drop(self) -> None:
         if self.postgres:
+            self._engine.dispose()
             with self._admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
             self._admin.dispose()
@@ -119,9 +253,12 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
 
 
 @pytest.fixture
-def app_config(database: Database, tmp_path: Path) -> dict[str, object]:
-    """Tests may change settings here before `app` is built."""
-    return _base_config(database.fresh_url(tmp_path), tmp_path)
+def app_config(database: Database, tmp_path: Path, request: pytest.FixtureRequest
+               ) -> dict[str, object]:
+    """Tests may change settings here before `app` is built. The database comes with the
+    clause library published if the test uses `published_clauses`."""
+    published = "published_clauses" in request.fixturenames
+    return _base_config(database.fresh_url(tmp_path, published), tmp_path)
 
 
 class IsolatedClient(FlaskClient):
@@ -140,10 +277,9 @@ class IsolatedClient(FlaskClient):
 def app(app_config: dict[str, object]) -> Iterator[Flask]:
     application = create_app(app_config)
     application.test_client_class = IsolatedClient
+    application.jinja_env.bytecode_cache = TEMPLATE_BYTECODE
     with application.app_context():
         yield application
-        from clause_tracker.extensions import db
-
         db.session.remove()
         db.engine.dispose()
 
@@ -160,10 +296,8 @@ def runner(app: Flask):
 
 @pytest.fixture
 def published_clauses(app: Flask) -> None:
-    """The clause texts of clause_texts/, published into the test's database."""
-    from clause_tracker.clauses.services import sync
-
-    sync()
+    """The clause texts of clause_texts/, published into the test's database (which
+    `app_config` took from the published template: see Database)."""
 
 
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

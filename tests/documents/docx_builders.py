@@ -4,7 +4,9 @@ edited at the XML level where a test needs something python-docx cannot write.""
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -154,3 +156,44 @@ def body_texts(data: bytes) -> list[str]:
         elif tag == "tbl":
             out.append("[TABLE]")
     return out
+
+
+def zero_bomb(parts: dict[str, bytes], name: str, size: int) -> bytes:
+    """A ZIP with `parts` stored as they are and `name` deflated from `size` zero bytes
+    (ZIP64 sizes), built without compressing `size` bytes.
+
+    Deflate forgets all history at a full flush, so every MiB of zeros compressed and
+    flushed that way is the same block of about a kilobyte: the stream is that block
+    repeated, and a final empty block. Only the CRC-32 runs over all the zeros (half a
+    second for 1 GiB; deflating them took eight)."""
+    chunk = b"\0" * (1 << 20)
+    assert size % len(chunk) == 0, "a whole number of MiB"
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    assert compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH) == block
+    stream = block * (size // len(chunk)) + compressor.flush()
+    crc = 0
+    for _ in range(size // len(chunk)):
+        crc = zlib.crc32(chunk, crc)
+
+    out = io.BytesIO()
+    central = []
+    for part_name, data in [*parts.items(), (name, None)]:
+        encoded = part_name.encode()
+        offset = out.tell()
+        if data is not None:  # stored, small
+            fields = (20, 0, 0, 0, 0x21, zlib.crc32(data), len(data), len(data))
+            extra, payload = b"", data
+        else:  # deflated, ZIP64: the 32-bit sizes say "see the extra field"
+            fields = (45, 0, 8, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF)
+            extra, payload = struct.pack("<HHQQ", 1, 16, size, len(stream)), stream
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, len(encoded), len(extra)))
+        out.write(encoded + extra + payload)
+        central.append(struct.pack("<IH", 0x02014B50, 45) + struct.pack("<HHHHHIII", *fields)
+                       + struct.pack("<HHHHHII", len(encoded), len(extra), 0, 0, 0, 0, offset)
+                       + encoded + extra)
+    start = out.tell()
+    out.write(b"".join(central))
+    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
+                          out.tell() - start, start, 0))
+    return out.getvalue()

@@ -15,7 +15,8 @@ from clause_tracker.clauses.texts import ClauseText, current, normalize_line
 from clause_tracker.documents import generate, insert_clause, verify
 from tests.documents.docx_builders import CORPUS, simple_document
 
-pytestmark = pytest.mark.slow
+# One worker converts all (under xdist): LibreOffice's profile is made once, in `office`.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("libreoffice")]
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOTEXT = shutil.which("pdftotext")
