@@ -121,6 +121,13 @@ class Config:
     # approval). Empty by default: the action plan says "every" award carries the clause.
     EXEMPTION_REASONS: tuple[str, ...] = ()
 
+    # The signed copy: the kinds whose awards expect the signed document back carrying the
+    # clause ("contract" and/or "grant": a grant notice alone is an administrative act and
+    # needs none; add "grant" where grantees sign an acceptance or declaration), and how many
+    # working days after the award it may take before the agreement is non-compliant.
+    SIGNED_COPY_KINDS: tuple[str, ...] = ("contract",)
+    SIGNED_COPY_DUE_WORKING_DAYS = 20
+
     GENERATE_SECRET_KEY = False
     TESTING = False
     DEBUG = False

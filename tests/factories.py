@@ -34,6 +34,7 @@ from clause_tracker.bootstrap import DEMO_UNITS
 from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration
+from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.idempotency import new_token
 from clause_tracker.orgunits.models import OrgUnit
@@ -127,6 +128,27 @@ def add_declaration(agreement: Agreement, state: str = "accepted", commit: bool 
     else:
         db.session.flush()
     return decl
+
+
+def file_signed_copy(agreement: Agreement, status: str = "verbatim", confirmed: bool = False,
+                     commit: bool = True, **values: Any) -> DocumentRecord:
+    """A returned copy filed on the agreement, written straight into the table, checked with
+    `status` (confirmed: an OCR match or manual check someone confirmed)."""
+    now = utcnow()
+    creator = values.pop("created_by_id", None) or new_user(
+        "procurement_officer", agreement.org_unit.code).id
+    record = DocumentRecord(
+        action="manual" if status == "manual" else "verify", filename="unterschrieben.pdf",
+        input_sha256=uuid.uuid4().hex * 2, status=status, agreement_id=agreement.id,
+        org_unit_id=agreement.org_unit_id, created_by_id=creator, created_at=now,
+        app_version="test", details_json="{}",
+        confirmed_at=now if confirmed else None, **values)
+    db.session.add(record)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
+    return record
 
 
 # --- fixtures ---------------------------------------------------------------------------------

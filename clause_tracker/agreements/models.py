@@ -79,6 +79,8 @@ class Agreement(Model):
     clause_version: Mapped[ClauseVersion | None] = relationship()
     clause_method: Mapped[str | None] = mapped_column(String(30))
     clause_attached_at: Mapped[datetime | None]
+    # The signed copy is expected back by this day (set on the award; see signed_copy.py).
+    signed_copy_due_on: Mapped[date | None]
 
     # An exemption: requested by one person, approved by another
     exemption_reason: Mapped[str | None] = mapped_column(String(200))

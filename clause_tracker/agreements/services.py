@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import Forbidden, NotFound
 
 from clause_tracker import idempotency
-from clause_tracker.agreements import lifecycle
+from clause_tracker.agreements import lifecycle, signed_copy
 from clause_tracker.agreements.labels import STATUS_LABELS
 from clause_tracker.agreements.models import (
     CLAUSE_METHODS,
     CONTRACT,
     GRANT,
+    GUARDED_STATUSES,
     MODEL_OF_KIND,
     STATUS_TRANSITIONS,
     Agreement,
@@ -105,6 +106,11 @@ def update(agreement: Agreement, values: dict[str, Any], expected_version: int,
             setattr(agreement, name, value)
     if not changes:
         return agreement
+    if "decided_on" in changes and agreement.signed_copy_due_on is not None:
+        # The copy is due counted from the award date: a corrected date moves the day.
+        due = signed_copy.due_on(agreement)
+        changes["signed_copy_due_on"] = [agreement.signed_copy_due_on, due]
+        agreement.signed_copy_due_on = due
     agreement.updated_at = utcnow()
     try:
         db.session.flush()
@@ -132,8 +138,12 @@ def change_status(agreement: Agreement, status: str, expected_version: int,
     old = agreement.status
     agreement.status = status
     agreement.updated_at = utcnow()
+    details: dict[str, Any] = {"from": old, "to": status}
+    if status in GUARDED_STATUSES and agreement.signed_copy_due_on is None:
+        agreement.signed_copy_due_on = signed_copy.due_on(agreement)
+        details["signed_copy_due_on"] = agreement.signed_copy_due_on
     audit(f"{agreement.kind}.status", "Agreement", agreement.id,
-          f"{agreement.reference}: {old} → {status}", {"from": old, "to": status})
+          f"{agreement.reference}: {old} → {status}", details)
     return agreement
 
 

@@ -24,6 +24,15 @@ REASON_TEXTS = {
                               "is still in force."),
     "breach_confirmed": _l("A breach of the clause was confirmed; no measure has been "
                            "approved yet."),
+    "signed_copy_deviates": _l("The clause in the signed copy differs from the published "
+                               "text."),
+    "signed_copy_clause_missing": _l("The signed copy does not carry the clause."),
+    "signed_copy_tracked_changes": _l("The signed copy has tracked changes in the clause that "
+                                      "were never accepted or rejected."),
+    "signed_copy_overdue": _l("The signed copy was not filed and verified by its due day."),
+    "signed_copy_unconfirmed": _l("The scan of the signed copy awaits confirmation, or its "
+                                  "manual check a second person's approval."),
+    "signed_copy_awaited": _l("The signed copy carrying the clause is awaited."),
     "declaration_rejected": _l("A declaration was rejected and not yet requested again."),
     "declaration_overdue": _l("A requested declaration is past its deadline."),
     "declaration_expired": _l("A declaration has expired."),

@@ -15,6 +15,7 @@ from datetime import date
 from functools import lru_cache
 from itertools import takewhile
 
+from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     FromClause,
@@ -36,8 +37,10 @@ from clause_tracker.agreements.models import Agreement
 from clause_tracker.checks.models import APPROVED, ComplianceCheck, Measure
 from clause_tracker.clock import today
 from clause_tracker.compliance.check_predicates import check_due, check_overdue
+from clause_tracker.compliance.signed_copy import MONITORED_STATUSES, copy_facts, not_verified
 from clause_tracker.declarations.lifecycle import VALID_STATES
 from clause_tracker.declarations.models import MAIN, Declaration, valid_on
+from clause_tracker.documents.web.models import CONFIRMABLE_STATUSES
 from clause_tracker.extensions import db
 
 EXEMPT, COMPLIANT, PENDING, NON_COMPLIANT = "exempt", "compliant", "pending", "non_compliant"
@@ -124,14 +127,24 @@ def measure_approved(agreement_id: SQLColumnExpression[int]) -> ColumnElement[bo
     return _approved_measure(agreement_id)
 
 
-def rules(today: date, facts: Subquery, only: Select | None = None) -> list[Rule]:
-    """The ordered rules; `facts` is `declaration_facts(today)`, outer-joined on the agreement.
-    `only`: the agreements asked about (see declaration_facts), for the checks too."""
+def rules(today: date, facts: Subquery, copies: Subquery, only: Select | None = None,
+          copy_kinds: tuple[str, ...] = ()) -> list[Rule]:
+    """The ordered rules; `facts` is `declaration_facts(today)`, `copies` is
+    `signed_copy.copy_facts()`, both outer-joined on the agreement. `only`: the agreements
+    asked about (see declaration_facts), for the checks too. `copy_kinds`: the kinds whose
+    awards expect a signed copy back (setting SIGNED_COPY_KINDS)."""
     f = facts.c
+    day = literal(today)
+    copy = copies.c.status
+    awarded = Agreement.status != "draft"
+    # A signed copy is expected of a running award of these kinds; what a returned file
+    # shows counts for every kind (a changed clause is a changed clause).
+    expects_copy = and_(Agreement.kind.in_(copy_kinds) if copy_kinds else false(),
+                        Agreement.status.in_(MONITORED_STATUSES), not_verified(copies))
     return [
         Rule(EXEMPT, "exemption_approved", Agreement.exemption_approved_at.is_not(None)),
         Rule(NON_COMPLIANT, "no_clause",
-             and_(Agreement.status != "draft", Agreement.clause_version_id.is_(None))),
+             and_(awarded, Agreement.clause_version_id.is_(None))),
         # A confirmed breach keeps the agreement non-compliant while an approved measure is
         # in force, and while no measure has been approved yet (the consequence is still to
         # be decided). Once every approved measure has run its course the breach is closed
@@ -140,15 +153,24 @@ def rules(today: date, facts: Subquery, only: Select | None = None) -> list[Rule
              and_(f.breach == 1, measure_in_force(Agreement.id, today))),
         Rule(NON_COMPLIANT, "breach_confirmed",
              and_(f.breach == 1, ~measure_approved(Agreement.id))),
+        Rule(NON_COMPLIANT, "signed_copy_deviates", and_(awarded, copy == "deviation")),
+        Rule(NON_COMPLIANT, "signed_copy_clause_missing", and_(awarded, copy == "missing")),
+        Rule(NON_COMPLIANT, "signed_copy_tracked_changes",
+             and_(awarded, copy == "tracked_changes")),
         Rule(NON_COMPLIANT, "declaration_rejected", f.rejected == 1),
         Rule(NON_COMPLIANT, "declaration_overdue", f.overdue == 1),
         Rule(NON_COMPLIANT, "declaration_expired", f.expired == 1),
         Rule(NON_COMPLIANT, "check_overdue", check_overdue(Agreement.id, today, only)),
+        Rule(NON_COMPLIANT, "signed_copy_overdue",
+             and_(expects_copy, Agreement.signed_copy_due_on < day)),
         Rule(PENDING, "draft_without_clause", Agreement.clause_version_id.is_(None)),
         Rule(PENDING, "declaration_suspended", f.suspended == 1),
         Rule(PENDING, "declaration_received", f.received == 1),
         Rule(PENDING, "declaration_requested", f.requested == 1),
         Rule(PENDING, "check_due", check_due(Agreement.id, today, only)),
+        Rule(PENDING, "signed_copy_unconfirmed",
+             and_(expects_copy, copy.in_(CONFIRMABLE_STATUSES))),
+        Rule(PENDING, "signed_copy_awaited", expects_copy),
         Rule(COMPLIANT, "declaration_valid", f.main_valid == 1),
         Rule(COMPLIANT, "declaration_not_required", f.main_not_required == 1),
         Rule(PENDING, "draft_without_declaration", Agreement.status == "draft"),
@@ -157,17 +179,19 @@ def rules(today: date, facts: Subquery, only: Select | None = None) -> list[Rule
 
 @dataclass(frozen=True)
 class ComplianceColumns:
-    """The state and reason as SQL, and how to join what they read (the declaration facts)
-    onto a query."""
+    """The state and reason as SQL, and how to join what they read (the declaration facts,
+    the signed copy's) onto a query."""
 
     facts: FromClause
+    copies: FromClause
     state: ColumnElement[str]
     reason: ColumnElement[str]
     rules: tuple[Rule, ...] = ()
 
     def join(self, stmt: Select) -> Select:
-        """`stmt` (selecting from agreements) with the declaration facts outer-joined."""
-        return stmt.outerjoin(self.facts, self.facts.c.agreement_id == Agreement.id)
+        """`stmt` (selecting from agreements) with the facts outer-joined."""
+        return stmt.outerjoin(self.facts, self.facts.c.agreement_id == Agreement.id) \
+            .outerjoin(self.copies, self.copies.c.agreement_id == Agreement.id)
 
     def state_is(self, value: str) -> ColumnElement[bool]:
         """`state == value`, read off the ordered rules where that is exact and cheaper.
@@ -192,35 +216,46 @@ def compliance_columns(on: date | None = None, only: Select | None = None,
     declaration_facts (with `only`, the statement must select only those agreements)."""
     day = on or today()
     if only is None and extra is None:
-        return _columns_of_day(day)
-    return _build(day, only, extra)
+        return _columns_of_day(day, copy_kinds())
+    return _build(day, only, extra, copy_kinds())
+
+
+def copy_kinds() -> tuple[str, ...]:
+    """The kinds whose awards expect a signed copy back (setting SIGNED_COPY_KINDS)."""
+    return tuple(sorted(current_app.config.get("SIGNED_COPY_KINDS", ())))
 
 
 @lru_cache(maxsize=4)
-def _columns_of_day(day: date) -> ComplianceColumns:
+def _columns_of_day(day: date, kinds: tuple[str, ...]) -> ComplianceColumns:
     """The columns for all agreements on one day, built once: SQL expressions are immutable
     and reusable, and building these (some hundred bound values) was a quarter of a list
     page's time."""
-    return _build(day, None, None)
+    return _build(day, None, None, kinds)
 
 
 PAGE_IDS = "page_ids"
 
 
-@lru_cache(maxsize=4)
 def page_columns(day: date) -> ComplianceColumns:
     """The columns for a page of agreements whose ids are given when the statement runs,
     as the expanding parameter PAGE_IDS: built once per day like _columns_of_day."""
+    return _page_columns(day, copy_kinds())
+
+
+@lru_cache(maxsize=4)
+def _page_columns(day: date, kinds: tuple[str, ...]) -> ComplianceColumns:
     return _build(day, select(Agreement.id).where(
-        Agreement.id.in_(bindparam(PAGE_IDS, expanding=True))), None)
+        Agreement.id.in_(bindparam(PAGE_IDS, expanding=True))), None, kinds)
 
 
-def _build(day: date, only: Select | None,
-           extra: dict[str, ColumnElement[bool]] | None) -> ComplianceColumns:
+def _build(day: date, only: Select | None, extra: dict[str, ColumnElement[bool]] | None,
+           kinds: tuple[str, ...]) -> ComplianceColumns:
     facts = declaration_facts(day, only, extra)
-    found = rules(day, facts, only)
+    copies = copy_facts(only)
+    found = rules(day, facts, copies, only, kinds)
     return ComplianceColumns(
         facts,
+        copies,
         case(*[(r.condition, r.state) for r in found], else_=NON_COMPLIANT),
         case(*[(r.condition, r.reason) for r in found], else_=FALLBACK_REASON),
         tuple(found),

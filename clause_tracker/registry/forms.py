@@ -131,8 +131,19 @@ class GenerateDocumentForm(VersionedForm):
 
 
 class VerifyDocumentForm(FlaskForm):
-    document = FileField(_l("Returned document (DOCX)"), validators=[FileRequired()],
-                         render_kw={"accept": ".docx"})
+    document = FileField(_l("Signed copy (DOCX, PDF or scan)"), validators=[FileRequired()],
+                         render_kw={"accept": ".docx,.pdf,.png,.jpg,.jpeg,.tif,.tiff"})
+
+
+class SignedCopyForm(FlaskForm):
+    """Confirming an OCR match or approving a manual check: the record and the CSRF token."""
+
+    record_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+
+
+class ManualCheckForm(FlaskForm):
+    reason = TextAreaField(_l("Why the signed copy can only be checked by hand"),
+                           validators=[DataRequired(), Length(max=2000)])
 
 
 class ThresholdForm(FlaskForm):

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
 from clause_tracker import idempotency
-from clause_tracker.agreements import documents, services
+from clause_tracker.agreements import documents, services, signed_copy
 from clause_tracker.agreements.importing import ImportFileError, import_file
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.agreements.services import RegistryError
@@ -36,6 +36,8 @@ from clause_tracker.registry.forms import (
     GenerateDocumentForm,
     GrantForm,
     ImportForm,
+    ManualCheckForm,
+    SignedCopyForm,
     StatusForm,
     ThresholdForm,
     VerifyDocumentForm,
@@ -143,6 +145,10 @@ def show(agreement_id: int):
             formdata=None, counterparty_address=counterparty.address if counterparty else "",
             **version),
         verify_form=VerifyDocumentForm(formdata=None),
+        copy_expected=signed_copy.expected_for(agreement),
+        returned=signed_copy.returned(agreement.id),
+        signed_copy_form=SignedCopyForm(formdata=None),
+        manual_form=ManualCheckForm(formdata=None),
         transition_form=TransitionForm(formdata=None),
         not_required_form=NotRequiredForm(formdata=None),
         commitment_form=CommitmentForm(formdata=None),
@@ -246,6 +252,33 @@ def verify_document(agreement_id: int):
         return redirect(back)
     record = documents.check(agreement, form.document.data, current_user)
     return redirect(url_for("documents.show", record_id=record.id))
+
+
+@bp.route("/<int:agreement_id>/signed-copy/confirm", methods=["POST"])
+@requires(Permission.RECORDS_WORK)
+def confirm_signed_copy(agreement_id: int):
+    return _action(agreement_id, lambda _a: SignedCopyForm(),
+                   lambda a, f: signed_copy.confirm_ocr_match(a, f.record_id.data, current_user),
+                   _("The scan was confirmed as the clause."))
+
+
+@bp.route("/<int:agreement_id>/signed-copy/manual", methods=["POST"])
+@requires(Permission.RECORDS_WORK)
+def manual_check(agreement_id: int):
+    return _action(agreement_id, lambda _a: ManualCheckForm(),
+                   lambda a, f: signed_copy.propose_manual_check(a, f.reason.data,
+                                                                 current_user),
+                   _("The manual check was recorded; a second person must approve it."),
+                   invalid=_("Say why the signed copy can only be checked by hand."))
+
+
+@bp.route("/<int:agreement_id>/signed-copy/approve", methods=["POST"])
+@requires(Permission.RECORDS_WORK)
+def approve_manual_check(agreement_id: int):
+    return _action(agreement_id, lambda _a: SignedCopyForm(),
+                   lambda a, f: signed_copy.approve_manual_check(a, f.record_id.data,
+                                                                 current_user),
+                   _("The manual check was approved."))
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -16,7 +16,7 @@ from clause_tracker.clauses.services import current_version
 from clause_tracker.compliance.state import compliance_of
 from clause_tracker.extensions import db
 from clause_tracker.registry.queries import ListFilter, filtered
-from tests.factories import add_declaration
+from tests.factories import add_declaration, file_signed_copy
 
 DAY = date(2026, 3, 2)
 
@@ -40,6 +40,7 @@ def breached(app, published_clauses, agreement):
     contract = agreement(clause_version_id=current_version("procurement", "de").id)
     add_declaration(contract, "breach_confirmed", valid_until=date(2027, 1, 1))
     add_declaration(contract, "accepted", valid_until=date(2027, 12, 31))
+    file_signed_copy(contract)
     return contract
 
 

@@ -1,7 +1,9 @@
 """A hand-built registry whose every overview figure is known (see EXPECTED).
 
-Nine agreements in three units (ZVS a department; KIJ and JK municipal enterprises), written
-straight into the tables, dated relative to today so the compliance state is stable.
+Twelve agreements in three units (ZVS a department; KIJ and JK municipal enterprises), written
+straight into the tables, dated relative to today so the compliance state is stable. The
+contracts expect their signed copy back (SIGNED_COPY_KINDS): a1, a5 and a12 have theirs
+verified, a10's deviates, a11's is overdue.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from clause_tracker.clauses.services import current_version, sync
 from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration, SelfCommitment
+from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.services import ensure_unit
 
@@ -26,17 +29,20 @@ UNITS = {code: (name, kind) for code, name, kind in DEMO_UNITS}
 
 # unit → in scope, covered, value in scope, value covered, pending, not compliant, exempt
 EXPECTED_UNITS = {
-    "ZVS": (3, 1, Decimal("7000"), Decimal("1000"), 1, 1, 0),
-    "KIJ": (2, 1, Decimal("10900"), Decimal("10000"), 0, 1, 1),
-    "JK": (2, 1, Decimal("5700"), Decimal("5000"), 0, 1, 0),
+    "ZVS": (4, 1, Decimal("7800"), Decimal("1000"), 1, 2, 0),
+    "KIJ": (3, 2, Decimal("12100"), Decimal("11200"), 0, 1, 1),
+    "JK": (3, 1, Decimal("6300"), Decimal("5000"), 0, 2, 0),
 }
-EXPECTED_TOTAL = (7, 3, Decimal("23600"), Decimal("16000"))
-EXPECTED_KINDS = {"contract": (5, 2), "grant": (2, 1)}
-EXPECTED_UNIT_TYPES = {"department": (3, 1), "eigenbetrieb": (4, 2)}
-EXPECTED_DECLARATIONS = {"requested": 6, "returned": 5, "on_time": 4, "expiring_30": 1,
+EXPECTED_TOTAL = (10, 4, Decimal("26200"), Decimal("17200"))
+EXPECTED_KINDS = {"contract": (8, 3), "grant": (2, 1)}
+EXPECTED_UNIT_TYPES = {"department": (4, 1), "eigenbetrieb": (6, 3)}
+EXPECTED_DECLARATIONS = {"requested": 9, "returned": 8, "on_time": 7, "expiring_30": 1,
                          "expiring_60": 2, "expiring_90": 2}
-EXPECTED_QUARTERS = {"2024-Q4": (1, 0), "2025-Q1": (1, 1), "2025-Q2": (2, 0),
-                     "2025-Q3": (1, 1), "2025-Q4": (2, 1)}
+EXPECTED_QUARTERS = {"2024-Q4": (1, 0), "2025-Q1": (1, 1), "2025-Q2": (3, 0),
+                     "2025-Q3": (2, 1), "2025-Q4": (3, 2)}
+EXPECTED_REASONS = {"a1": "declaration_valid", "a5": "declaration_valid",
+                    "a10": "signed_copy_deviates", "a11": "signed_copy_overdue",
+                    "a12": "declaration_valid"}
 EXPECTED_FOLLOW_UP = {"check_overdue": 1, "check_compliant": 1, "check_findings": 1,
                       "measure_exclusion": 1, "measure_exclusion_in_force": 1,
                       "measure_penalty": 0, "complaint_linked": 1}
@@ -97,6 +103,28 @@ def build() -> dict[str, Agreement]:
     a["a9"] = agreement("a9", "contract", "KIJ", "active", 900, date(2024, 12, 1), clause)
     declaration(a["a9"], "accepted", received=on_time, deadline=today - timedelta(days=10),
                 valid=today + timedelta(days=400))
+
+    def returned(row, status, confirmed=False):
+        db.session.add(DocumentRecord(
+            action="verify", filename=f"{row.reference}-unterschrieben.pdf",
+            input_sha256=uuid.uuid4().hex * 2, status=status, agreement_id=row.id,
+            org_unit_id=row.org_unit_id, created_by_id=admin.id, created_at=now,
+            app_version="test", details_json="{}", confirmed_at=now if confirmed else None))
+
+    returned(a["a1"], "verbatim")
+    returned(a["a5"], "formatting_only")
+    signed = {"received": on_time, "deadline": today - timedelta(days=10),
+              "valid": today + timedelta(days=300)}
+    a["a10"] = agreement("a10", "contract", "ZVS", "active", 800, date(2025, 6, 10), clause)
+    declaration(a["a10"], "accepted", **signed)
+    returned(a["a10"], "deviation")
+    a["a11"] = agreement("a11", "contract", "JK", "active", 600, date(2025, 9, 1), clause,
+                         signed_copy_due_on=today - timedelta(days=1))
+    declaration(a["a11"], "accepted", **signed)
+    a["a12"] = agreement("a12", "contract", "KIJ", "awarded", 1200, date(2025, 10, 1), clause,
+                         signed_copy_due_on=today - timedelta(days=3))
+    declaration(a["a12"], "accepted", **signed)
+    returned(a["a12"], "ocr_match", confirmed=True)
 
     def check(row, stage, occasion, outcome=None, deadline=None):
         item = ComplianceCheck(

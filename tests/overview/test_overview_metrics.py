@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from clause_tracker.auth.visibility import unit_scope
+from clause_tracker.compliance.state import compliance_of
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview import metrics
 from clause_tracker.overview.metrics import Period
@@ -13,6 +14,7 @@ from tests.overview.overview_dataset import (
     EXPECTED_FOLLOW_UP,
     EXPECTED_KINDS,
     EXPECTED_QUARTERS,
+    EXPECTED_REASONS,
     EXPECTED_TOTAL,
     EXPECTED_UNIT_TYPES,
     EXPECTED_UNITS,
@@ -38,8 +40,8 @@ def test_coverage_per_unit_kind_and_type(dataset) -> None:
     total = cov.total
     assert (total.in_scope, total.covered, total.value_in_scope, total.value_covered) == \
         EXPECTED_TOTAL
-    assert str(total.share) == "42.9"  # 3 of 7
-    assert str(total.value_share) == "67.8"  # 16,000 of 23,600
+    assert str(total.share) == "40.0"  # 4 of 10
+    assert str(total.value_share) == "65.6"  # 17,200 of 26,200
     for kind, expected in EXPECTED_KINDS.items():
         assert (cov.by_kind[kind].in_scope, cov.by_kind[kind].covered) == expected
     for kind, expected in EXPECTED_UNIT_TYPES.items():
@@ -47,13 +49,20 @@ def test_coverage_per_unit_kind_and_type(dataset) -> None:
     assert {q: (t.in_scope, t.covered) for q, t in cov.by_quarter.items()} == EXPECTED_QUARTERS
 
 
+def test_the_signed_copy_decides_the_state(dataset) -> None:
+    """A contract's state follows its returned copy: verified (a confirmed OCR match too)
+    counts, a deviating copy or one past its due day does not."""
+    found = {name: compliance_of(dataset[name].id).reason for name in EXPECTED_REASONS}
+    assert found == EXPECTED_REASONS
+
+
 def test_declarations_exemptions_versions_commitments(dataset) -> None:
     data = metrics.compute(None, Period(), date.today())
     assert data.declarations.counts == EXPECTED_DECLARATIONS
-    assert str(data.declarations.return_rate) == "83.3"
-    assert str(data.declarations.on_time_rate) == "66.7"
+    assert str(data.declarations.return_rate) == "88.9"
+    assert str(data.declarations.on_time_rate) == "77.8"
     assert [(r, n, int(v)) for r, n, v in data.exemptions] == [("below_de_minimis", 1, 300)]
-    assert sorted(n for _, _, n in data.clause_versions) == [2, 4]  # grant, procurement
+    assert sorted(n for _, _, n in data.clause_versions) == [2, 7]  # grant, procurement
     assert data.commitments[0] == 2 and data.commitments[1] == 1
     assert str(data.commitments[2]) == "8.0"
 
@@ -69,7 +78,7 @@ def test_checks_measures_complaints(dataset) -> None:
 
 def test_period_limits_to_decisions_in_it(dataset) -> None:
     data = metrics.compute(None, Period(date(2025, 1, 1), date(2025, 6, 30)), date.today())
-    assert (data.coverage.total.in_scope, data.coverage.total.covered) == (3, 1)
+    assert (data.coverage.total.in_scope, data.coverage.total.covered) == (4, 1)
     assert set(data.coverage.by_quarter) == {"2025-Q1", "2025-Q2"}
 
 
@@ -77,6 +86,6 @@ def test_officer_sees_only_their_unit(dataset, make_user) -> None:
     officer = make_user("procurement_officer", "ZVS")
     data = metrics.compute(unit_scope(officer), Period(), date.today())
     assert [u.code for u in data.units] == ["ZVS"]
-    assert (data.coverage.total.in_scope, data.coverage.total.covered) == (3, 1)
+    assert (data.coverage.total.in_scope, data.coverage.total.covered) == (4, 1)
     assert data.follow_up.agreements["complaint_linked"] == 0  # JK's complaint is not theirs
-    assert data.declarations.counts["requested"] == 2
+    assert data.declarations.counts["requested"] == 3

@@ -26,7 +26,7 @@ def test_state_is_selects_what_the_case_gives(dataset) -> None:
         assert others == set(every) - chosen, value
 
 
-def test_exempt_is_read_off_the_first_rule() -> None:
+def test_exempt_is_read_off_the_first_rule(app) -> None:
     # The point of the shortcut: no CASE (and so no declaration facts) for `exempt`.
     columns = compliance_columns(date.today())
     assert "CASE" not in str(columns.state_is(EXEMPT))

@@ -8,4 +8,5 @@ STATUS_LABELS = {
     "deviation": _l("The clause text was changed"),
     "tracked_changes": _l("Tracked changes in the clause are not yet accepted or rejected"),
     "missing": _l("No clause found"),
+    "manual": _l("Checked by hand (paper copy)"),
 }

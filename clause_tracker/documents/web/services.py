@@ -26,7 +26,7 @@ from clause_tracker.documents import (
 )
 from clause_tracker.documents.generate import fill, template_bytes
 from clause_tracker.documents.provenance import app_version
-from clause_tracker.documents.web.models import DocumentRecord
+from clause_tracker.documents.web.models import RETURNED_ACTIONS, DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.storage import safe_filename, storage
 from clause_tracker.transaction import transactional
@@ -131,8 +131,12 @@ def check(data: bytes, filename: str, user: User,
     result = verify(data, clauses.published_texts())
     issued = db.session.scalar(select(DocumentRecord).where(
         DocumentRecord.output_sha256 == result.sha256).limit(1))
-    # A returned copy of a document issued for an agreement belongs to that agreement.
-    agreement_id = agreement_id or (issued.agreement_id if issued else None)
+    # A returned copy of a document issued for an agreement belongs to that agreement, when
+    # the uploader is an officer of its unit: a file matched by its hash never files itself
+    # on a record its uploader may not work on.
+    if agreement_id is None and issued is not None and issued.org_unit_id is not None \
+            and issued.org_unit_id == user.org_unit_id:
+        agreement_id = issued.agreement_id
     record = _new_record(
         "verify", user, filename, input_sha256=result.sha256, status=result.status,
         agreement_id=agreement_id,
@@ -171,9 +175,13 @@ def get_visible(record_id: int, user: User) -> DocumentRecord | None:
 # --- retention ---------------------------------------------------------------------------------
 
 def files_of_agreement(agreement_id: int) -> set[str]:
-    """The stored documents generated for the agreement (contracts name people)."""
-    return {key for key in db.session.scalars(select(DocumentRecord.output_sha256).where(
-        DocumentRecord.agreement_id == agreement_id)) if key}
+    """The stored documents generated for the agreement and the returned copies filed on it
+    (contracts name people; signed copies carry signatures)."""
+    of_it = DocumentRecord.agreement_id == agreement_id
+    keys = set(db.session.scalars(select(DocumentRecord.output_sha256).where(of_it)))
+    keys |= set(db.session.scalars(select(DocumentRecord.input_sha256).where(
+        of_it, DocumentRecord.action.in_(RETURNED_ACTIONS))))
+    return {key for key in keys if key}
 
 
 def files_named_elsewhere(keys: set[str], agreement_id: int) -> set[str]:
