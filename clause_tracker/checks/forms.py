@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
-from clause_tracker.checks.labels import MEASURE_LABELS, OUTCOME_LABELS
+from clause_tracker.checks.labels import DECISION_LABELS, MEASURE_LABELS, OUTCOME_LABELS
 from clause_tracker.german_fields import GermanDateField
 
 
@@ -35,6 +35,16 @@ class HearingForm(FlaskForm):
                               default=date.today)
     summary = TextAreaField(_l("Summary of the hearing"),
                             validators=[DataRequired(), Length(max=5000)])
+    statement = TextAreaField(_l("Statement of the contractor or grantee"),
+                              validators=[Optional(), Length(max=10000)])
+
+
+class BreachDecisionForm(VersionedForm):
+    decision = RadioField(_l("Was the clause breached?"),
+                          choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()],
+                          validators=[DataRequired()])
+    note = TextAreaField(_l("Reasons for the decision"),
+                         validators=[DataRequired(), Length(max=5000)])
 
 
 class MeasureForm(FlaskForm):

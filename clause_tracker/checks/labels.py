@@ -18,7 +18,14 @@ STAGE_LABELS = {
     "scheduled": _l("Scheduled"),
     "due": _l("Due"),
     "overdue": _l("Overdue"),
+    "findings": _l("Findings recorded: the hearing is to be held"),
+    "heard": _l("Hearing held: the breach is to be decided"),
+    "breach": _l("Breach confirmed: measures follow"),
     "done": _l("Done"),
+}
+DECISION_LABELS = {
+    "no_breach": _l("No breach of the clause"),
+    "breach_confirmed": _l("Breach of the clause confirmed"),
 }
 OUTCOME_LABELS = {
     "compliant": _l("Compliant: no findings"),

@@ -31,14 +31,20 @@ TRIGGERS = (INTERVAL, RENEWAL, DECLARATION_EXPIRY, CLAUSE_CHANGE, SUBCONTRACTOR,
             FUNDING_PERIOD, SAMPLE, COMPLAINT)
 
 # Where a check stands. The sweep moves scheduled → due → overdue (and sends the reminder
-# of each step exactly once); the officer's outcome moves it to done. The compliance state
-# reads the dates, not these marks, so it is right even on a day the sweep has not run.
+# of each step exactly once); the compliance state reads the dates, not these marks, so it
+# is right even on a day the sweep has not run. Carried out, a check without findings is
+# done; one with findings goes on: the counterparty is heard, then the breach is decided —
+# none (done) or confirmed (its measures follow; the state reads them).
 SCHEDULED, DUE, OVERDUE, DONE = "scheduled", "due", "overdue", "done"
-STAGES = (SCHEDULED, DUE, OVERDUE, DONE)
-OPEN_STAGES = (SCHEDULED, DUE, OVERDUE)
+FINDINGS_RECORDED, HEARD, BREACH = "findings", "heard", "breach"
+STAGES = (SCHEDULED, DUE, OVERDUE, FINDINGS_RECORDED, HEARD, BREACH, DONE)
+OPEN_STAGES = (SCHEDULED, DUE, OVERDUE)  # not yet carried out: these can be overdue
+FOLLOW_UP_STAGES = (FINDINGS_RECORDED, HEARD)  # carried out, waiting on a hearing or decision
 
 COMPLIANT, FINDINGS = "compliant", "findings"
 OUTCOMES = (COMPLIANT, FINDINGS)
+NO_BREACH, BREACH_CONFIRMED = "no_breach", "breach_confirmed"
+DECISIONS = (NO_BREACH, BREACH_CONFIRMED)
 
 MEASURE_KINDS = ("action_plan", "penalty", "termination", "revocation", "exclusion",
                  "self_cleaning")
@@ -69,6 +75,12 @@ class ComplianceCheck(Model):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
     escalated_at: Mapped[datetime | None]
+    # After the hearing: was the clause breached? (DECISIONS)
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_on: Mapped[date | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     created_at: Mapped[datetime]
     version_id: Mapped[int] = mapped_column(default=1)
 
@@ -135,6 +147,7 @@ class Hearing(Model):
     check: Mapped[ComplianceCheck] = relationship(back_populates="hearings")
     held_on: Mapped[date]
     summary: Mapped[str] = mapped_column(Text)
+    statement: Mapped[str | None] = mapped_column(Text)  # the counterparty's own statement
     recorded_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -12,6 +12,7 @@ from clause_tracker.agreements import services as agreements
 from clause_tracker.checks import bp, services
 from clause_tracker.checks.forms import (
     AssignForm,
+    BreachDecisionForm,
     ComplaintForm,
     DecisionForm,
     HearingForm,
@@ -78,6 +79,7 @@ def _render_check(check: ComplianceCheck, measure_form: MeasureForm | None = Non
         assign_form=AssignForm(formdata=None, version=check.version_id),
         outcome_form=OutcomeForm(formdata=None, version=check.version_id),
         hearing_form=HearingForm(formdata=None),
+        breach_form=BreachDecisionForm(formdata=None, version=check.version_id),
         measure_form=measure_form or MeasureForm(formdata=None),
         decision_form=DecisionForm, may_approve=lambda measure: services.may_approve(
             current_user, measure)), status
@@ -129,9 +131,24 @@ def hearing(check_id: int):
     returns_to(_url(check, "#hearings"))
     assert form.held_on.data is not None  # DataRequired
     services.record_hearing(check, form.held_on.data, form.summary.data or "", current_user,
-                            today())
+                            today(), form.statement.data or "")
     flash(_("The hearing is recorded."), "success")
     return _back(check, "#hearings")
+
+
+@bp.route("/checks/<int:check_id>/decision", methods=["POST"])
+@requires(Permission.CHECKS_WORK)
+def decide_breach(check_id: int):
+    check = _for_work(check_id)
+    form = BreachDecisionForm()
+    if not form.validate_on_submit():
+        flash(_("Choose whether the clause was breached and give the reasons."), "error")
+        return _back(check, "#decision")
+    returns_to(_url(check, "#decision"))
+    services.decide_breach(check, form.decision.data, form.note.data or "", current_user,
+                           form.version.data, today())
+    flash(_("The decision is recorded."), "success")
+    return _back(check, "#decision")
 
 
 @bp.route("/checks/<int:check_id>/measures", methods=["POST"])

@@ -23,12 +23,19 @@ from clause_tracker.auth.models import User
 from clause_tracker.auth.visibility import in_view
 from clause_tracker.checks.models import (
     APPROVED,
+    BREACH,
+    BREACH_CONFIRMED,
     COMPLAINT,
+    DECISIONS,
     DONE,
     DUE,
     FINDINGS,
+    FINDINGS_RECORDED,
+    HEARD,
     MEASURE_KINDS,
+    NO_BREACH,
     OPEN_MEASURE_STATES,
+    OPEN_STAGES,
     OUTCOMES,
     PROPOSED,
     REJECTED,
@@ -72,7 +79,7 @@ def my_deadlines(user: User, today: date, limit: int = 300) -> list[ComplianceCh
     """Open checks due now or within UPCOMING_DAYS: an officer's own and the unassigned ones
     of their unit and kind; everyone with all units in view sees all that are due."""
     check = ComplianceCheck
-    stmt = _visible_checks(user).where(check.stage != DONE,
+    stmt = _visible_checks(user).where(check.stage.not_in((DONE, BREACH)),
                                        check.due_on <= today + timedelta(days=UPCOMING_DAYS))
     kinds = [kind for kind in (CONTRACT, GRANT) if user.role in roles_for(kind)]
     if kinds:
@@ -119,7 +126,7 @@ def assign(check: ComplianceCheck, user: User, expected_version: int | None) -> 
 def record_outcome(check: ComplianceCheck, outcome: str, note: str, findings: str,
                    user: User, expected_version: int | None, today: date) -> None:
     check_version(check, expected_version)
-    if check.stage == DONE:
+    if check.stage not in OPEN_STAGES:
         raise CheckError(_l("The outcome of this check is already recorded."))
     if outcome not in OUTCOMES:
         raise CheckError(_l("Unknown outcome."))
@@ -127,7 +134,9 @@ def record_outcome(check: ComplianceCheck, outcome: str, note: str, findings: st
         raise CheckError(_l("Describe the findings."))
     old = check.stage
     check.outcome, check.outcome_note = outcome, note or None
-    check.stage, check.completed_on, check.completed_by_id = DONE, today, user.id
+    # Findings keep the check going: the counterparty is heard before anything is decided.
+    check.stage = FINDINGS_RECORDED if outcome == FINDINGS else DONE
+    check.completed_on, check.completed_by_id = today, user.id
     if outcome == FINDINGS:
         db.session.add(Finding(check=check, description=findings.strip(),
                                  recorded_at=utcnow(), recorded_by_id=user.id))
@@ -137,17 +146,45 @@ def record_outcome(check: ComplianceCheck, outcome: str, note: str, findings: st
 
 @transactional
 def record_hearing(check: ComplianceCheck, held_on: date, summary: str, user: User,
-                   today: date) -> Hearing:
+                   today: date, statement: str = "") -> Hearing:
     if held_on > today:
         raise CheckError(_l("A hearing is recorded once it has taken place."))
     if not summary.strip():
         raise CheckError(_l("Summarise the hearing."))
     hearing = Hearing(check=check, held_on=held_on, summary=summary.strip(),
-                        recorded_at=utcnow(), recorded_by_id=user.id)
+                      statement=statement.strip() or None,
+                      recorded_at=utcnow(), recorded_by_id=user.id)
     db.session.add(hearing)
+    old = check.stage
+    if check.stage == FINDINGS_RECORDED:
+        check.stage = HEARD
     db.session.flush()
-    _audit(check, "hearing", f"hearing held on {held_on}", {"held_on": str(held_on)})
+    _audit(check, "hearing", f"hearing held on {held_on}",
+           {"held_on": str(held_on), "from": old, "to": check.stage,
+            "statement": bool(hearing.statement)})
     return hearing
+
+
+@transactional
+def decide_breach(check: ComplianceCheck, decision: str, note: str, user: User,
+                  expected_version: int | None, today: date) -> None:
+    """After the hearing: no breach (the check is done) or breach confirmed (the agreement is
+    non-compliant until the measures decided on it have run their course)."""
+    check_version(check, expected_version)
+    if decision not in DECISIONS:
+        raise CheckError(_l("Choose whether the clause was breached."))
+    if check.stage == FINDINGS_RECORDED:
+        raise CheckError(_l("Before the decision the contractor or grantee must be heard: "
+                            "record the hearing first."))
+    if check.stage != HEARD:
+        raise CheckError(_l("This check has no findings waiting for a decision."))
+    if not note.strip():
+        raise CheckError(_l("Give the reasons for the decision."))
+    check.decision, check.decision_note = decision, note.strip()
+    check.decided_on, check.decided_by_id = today, user.id
+    check.stage = DONE if decision == NO_BREACH else BREACH
+    _audit(check, "decision", f"decided: {decision}",
+           {"decision": decision, "note": note.strip(), "from": HEARD, "to": check.stage})
 
 
 # --- measures --------------------------------------------------------------------------------
@@ -182,6 +219,9 @@ def propose_measure(check: ComplianceCheck, data: MeasureInput, user: User,
     if not any(h.held_on <= today for h in check.hearings):
         raise CheckError(_l("Before any measure the contractor or grantee must be heard: "
                             "record the hearing first."))
+    if check.decision != BREACH_CONFIRMED:
+        raise CheckError(_l("A measure follows only once the breach is confirmed: record "
+                            "the decision first."))
     if data.kind not in MEASURE_KINDS:
         raise CheckError(_l("Unknown measure."))
     if data.kind == "termination" and agreement.kind != CONTRACT:

@@ -36,10 +36,10 @@ from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.checks.models import (
     CLAUSE_CHANGE,
     DECLARATION_EXPIRY,
-    DONE,
     DUE,
     FUNDING_PERIOD,
     INTERVAL,
+    OPEN_STAGES,
     RENEWAL,
     SAMPLE,
     SCHEDULED,
@@ -137,7 +137,7 @@ def interval(ctx: Context) -> Select:
     day = literal(ctx.today)
     check = ComplianceCheck
     open_check = exists().where(check.agreement_id == Agreement.id, check.trigger == INTERVAL,
-                                check.stage != DONE)
+                                check.stage.in_(OPEN_STAGES))
     pending = select(Agreement.id).where(monitored(), ~open_check)
     history = (
         select(check.agreement_id.label("agreement_id"), func.max(check.due_on).label("last_due"))

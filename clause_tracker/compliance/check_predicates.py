@@ -17,13 +17,13 @@ from datetime import date
 
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, and_, literal, select
 
-from clause_tracker.checks.models import DONE, ComplianceCheck
+from clause_tracker.checks.models import OPEN_STAGES, ComplianceCheck
 
 
 def overdue_check_row(today: date) -> ColumnElement[bool]:
-    """The condition on ONE check row: past its deadline and not done (the overview counts
-    it per agreement in a grouped pass over the checks)."""
-    return and_(ComplianceCheck.stage != DONE, ComplianceCheck.deadline < literal(today))
+    """The condition on ONE check row: past its deadline and not carried out (the overview
+    counts it per agreement in a grouped pass over the checks)."""
+    return and_(ComplianceCheck.stage.in_(OPEN_STAGES), ComplianceCheck.deadline < literal(today))
 
 
 def _of(only: Select | None) -> tuple[ColumnElement[bool], ...]:
@@ -44,5 +44,5 @@ def check_due(agreement_id: SQLColumnExpression[int], today: date,
     """True where a check of the agreement is due (due date reached) but not yet overdue."""
     day = literal(today)
     return agreement_id.in_(select(ComplianceCheck.agreement_id).where(
-        ComplianceCheck.stage != DONE, ComplianceCheck.due_on <= day,
+        ComplianceCheck.stage.in_(OPEN_STAGES), ComplianceCheck.due_on <= day,
         ComplianceCheck.deadline >= day, *_of(only)))

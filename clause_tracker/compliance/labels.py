@@ -24,6 +24,10 @@ REASON_TEXTS = {
                               "is still in force."),
     "breach_confirmed": _l("A breach of the clause was confirmed; no measure has been "
                            "approved yet."),
+    "check_breach_open_measure": _l("A compliance check confirmed a breach of the clause after "
+                                    "the hearing, and a measure decided on it is in force."),
+    "check_breach_confirmed": _l("A compliance check confirmed a breach of the clause after "
+                                 "the hearing; no measure has been approved yet."),
     "signed_copy_deviates": _l("The clause in the signed copy differs from the published "
                                "text."),
     "signed_copy_clause_missing": _l("The signed copy does not carry the clause."),

@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.checks.models import APPROVED, ComplianceCheck, Measure
+from clause_tracker.checks.models import APPROVED, BREACH_CONFIRMED, ComplianceCheck, Measure
 from clause_tracker.clock import today
 from clause_tracker.compliance.check_predicates import check_due, check_overdue
 from clause_tracker.compliance.signed_copy import MONITORED_STATUSES, copy_facts, not_verified
@@ -104,8 +104,8 @@ def _approved_measure(agreement_id: SQLColumnExpression[int],
                           *conditions)
 
 
-def measure_in_force(agreement_id: SQLColumnExpression[int], today: date
-                     ) -> ColumnElement[bool]:
+def measure_in_force(agreement_id: SQLColumnExpression[int], today: date,
+                     *on_checks: ColumnElement[bool]) -> ColumnElement[bool]:
     """What "an open measure" means: one approved by the second person (a
     proposal binds nobody yet) that is still in force today —
     - an action plan until its deadline (the model has no completion mark: the plan is
@@ -119,12 +119,33 @@ def measure_in_force(agreement_id: SQLColumnExpression[int], today: date
         and_(Measure.kind == "action_plan", Measure.deadline >= day),
         and_(Measure.kind == "exclusion", Measure.exclusion_until >= day),
         Measure.kind.in_(("penalty", "termination", "revocation")),
-    ))
+    ), *on_checks)
 
 
 def measure_approved(agreement_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
     """Some measure was decided on and approved (in force or not)."""
     return _approved_measure(agreement_id)
+
+
+def check_breach(agreement_id: SQLColumnExpression[int], only: Select | None = None
+                 ) -> ColumnElement[bool]:
+    """A check decided, after its hearing, that the clause was breached."""
+    stmt = select(ComplianceCheck.agreement_id).where(
+        ComplianceCheck.decision == BREACH_CONFIRMED)
+    if only is not None:
+        stmt = stmt.where(ComplianceCheck.agreement_id.in_(only))
+    return agreement_id.in_(stmt)
+
+
+def check_breach_undecided(agreement_id: SQLColumnExpression[int], only: Select | None = None
+                           ) -> ColumnElement[bool]:
+    """A breach confirmed by a check on which no measure has been approved yet."""
+    approved = exists().where(Measure.check_id == ComplianceCheck.id, Measure.state == APPROVED)
+    stmt = select(ComplianceCheck.agreement_id).where(
+        ComplianceCheck.decision == BREACH_CONFIRMED, ~approved)
+    if only is not None:
+        stmt = stmt.where(ComplianceCheck.agreement_id.in_(only))
+    return agreement_id.in_(stmt)
 
 
 def rules(today: date, facts: Subquery, copies: Subquery, only: Select | None = None,
@@ -153,6 +174,12 @@ def rules(today: date, facts: Subquery, copies: Subquery, only: Select | None = 
              and_(f.breach == 1, measure_in_force(Agreement.id, today))),
         Rule(NON_COMPLIANT, "breach_confirmed",
              and_(f.breach == 1, ~measure_approved(Agreement.id))),
+        # The same for a breach a check confirmed after its hearing: the measures decided
+        # on that check keep it open, and it is open while none has been approved.
+        Rule(NON_COMPLIANT, "check_breach_open_measure",
+             and_(check_breach(Agreement.id, only), measure_in_force(
+                 Agreement.id, today, ComplianceCheck.decision == BREACH_CONFIRMED))),
+        Rule(NON_COMPLIANT, "check_breach_confirmed", check_breach_undecided(Agreement.id, only)),
         Rule(NON_COMPLIANT, "signed_copy_deviates", and_(awarded, copy == "deviation")),
         Rule(NON_COMPLIANT, "signed_copy_clause_missing", and_(awarded, copy == "missing")),
         Rule(NON_COMPLIANT, "signed_copy_tracked_changes",

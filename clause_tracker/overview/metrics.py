@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.checks.models import DONE, Complaint, ComplianceCheck, Measure
+from clause_tracker.checks.models import Complaint, ComplianceCheck, Measure
 from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.compliance.state import (
     COMPLIANT,
@@ -349,7 +349,7 @@ def follow_up(unit: int | None, period: Period, day: date,
         agreements = count_scope(unit, period, day).follow_up_agreements
     ids = scoped(unit, period).with_only_columns(Agreement.id).scalar_subquery()
     checks_done = db.session.scalar(select(func.count(ComplianceCheck.id)).where(
-        ComplianceCheck.stage == DONE, ComplianceCheck.agreement_id.in_(ids))) or 0
+        ComplianceCheck.outcome.is_not(None), ComplianceCheck.agreement_id.in_(ids))) or 0
     complaints = db.session.scalar(select(func.count(Complaint.id)).where(
         Complaint.agreement_id.in_(ids))) or 0
     exclusions = [

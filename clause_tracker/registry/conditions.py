@@ -19,7 +19,6 @@ from sqlalchemy import ColumnElement, and_, select, true
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.checks.models import (
     APPROVED,
-    DONE,
     MEASURE_KINDS,
     Complaint,
     ComplianceCheck,
@@ -108,11 +107,11 @@ COMPLAINT_FILTERS = ("linked",)
 
 def check_row(name: str, today: date) -> ColumnElement[bool]:
     """The condition on ONE check row; an agreement has the property when any of its checks
-    meets it. 'overdue' is the compliance state's own question (checks_hook); an outcome
-    means a completed check with that outcome."""
+    meets it. 'overdue' is the compliance state's own question (check_predicates); an
+    outcome means a check carried out with that outcome (findings go on to a hearing)."""
     if name == "overdue":
         return overdue_check_row(today)
-    return and_(ComplianceCheck.stage == DONE, ComplianceCheck.outcome == name)
+    return ComplianceCheck.outcome == name
 
 
 def has_check(name: str, today: date) -> ColumnElement[bool]:

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.checks import models as m
 from clause_tracker.checks import services, sweep
+from clause_tracker.clauses.services import current_version
 from clause_tracker.clock import utcnow
+from clause_tracker.compliance.state import compliance_of
 from clause_tracker.extensions import db
 from tests.helpers import checks_of
 
@@ -53,7 +55,9 @@ def test_my_deadlines_lists_due_checks_of_my_unit_and_kind(app, client, signed_i
 
 
 def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, login,
-                                           due_check) -> None:
+                                           due_check, published_clauses) -> None:
+    due_check.agreement.clause_version_id = current_version("procurement", "de").id
+    db.session.commit()
     vera = signed_in("procurement_officer", "ZVS")
     path = f"/compliance/checks/{due_check.id}"
     token = _token(client, path)
@@ -62,16 +66,43 @@ def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, lo
         "findings": "Stellenanzeige mit diskriminierender Formulierung"})
     assert response.status_code == 302
     db.session.refresh(due_check)
-    assert (due_check.stage, due_check.outcome) == ("done", "findings")
+    # Findings do not end the check: the hearing and the decision follow.
+    assert (due_check.stage, due_check.outcome) == ("findings", "findings")
     # No measure before the hearing.
     response = client.post(f"{path}/measures", data={
         "csrf_token": token, "kind": "penalty", "description": "1 %", "breaches": "1"},
         follow_redirects=True)
     assert "angehört werden" in response.get_data(as_text=True)  # German by default
     assert db.session.scalar(select(m.Measure)) is None
+    # No decision before the hearing either.
+    early = client.post(f"{path}/decision", data={
+        "csrf_token": token, "version": due_check.version_id, "decision": "breach_confirmed",
+        "note": "Befund belegt"}, follow_redirects=True)
+    assert "angehört werden" in early.get_data(as_text=True)
     client.post(f"{path}/hearing", data={"csrf_token": token,
                                          "held_on": date.today().strftime("%d.%m.%Y"),
-                                         "summary": "Stellungnahme der Firma"})
+                                         "summary": "Anhörung per Telefon",
+                                         "statement": "Die Anzeige wurde sofort geändert."})
+    db.session.refresh(due_check)
+    assert due_check.stage == "heard"
+    assert due_check.hearings[0].statement == "Die Anzeige wurde sofort geändert."
+    # Until the breach is confirmed no measure can be proposed.
+    client.post(f"{path}/measures", data={"csrf_token": token, "kind": "penalty",
+                                          "description": "Vertragsstrafe", "breaches": "7"})
+    assert db.session.scalar(select(m.Measure)) is None
+    reasonless = client.post(f"{path}/decision", data={
+        "csrf_token": token, "version": due_check.version_id, "decision": "breach_confirmed",
+        "note": ""})
+    assert reasonless.status_code == 302
+    db.session.refresh(due_check)
+    assert due_check.decision is None
+    client.post(f"{path}/decision", data={
+        "csrf_token": token, "version": due_check.version_id, "decision": "breach_confirmed",
+        "note": "Die Formulierung benachteiligt Bewerbende wegen ihrer Herkunft."})
+    db.session.refresh(due_check)
+    assert (due_check.stage, due_check.decision) == ("breach", "breach_confirmed")
+    # The check's breach makes the agreement non-compliant by itself.
+    assert compliance_of(due_check.agreement_id).reason == "check_breach_confirmed"
     client.post(f"{path}/measures", data={"csrf_token": token, "kind": "penalty",
                                           "description": "Vertragsstrafe", "breaches": "7"})
     measure = db.session.scalar(select(m.Measure))
@@ -95,13 +126,31 @@ def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, lo
     db.session.refresh(measure)
     assert (measure.state, measure.decided_by_id, measure.proposed_by_id) == (
         "approved", colleague.id, vera.id)
+    assert compliance_of(due_check.agreement_id).reason == "check_breach_open_measure"
     actions = set(db.session.scalars(select(AuditEvent.action)))
-    assert {"compliance.outcome", "compliance.hearing", "compliance.measure.propose",
-            "compliance.measure.approved"} <= actions
+    assert {"compliance.outcome", "compliance.hearing", "compliance.decision",
+            "compliance.measure.propose", "compliance.measure.approved"} <= actions
     # A further penalty finds the cap reached.
     with pytest.raises(services.CheckError, match="have reached the cap of 5 %"):
         services.propose_measure(due_check, services.MeasureInput("penalty", "x", breaches=1),
                                  colleague, date.today())
+
+
+def test_no_breach_closes_the_check_and_allows_no_measure(app, make_user, due_check) -> None:
+    user = make_user("procurement_officer", "ZVS")
+    today = date.today()
+    services.record_outcome(due_check, "findings", "", "Hinweis", user, None, today)
+    services.record_hearing(due_check, today, "gehört", user, today)
+    before = compliance_of(due_check.agreement_id).reason
+    services.decide_breach(due_check, "no_breach", "Missverständnis, ausgeräumt.", user, None,
+                           today)
+    assert (due_check.stage, due_check.decision) == ("done", "no_breach")
+    assert compliance_of(due_check.agreement_id).reason == before
+    with pytest.raises(services.CheckError, match="once the breach is confirmed"):
+        services.propose_measure(due_check, services.MeasureInput(
+            "action_plan", "Plan", deadline=today + timedelta(days=30)), user, today)
+    with pytest.raises(services.CheckError, match="no findings waiting"):
+        services.decide_breach(due_check, "breach_confirmed", "doch", user, None, today)
 
 
 def test_exclusion_at_most_three_years_and_kinds(app, make_user, due_check) -> None:
@@ -109,6 +158,7 @@ def test_exclusion_at_most_three_years_and_kinds(app, make_user, due_check) -> N
     today = date.today()
     services.record_outcome(due_check, "findings", "", "Befund", user, None, today)
     services.record_hearing(due_check, today, "gehört", user, today)
+    services.decide_breach(due_check, "breach_confirmed", "belegt", user, None, today)
     with pytest.raises(services.CheckError, match=r"no later than .* \(3 years, § 126 GWB\)"):
         services.propose_measure(due_check, services.MeasureInput(
             "exclusion", "Sperre", exclusion_until=today + timedelta(days=3 * 366)), user, today)
@@ -133,6 +183,7 @@ def test_exclusion_from_29_february_counts_calendar_years(app, make_user, due_ch
     leap_day = date(2024, 2, 29)
     services.record_outcome(due_check, "findings", "", "Befund", user, None, leap_day)
     services.record_hearing(due_check, leap_day, "gehört", user, leap_day)
+    services.decide_breach(due_check, "breach_confirmed", "belegt", user, None, leap_day)
 
     def propose(until: date) -> m.Measure:
         return services.propose_measure(due_check, services.MeasureInput(

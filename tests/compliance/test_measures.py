@@ -27,6 +27,8 @@ def _measure(agreement, kind: str, officer, approver, approve: bool = True, **va
     if not check.outcome:
         services.record_outcome(check, "findings", "", "Befund", officer, None, DAY)
         services.record_hearing(check, DAY, "Der Auftragnehmer wurde gehört.", officer, DAY)
+        services.decide_breach(check, "breach_confirmed", "Verstoß belegt.", officer,
+                               check.version_id, DAY)
     measure = services.propose_measure(check, services.MeasureInput(kind, kind, **values),
                                        officer, DAY)
     if approve is not None:
@@ -77,10 +79,13 @@ def test_measure_in_force_until_its_end(breached, people, kind, values, ends) ->
 
 def test_rejected_measure_and_self_cleaning_do_not_hold_it_open(breached, people) -> None:
     officer, admin = people
-    _measure(breached, "action_plan", officer, admin, approve=False,
-             deadline=DAY + timedelta(days=60))
+    rejected = _measure(breached, "action_plan", officer, admin, approve=False,
+                        deadline=DAY + timedelta(days=60))
     assert _state(breached) == ("non_compliant", "breach_confirmed")
-    _measure(breached, "self_cleaning", officer, admin)
+    # On the same check: the self-cleaning, once approved, is the remedy (§ 125 GWB).
+    cleaning = services.propose_measure(rejected.check, services.MeasureInput(
+        "self_cleaning", "Selbstreinigung"), officer, DAY)
+    services.decide_measure(cleaning, True, "", admin, cleaning.version_id)
     assert _state(breached) == ("compliant", "declaration_valid")
 
 
