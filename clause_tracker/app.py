@@ -21,7 +21,7 @@ from clause_tracker.clauses import routes as clause_routes
 from clause_tracker.commands import register_commands
 from clause_tracker.counterparties import routes as counterparty_routes
 from clause_tracker.declarations import routes as declaration_routes
-from clause_tracker.declarations.services import award_blockers
+from clause_tracker.declarations.services import award_blockers, void_not_required
 from clause_tracker.documents.web import routes as document_routes
 from clause_tracker.extensions import csrf, db, login_manager, migrate
 from clause_tracker.jobs import routes as job_routes
@@ -52,7 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for routes in BLUEPRINTS:
         app.register_blueprint(routes.bp)
     # Awarding asks the declarations (a layer above the agreements) whether one is in place.
-    agreement_lifecycle.init_app(app, award_guards=[award_blockers])
+    agreement_lifecycle.init_app(app, award_guards=[award_blockers],
+                                 basis_listeners=[void_not_required])
     errors.init_app(app)
     security_headers.init_app(app)
     templating.init_app(app)

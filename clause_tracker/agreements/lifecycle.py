@@ -17,11 +17,23 @@ from clause_tracker.agreements.models import GUARDED_STATUSES, Agreement
 from clause_tracker.clock import today
 
 AwardGuard = Callable[[Agreement, date], list[str]]
+# Told when values a decision was made on changed (agreement, the changes): they void what
+# they decided on that agreement and write their own audit events.
+BasisListener = Callable[[Agreement, dict[str, list[object]]], None]
 _EXTENSION = "clause_tracker.award_guards"
+_LISTENERS = "clause_tracker.basis_listeners"
 
 
-def init_app(app: Flask, award_guards: Iterable[AwardGuard]) -> None:
+def init_app(app: Flask, award_guards: Iterable[AwardGuard],
+             basis_listeners: Iterable[BasisListener] = ()) -> None:
     app.extensions[_EXTENSION] = tuple(award_guards)
+    app.extensions[_LISTENERS] = tuple(basis_listeners)
+
+
+def basis_changed(agreement: Agreement, changes: dict[str, list[object]]) -> None:
+    """Tell the packages above that values their decisions rest on changed."""
+    for listener in current_app.extensions.get(_LISTENERS, ()):
+        listener(agreement, changes)
 
 
 def award_blockers(agreement: Agreement, status: str, on: date | None = None) -> list[str]:

@@ -38,6 +38,9 @@ STATUS_TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
 STATUSES = ("draft", "awarded", "active", "ended", "terminated", "revoked")
 # Entering these needs the clause (or an approved exemption) and a declaration in hand.
 GUARDED_STATUSES = frozenset({"awarded", "active"})
+# What an exemption or a "no declaration required" is decided on: changing any of these
+# afterwards voids the decision (it was made for other facts).
+DECISION_BASIS = ("value", "counterparty_id", "procedure", "contract_kind", "org_unit_id")
 
 CONTRACT_KINDS = ("supplies", "services", "works", "concession")
 PROCEDURES = ("open", "restricted", "negotiated", "competitive_dialogue",
@@ -92,6 +95,10 @@ class Agreement(Model):
     exemption_approved_by: Mapped[User | None] = relationship(
         foreign_keys=[exemption_approved_by_id])
     exemption_approved_at: Mapped[datetime | None]
+    # What the exemption was decided on (JSON of DECISION_BASIS); a later change of any of
+    # these voids it, and the time it was voided says why the record needs the clause again.
+    exemption_basis: Mapped[str | None] = mapped_column(Text)
+    exemption_voided_at: Mapped[datetime | None]
 
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

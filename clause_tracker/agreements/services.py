@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from clause_tracker.agreements.labels import STATUS_LABELS
 from clause_tracker.agreements.models import (
     CLAUSE_METHODS,
     CONTRACT,
+    DECISION_BASIS,
     GRANT,
     GUARDED_STATUSES,
     MODEL_OF_KIND,
@@ -106,6 +108,9 @@ def update(agreement: Agreement, values: dict[str, Any], expected_version: int,
             setattr(agreement, name, value)
     if not changes:
         return agreement
+    basis = {name: change for name, change in changes.items() if name in DECISION_BASIS}
+    if basis:
+        _void_decisions(agreement, basis)
     if "decided_on" in changes and agreement.signed_copy_due_on is not None:
         # The copy is due counted from the award date: a corrected date moves the day.
         due = signed_copy.due_on(agreement)
@@ -120,6 +125,25 @@ def update(agreement: Agreement, values: dict[str, Any], expected_version: int,
     audit(f"{agreement.kind}.update", "Agreement", agreement.id,
           f"{agreement.reference} changed: {', '.join(changes)}", {"changes": changes})
     return agreement
+
+
+def decision_basis(agreement: Agreement) -> dict[str, Any]:
+    """The values an exemption or a "no declaration required" is decided on."""
+    return {name: getattr(agreement, name) for name in DECISION_BASIS}
+
+
+def _void_decisions(agreement: Agreement, basis: dict[str, list[Any]]) -> None:
+    """Values a decision rests on changed: an approved exemption is void (the record needs
+    the clause and a declaration again), and the packages above void theirs."""
+    if agreement.exemption_approved_at is not None:
+        approver = agreement.exemption_approved_by_id
+        agreement.exemption_approved_at = agreement.exemption_approved_by_id = None
+        agreement.exemption_voided_at = utcnow()
+        audit("agreement.exemption_void", "Agreement", agreement.id,
+              f"Exemption of {agreement.reference} void: {', '.join(sorted(basis))} changed",
+              {"changes": basis, "approved_by": approver,
+               "decided_on": json.loads(agreement.exemption_basis or "{}")})
+    lifecycle.basis_changed(agreement, basis)
 
 
 # --- lifecycle ------------------------------------------------------------------------------
@@ -205,11 +229,15 @@ def approve_exemption(agreement: Agreement, expected_version: int, user: User) -
                                "so someone else must approve it."))
     agreement.exemption_approved_by_id = user.id
     agreement.exemption_approved_at = utcnow()
+    agreement.exemption_voided_at = None
+    agreement.exemption_basis = json.dumps(decision_basis(agreement), default=str,
+                                           sort_keys=True)
     agreement.updated_at = agreement.exemption_approved_at
     audit("agreement.exemption_approve", "Agreement", agreement.id,
           f"Exemption approved for {agreement.reference}: {agreement.exemption_reason}",
           {"reason": agreement.exemption_reason,
-           "requested_by": agreement.exemption_requested_by_id})
+           "requested_by": agreement.exemption_requested_by_id,
+           "basis": decision_basis(agreement)})
     return agreement
 
 

@@ -20,6 +20,11 @@ STATE_LABELS = {
 REASON_TEXTS = {
     "exemption_approved": _l("An exemption was approved (see its reason)."),
     "no_clause": _l("Awarded without the clause attached."),
+    "exemption_voided": _l("The exemption is void: the values it was approved for changed. "
+                           "Attach the clause and obtain a declaration, or have a new "
+                           "exemption approved."),
+    "not_required_voided": _l("“No declaration required” is void: the values it was decided "
+                              "on changed. Request a declaration."),
     "breach_open_measure": _l("A breach of the clause was confirmed and an approved measure "
                               "is still in force."),
     "breach_confirmed": _l("A breach of the clause was confirmed; no measure has been "

@@ -80,6 +80,7 @@ def declaration_facts(today: date, only: Select | None = None,
         any_(state == "suspended").label("suspended"),
         any_(state == "received").label("received"),
         any_(state == "requested").label("requested"),
+        any_(state == "voided").label("voided"),
         any_(Declaration.party == MAIN, valid_on(day)).label("main_valid"),
         any_(Declaration.party == MAIN, state == "not_required").label("main_not_required"),
     )
@@ -164,6 +165,9 @@ def rules(today: date, facts: Subquery, copies: Subquery, only: Select | None = 
                         Agreement.status.in_(MONITORED_STATUSES), not_verified(copies))
     return [
         Rule(EXEMPT, "exemption_approved", Agreement.exemption_approved_at.is_not(None)),
+        Rule(NON_COMPLIANT, "exemption_voided",
+             and_(awarded, Agreement.clause_version_id.is_(None),
+                  Agreement.exemption_voided_at.is_not(None))),
         Rule(NON_COMPLIANT, "no_clause",
              and_(awarded, Agreement.clause_version_id.is_(None))),
         # A confirmed breach keeps the agreement non-compliant while an approved measure is
@@ -187,6 +191,7 @@ def rules(today: date, facts: Subquery, copies: Subquery, only: Select | None = 
         Rule(NON_COMPLIANT, "declaration_rejected", f.rejected == 1),
         Rule(NON_COMPLIANT, "declaration_overdue", f.overdue == 1),
         Rule(NON_COMPLIANT, "declaration_expired", f.expired == 1),
+        Rule(NON_COMPLIANT, "not_required_voided", and_(awarded, f.voided == 1)),
         Rule(NON_COMPLIANT, "check_overdue", check_overdue(Agreement.id, today, only)),
         Rule(NON_COMPLIANT, "signed_copy_overdue",
              and_(expects_copy, Agreement.signed_copy_due_on < day)),

@@ -1,6 +1,7 @@
 """THE transition table of declarations. Nothing else changes a state.
 
-not_required (reason: below threshold, exempt) | requested → received → accepted | rejected
+not_required (reason: below threshold, exempt) → voided when the values it was decided on
+change (→ requested) | requested → received → accepted | rejected
 (→ requested again); accepted → expired (→ requested again) | superseded;
 accepted or cleared → suspended → cleared | breach_confirmed.
 """
@@ -11,12 +12,14 @@ from flask_babel import lazy_gettext as _l
 
 from clause_tracker.versioning import RefusedChange
 
-STATES = ("not_required", "requested", "received", "accepted", "rejected", "expired",
+STATES = ("not_required", "voided", "requested", "received", "accepted", "rejected", "expired",
           "superseded", "suspended", "cleared", "breach_confirmed")
 
 # (from state, action) → to state
 TRANSITIONS: dict[tuple[str, str], str] = {
     ("not_required", "request"): "requested",
+    ("not_required", "void"): "voided",
+    ("voided", "request"): "requested",
     ("requested", "receive"): "received",
     ("received", "accept"): "accepted",
     ("received", "reject"): "rejected",
@@ -35,9 +38,12 @@ ACTIONS = tuple(dict.fromkeys(action for _, action in TRANSITIONS))
 VALID_STATES = frozenset({"accepted", "cleared"})
 # Actions that need more than a note: their own form.
 ACTIONS_WITH_FORM = frozenset({"request", "receive"})
+# Actions the system takes, never offered as a button.
+SYSTEM_ACTIONS = frozenset({"void"})
 
 STATE_LABELS = {
     "not_required": _l("Not required"),
+    "voided": _l("Void: the values it was decided on changed"),
     "requested": _l("Requested"),
     "received": _l("Received"),
     "accepted": _l("Accepted"),
@@ -50,6 +56,7 @@ STATE_LABELS = {
 }
 ACTION_LABELS = {
     "request": _l("Request again"),
+    "void": _l("Void"),
     "receive": _l("Record receipt"),
     "accept": _l("Accept"),
     "reject": _l("Reject"),
@@ -65,8 +72,12 @@ class TransitionRefused(RefusedChange):
     """The action is not allowed from the declaration's current state."""
 
 
-def target(state: str, action: str) -> str:
+def target(state: str, action: str, by_hand: bool = False) -> str:
+    """The state `action` leads to from `state`; refused where the table has no such step
+    (or, `by_hand`, where the step is the system's own)."""
     try:
+        if by_hand and action in SYSTEM_ACTIONS:
+            raise KeyError(action)
         return TRANSITIONS[(state, action)]
     except KeyError:
         raise TransitionRefused(
@@ -76,4 +87,6 @@ def target(state: str, action: str) -> str:
 
 
 def actions_from(state: str) -> list[str]:
-    return [action for (source, action) in TRANSITIONS if source == state]
+    """What a user may do from `state` (the system's own actions are not offered)."""
+    return [action for (source, action) in TRANSITIONS
+            if source == state and action not in SYSTEM_ACTIONS]

@@ -29,6 +29,8 @@ class Declaration(Model):
     party_name: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20))
     not_required_reason: Mapped[str | None] = mapped_column(String(30))
+    # A "not required": the agreement's values it was decided on (JSON of DECISION_BASIS).
+    decided_basis: Mapped[str | None] = mapped_column(Text)
     clause_version_id: Mapped[int | None] = mapped_column(ForeignKey("clause_versions.id"))
     clause_version: Mapped[ClauseVersion | None] = relationship()
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -11,7 +12,7 @@ from sqlalchemy import select, update
 from clause_tracker import idempotency
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
-from clause_tracker.agreements.services import RegistryError
+from clause_tracker.agreements.services import RegistryError, decision_basis
 from clause_tracker.audit.services import record as audit
 from clause_tracker.auth.models import User
 from clause_tracker.clock import utcnow
@@ -120,15 +121,31 @@ def not_required(agreement: Agreement, reason: str, user: User) -> Declaration:
     else:
         raise RegistryError(_l("Unknown reason."))
     now = utcnow()
+    basis = decision_basis(agreement)
     decl = Declaration(agreement=agreement, party=MAIN,
                        party_name=agreement.counterparty.name if agreement.counterparty else "",
                        state="not_required", not_required_reason=reason,
+                       decided_basis=json.dumps(basis, default=str, sort_keys=True),
                        created_at=now, updated_at=now, created_by_id=user.id)
     db.session.add(decl)
     db.session.flush()
     _audit(decl, "not_required", None, f"no declaration required: {reason}",
-           {"reason": reason})
+           {"reason": reason, "basis": basis})
     return decl
+
+
+def void_not_required(agreement: Agreement, changes: dict[str, list[object]]) -> None:
+    """The values a "no declaration required" was decided on changed: it is void, and the
+    agreement needs a declaration again (basis listener, agreements.lifecycle)."""
+    decl = main_declaration(agreement)
+    if decl is None or decl.state != "not_required":
+        return
+    old = decl.state
+    decl.state = target(old, "void")
+    decl.note = "; ".join(sorted(changes))
+    decl.updated_at = utcnow()
+    _audit(decl, "void", old, "no declaration required: void, the values it was decided on "
+           f"changed ({', '.join(sorted(changes))})", {"changes": changes})
 
 
 @transactional
@@ -161,7 +178,7 @@ def transition(decl: Declaration, action: str, note: str, expected_version: int,
     if action in ("receive",):
         raise RegistryError(_l("Recording a receipt needs its own form."))
     old = decl.state
-    new = target(old, action)
+    new = target(old, action, by_hand=True)
     details: dict[str, object] = {"note": note}
     if action == "accept" and not decl.evidence_key:
         raise RegistryError(_l("A declaration can be accepted only with its evidence file."))
