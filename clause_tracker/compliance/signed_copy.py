@@ -7,7 +7,17 @@ set-based subquery outer-joined like the declaration facts, never a lookup per a
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    Subquery,
+    and_,
+    case,
+    func,
+    or_,
+    select,
+)
 
 from clause_tracker.documents.web.models import (
     CONFIRMABLE_STATUSES,
@@ -36,6 +46,12 @@ def copy_facts(only: Select | None = None) -> Subquery:
         DocumentRecord.status.label("status"),
         case((counts, 1), else_=0).label("verified"),
     ).join(DocumentRecord, DocumentRecord.id == newest.c.id).subquery("copy_facts")
+
+
+def has_verified_copy(agreement_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
+    """The agreement's signed copy counts (the registry's drill-down condition)."""
+    copies = copy_facts()
+    return agreement_id.in_(select(copies.c.agreement_id).where(copies.c.verified == 1))
 
 
 def not_verified(copies: Subquery) -> ColumnElement[bool]:

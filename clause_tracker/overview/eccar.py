@@ -34,8 +34,8 @@ DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.
 
 # Which of the overview's tables answer which commitment.
 SECTIONS = [
-    ("commitment_5", ("coverage_by_kind", "declarations", "exemptions", "clause_versions",
-                      "trend")),
+    ("commitment_5", ("coverage_by_kind", "clause_attached_verified", "declarations",
+                      "exemptions", "clause_versions", "trend")),
     ("commitment_6", ("coverage_by_unit_type", "coverage_by_unit", "checks", "measures",
                       "exclusions")),
     ("commitment_8", ()),
@@ -68,7 +68,10 @@ def raw(data: Figures) -> dict[str, Any]:
             "in_scope": t.in_scope, "covered": t.covered, "share_percent": t.share,
             "value_in_scope": t.value_in_scope, "value_covered": t.value_covered,
             "value_share_percent": t.value_share, "pending": t.pending,
-            "non_compliant": t.non_compliant, "exempt": t.exempt}.items()}
+            "non_compliant": t.non_compliant, "exempt": t.exempt,
+            "clause_attached": t.attached, "clause_verified": t.verified,
+            "value_clause_attached": t.value_attached,
+            "value_clause_verified": t.value_verified}.items()}
 
     grants, with_commitment, mean = data.commitments
     follow = data.follow_up

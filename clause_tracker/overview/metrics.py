@@ -89,6 +89,11 @@ class GroupCoverage:
     exempt: int = 0
     value_in_scope: Decimal = ZERO
     value_covered: Decimal = ZERO
+    # Of those in scope: the clause linked on the record, and found in the signed copy.
+    attached: int = 0
+    verified: int = 0
+    value_attached: Decimal = ZERO
+    value_verified: Decimal = ZERO
 
     def add(self, state: str, draft: bool, count: int, value: Decimal) -> None:
         self.total += count
@@ -106,6 +111,13 @@ class GroupCoverage:
             self.pending += count
         elif state == NON_COMPLIANT:
             self.non_compliant += count
+
+    def add_clause(self, attached: int, verified: int, value_attached: Decimal,
+                   value_verified: Decimal) -> None:
+        self.attached += attached
+        self.verified += verified
+        self.value_attached += value_attached
+        self.value_verified += value_verified
 
     @property
     def share(self) -> Decimal | None:
@@ -248,6 +260,8 @@ def count_scope(unit: int | None, period: Period, day: date) -> ScopeCounts:
             Agreement.org_unit_id.label("unit"), Agreement.kind.label("kind"),
             columns.state.label("state"),
             case((Agreement.status == "draft", 1), else_=0).label("draft"),
+            case((Agreement.clause_version_id.is_not(None), 1), else_=0).label("attached"),
+            func.coalesce(columns.copies.c.verified, 0).label("verified"),
             year.label("year"), quarter.label("quarter"), Agreement.value.label("value"),
             *[func.coalesce(flags.c[f"d_{n}"], 0).label(f"d_{n}") for n in names],
             *[func.coalesce(follow.c[n], 0).label(f"f_{n}") for n in follow_up_names()],
@@ -256,6 +270,7 @@ def count_scope(unit: int | None, period: Period, day: date) -> ScopeCounts:
     c = per_agreement.c
     # Self-commitments are counted over grants that are awarded (not drafts) and not exempt.
     grant_in_scope = and_(c.kind == "grant", c.draft == 0, c.state != EXEMPT)
+    in_scope = and_(c.draft == 0, c.state != EXEMPT)
     stmt = select(
         c.unit, c.kind, c.draft, c.year, c.quarter,
         *[func.sum(case((c.state == s, 1), else_=0)) for s in STATES],
@@ -265,6 +280,10 @@ def count_scope(unit: int | None, period: Period, day: date) -> ScopeCounts:
         func.sum(case((grant_in_scope, 1), else_=0)),
         func.sum(case((and_(grant_in_scope, c.score.is_not(None)), 1), else_=0)),
         func.sum(case((grant_in_scope, c.score), else_=0)),
+        *[func.sum(case((and_(in_scope, c[flag] == 1), 1), else_=0))
+          for flag in ("attached", "verified")],
+        *[func.coalesce(func.sum(case((and_(in_scope, c[flag] == 1), c.value), else_=0)), 0)
+          for flag in ("attached", "verified")],
     ).group_by(c.unit, c.kind, c.draft, c.year, c.quarter)
     if db.session.get_bind().dialect.name == "postgresql":
         # A few hundred groups, but the planner estimates 12,000 with thirty aggregates each
@@ -288,17 +307,20 @@ def count_scope(unit: int | None, period: Period, day: date) -> ScopeCounts:
         rest = rest[n_names:]
         for n, v in zip(followed, rest[:n_follow], strict=True):
             followed[n] += int(v or 0)
-        g, w, score = rest[n_follow:]
+        g, w, score, attached, verified, value_attached, value_verified = rest[n_follow:]
         grants, with_commitment = grants + int(g or 0), with_commitment + int(w or 0)
         score_sum += int(score or 0)
+        tallies = [result.total, result.by_unit[unit_id],
+                   result.by_unit_kind[str(kinds[unit_id].value)], result.by_kind[kind]]
+        if y is not None:
+            tallies.append(result.by_quarter[f"{int(y)}-Q{int(q)}"])
+        for tally in tallies:
+            tally.add_clause(int(attached or 0), int(verified or 0),
+                             Decimal(value_attached or 0), Decimal(value_verified or 0))
         for state, count, value in zip(STATES, counts, values, strict=True):
             if not count:
                 continue
             value = Decimal(value or 0)
-            tallies = [result.total, result.by_unit[unit_id],
-                       result.by_unit_kind[str(kinds[unit_id].value)], result.by_kind[kind]]
-            if y is not None:
-                tallies.append(result.by_quarter[f"{int(y)}-Q{int(q)}"])
             for tally in tallies:
                 tally.add(state, bool(is_draft), int(count), value)
     mean_score = (Decimal(score_sum) / Decimal(with_commitment)).quantize(Decimal("0.1")) \

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from clause_tracker.agreements.labels import KIND_LABELS
 from clause_tracker.i18n import format_day, format_money
-from clause_tracker.overview.metrics import Figures, GroupCoverage, quarters_between
+from clause_tracker.overview.metrics import Figures, GroupCoverage, percent, quarters_between
 
 INT, PCT, MONEY, TEXT, DATE = "int", "pct", "money", "text", "date"
 
@@ -78,6 +78,27 @@ def tally_cells(tally: GroupCoverage, base: dict[str, object]) -> list[Cell]:
     ]
 
 
+CLAUSE_COLUMNS = [
+    _l("In scope"), _l("Clause attached"), _l("Clause verified in the signed copy"),
+    _l("Verified (count) %"), _l("Value attached"), _l("Value verified"),
+    _l("Verified (value) %"),
+]
+
+
+def clause_cells(tally: GroupCoverage, base: dict[str, object]) -> list[Cell]:
+    scope = base | {"scope": "in_scope"}
+    attached, verified = scope | {"clause": "attached"}, scope | {"clause": "verified"}
+    return [
+        Cell(tally.in_scope, INT, scope),
+        Cell(tally.attached, INT, attached),
+        Cell(tally.verified, INT, verified),
+        Cell(percent(tally.verified, tally.in_scope), PCT),
+        Cell(tally.value_attached, MONEY, attached),
+        Cell(tally.value_verified, MONEY, verified),
+        Cell(percent(tally.value_verified, tally.value_in_scope), PCT),
+    ]
+
+
 def figure_tables(data: Figures) -> list[Table]:
     period = data.period.args()
     coverage = data.coverage
@@ -106,6 +127,21 @@ def figure_tables(data: Figures) -> list[Table]:
                                                         period | {"kind": kind})])
     by_kind.rows.append([text(_l("Total")), *tally_cells(coverage.total, period)])
     tables.append(by_kind)
+
+    clause = Table("clause_attached_verified",
+                   str(_l("The clause: attached to the record, and verified in the signed copy")),
+                   [str(_l("Unit or kind"))] + [str(c) for c in CLAUSE_COLUMNS],
+                   note=str(_l("Attached: the record links the clause. Verified: the clause was "
+                               "found as published in the signed copy returned (a confirmed OCR "
+                               "reading or an approved manual check included).")))
+    for unit in data.units:
+        clause.rows.append([text(f"{unit.code} – {unit.name}"),
+                            *clause_cells(coverage.by_unit[unit.id], period | {"unit": unit.id})])
+    for kind, label in KIND_LABELS.items():
+        clause.rows.append([text(label), *clause_cells(coverage.by_kind[kind],
+                                                         period | {"kind": kind})])
+    clause.rows.append([text(_l("Total")), *clause_cells(coverage.total, period)])
+    tables.append(clause)
 
     trend = Table("trend", str(_l("Coverage by quarter of the decision")),
                   [str(_l("Quarter")), str(_l("In scope")), str(_l("Covered")),

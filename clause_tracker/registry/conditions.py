@@ -25,6 +25,7 @@ from clause_tracker.checks.models import (
     Measure,
 )
 from clause_tracker.compliance.check_predicates import check_overdue, overdue_check_row
+from clause_tracker.compliance.signed_copy import has_verified_copy
 from clause_tracker.compliance.state import EXEMPT, ComplianceColumns
 from clause_tracker.declarations.models import MAIN, Declaration, valid_on
 from clause_tracker.orgunits.models import OrgUnit
@@ -141,6 +142,8 @@ def has_complaint() -> ColumnElement[bool]:
 # --- the registry list's drill-down filters ---------------------------------------------------
 
 UNIT_KINDS = ("department", "eigenbetrieb")
+# "Clause attached" is the record's link; "verified" means found in the signed copy.
+CLAUSE_FILTERS = ("attached", "verified")
 SCOPES = ("in_scope",)
 
 
@@ -167,6 +170,7 @@ def drilldown_args(args) -> dict[str, Any]:
         "expiring_within": expiring if expiring in EXPIRY_WINDOWS else None,
         "exemption": args.get("exemption", "").strip()[:200],
         "clause_version": args.get("clause_version", type=int),
+        "clause": pick("clause", CLAUSE_FILTERS),
         "quarter": quarter if quarter_bounds(quarter) else "",
         "decided_from": _day(args.get("decided_from")),
         "decided_to": _day(args.get("decided_to")),
@@ -193,6 +197,10 @@ def drilldown_conditions(filters, columns: ComplianceColumns,
                           Agreement.exemption_reason == filters.exemption))
     if filters.clause_version:
         found.append(Agreement.clause_version_id == filters.clause_version)
+    if filters.clause == "attached":
+        found.append(Agreement.clause_version_id.is_not(None))
+    elif filters.clause == "verified":
+        found.append(has_verified_copy(Agreement.id))
     if filters.quarter:
         start, end = quarter_bounds(filters.quarter)  # type: ignore[misc]
         found.append(decided_in(start, end))

@@ -48,6 +48,7 @@ class ListFilter:
     expiring_within: int | None = None
     exemption: str = ""
     clause_version: int | None = None
+    clause: str = ""
     quarter: str = ""
     decided_from: date | None = None
     decided_to: date | None = None

@@ -40,6 +40,13 @@ EXPECTED_DECLARATIONS = {"requested": 9, "returned": 8, "on_time": 7, "expiring_
                          "expiring_60": 2, "expiring_90": 2}
 EXPECTED_QUARTERS = {"2024-Q4": (1, 0), "2025-Q1": (1, 1), "2025-Q2": (3, 0),
                      "2025-Q3": (2, 1), "2025-Q4": (3, 2)}
+# in scope → clause attached, verified in the signed copy, value attached, value verified
+EXPECTED_CLAUSE = {
+    "total": (10, 9, 3, Decimal("22200"), Decimal("12200")),
+    "contract": (8, 7, 3, Decimal("16500"), Decimal("12200")),
+    "grant": (2, 2, 0, Decimal("5700"), Decimal("0")),
+    "ZVS": (4, 3, 1, Decimal("3800"), Decimal("1000")),
+}
 EXPECTED_REASONS = {"a1": "declaration_valid", "a5": "declaration_valid",
                     "a10": "signed_copy_deviates", "a11": "signed_copy_overdue",
                     "a12": "declaration_valid"}

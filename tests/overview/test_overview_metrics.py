@@ -10,6 +10,7 @@ from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview import metrics
 from clause_tracker.overview.metrics import Period
 from tests.overview.overview_dataset import (
+    EXPECTED_CLAUSE,
     EXPECTED_DECLARATIONS,
     EXPECTED_FOLLOW_UP,
     EXPECTED_KINDS,
@@ -47,6 +48,15 @@ def test_coverage_per_unit_kind_and_type(dataset) -> None:
     for kind, expected in EXPECTED_UNIT_TYPES.items():
         assert (cov.by_unit_kind[kind].in_scope, cov.by_unit_kind[kind].covered) == expected
     assert {q: (t.in_scope, t.covered) for q, t in cov.by_quarter.items()} == EXPECTED_QUARTERS
+
+
+def test_clause_attached_and_verified_in_the_signed_copy(dataset) -> None:
+    cov = metrics.compute(None, Period(), date.today()).coverage
+    groups = {"total": cov.total, "contract": cov.by_kind["contract"],
+              "grant": cov.by_kind["grant"], "ZVS": cov.by_unit[_unit_ids()["ZVS"]]}
+    found = {name: (t.in_scope, t.attached, t.verified, t.value_attached, t.value_verified)
+             for name, t in groups.items()}
+    assert found == EXPECTED_CLAUSE
 
 
 def test_the_signed_copy_decides_the_state(dataset) -> None:
