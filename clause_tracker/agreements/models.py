@@ -36,6 +36,9 @@ STATUS_TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
     },
 }
 STATUSES = ("draft", "awarded", "active", "ended", "terminated", "revoked")
+# Ending early: a step with a confirmation, a reason and its date. It ends the monitoring
+# (no further routine checks, no signed copy awaited); the history stays.
+ENDED_EARLY = frozenset({"terminated", "revoked"})
 # Entering these needs the clause (or an approved exemption) and a declaration in hand.
 GUARDED_STATUSES = frozenset({"awarded", "active"})
 # What an exemption or a "no declaration required" is decided on: changing any of these
@@ -84,6 +87,9 @@ class Agreement(Model):
     clause_attached_at: Mapped[datetime | None]
     # The signed copy is expected back by this day (set on the award; see signed_copy.py).
     signed_copy_due_on: Mapped[date | None]
+    # Terminated or revoked: why, and from which day.
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    ended_on: Mapped[date | None]
 
     # An exemption: requested by one person, approved by another
     exemption_reason: Mapped[str | None] = mapped_column(String(200))

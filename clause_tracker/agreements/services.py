@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from clause_tracker.agreements.models import (
     CLAUSE_METHODS,
     CONTRACT,
     DECISION_BASIS,
+    ENDED_EARLY,
     GRANT,
     GUARDED_STATUSES,
     MODEL_OF_KIND,
@@ -150,12 +152,20 @@ def _void_decisions(agreement: Agreement, basis: dict[str, list[Any]]) -> None:
 
 @transactional
 def change_status(agreement: Agreement, status: str, expected_version: int,
-                  user: User) -> Agreement:
+                  user: User, reason: str = "", on: date | None = None) -> Agreement:
+    """Move the agreement on in its lifecycle; terminating or revoking needs a reason and
+    the day it takes effect."""
     check_version(agreement, expected_version)
     allowed = STATUS_TRANSITIONS[agreement.kind].get(agreement.status, frozenset())
     if status not in allowed:
         raise RegistryError(_l("A record in status “%(old)s” cannot become “%(new)s”.",
                                old=status_label(agreement.status), new=status_label(status)))
+    if status in ENDED_EARLY:
+        if not reason.strip() or on is None:
+            raise RegistryError(_l("Give the reason and the day it takes effect."))
+        if agreement.decided_on is not None and on < agreement.decided_on:
+            raise RegistryError(_l("It cannot take effect before the award date."))
+        agreement.end_reason, agreement.ended_on = reason.strip(), on
     problems = lifecycle.award_blockers(agreement, status)
     if problems:
         raise RegistryError(_l("Not yet: %(problems)s", problems=" ".join(problems)))
@@ -163,6 +173,8 @@ def change_status(agreement: Agreement, status: str, expected_version: int,
     agreement.status = status
     agreement.updated_at = utcnow()
     details: dict[str, Any] = {"from": old, "to": status}
+    if status in ENDED_EARLY:
+        details |= {"reason": agreement.end_reason, "ended_on": agreement.ended_on}
     if status in GUARDED_STATUSES and agreement.signed_copy_due_on is None:
         agreement.signed_copy_due_on = signed_copy.due_on(agreement)
         details["signed_copy_due_on"] = agreement.signed_copy_due_on

@@ -296,7 +296,10 @@ def decide_measure(measure: Measure, approve: bool, note: str, user: User,
     if ends_as:
         # Through the agreements service (its own audit event and lifecycle check); it
         # commits the approval and the status change together, in one transaction.
-        agreements.change_status(agreement, ends_as, agreement.version_id, user)
+        agreements.change_status(
+            agreement, ends_as, agreement.version_id, user,
+            reason=f"{measure.description} ({note})" if note else measure.description,
+            on=utcnow().date())
         return
 
 

@@ -102,6 +102,16 @@ class StatusForm(VersionedForm):
     status = HiddenField(validators=[DataRequired()])
 
 
+class EndEarlyForm(VersionedForm):
+    """Terminating a contract or revoking a grant: a step of its own, confirmed."""
+
+    ended_on = GermanDateField(_l("Takes effect on"), validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    confirm = BooleanField(_l("I confirm: this ends the monitoring of the record (no further "
+                              "routine checks); its history stays."),
+                           validators=[DataRequired()])
+
+
 class ClauseForm(VersionedForm):
     method = SelectField(_l("How the clause is attached"),
                          choices=_choices(CLAUSE_METHODS["contract"] + CLAUSE_METHODS["grant"],

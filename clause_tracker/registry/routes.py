@@ -13,8 +13,9 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from clause_tracker import idempotency
 from clause_tracker.agreements import documents, services, signed_copy
 from clause_tracker.agreements.importing import ImportFileError, import_file
-from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
+from clause_tracker.agreements.models import CONTRACT, ENDED_EARLY, GRANT, Agreement
 from clause_tracker.agreements.services import RegistryError
+from clause_tracker.clock import today
 from clause_tracker.compliance.state import compliance_of
 from clause_tracker.counterparties import services as counterparties
 from clause_tracker.declarations import services as declarations
@@ -32,6 +33,7 @@ from clause_tracker.registry.forms import (
     ApproveExemptionForm,
     ClauseForm,
     ContractForm,
+    EndEarlyForm,
     ExemptionForm,
     GenerateDocumentForm,
     GrantForm,
@@ -189,6 +191,26 @@ def edit(agreement_id: int):
 def change_status(agreement_id: int):
     return _action(agreement_id, lambda _a: StatusForm(), lambda a, f: services.change_status(
         a, f.status.data, f.version.data or 0, current_user), _("The status was changed."))
+
+
+@bp.route("/<int:agreement_id>/end/<status>", methods=["GET", "POST"])
+@requires(Permission.RECORDS_WORK)
+def end_early(agreement_id: int, status: str):
+    agreement = services.get_for_work(agreement_id, current_user)
+    if status not in ENDED_EARLY or status not in agreement.next_statuses:
+        abort(404)
+    form = EndEarlyForm(version=agreement.version_id)
+    if request.method == "GET":
+        form.ended_on.data = today()
+    elif form.validate_on_submit():
+        returns_to(url_for("registry.end_early", agreement_id=agreement.id, status=status))
+        assert form.ended_on.data is not None  # DataRequired
+        services.change_status(agreement, status, form.version.data or 0, current_user,
+                               reason=form.reason.data or "", on=form.ended_on.data)
+        flash(_("The status was changed."), "success")
+        return redirect(url_for("registry.show", agreement_id=agreement.id))
+    return render_template("agreements/end_early.html", agreement=agreement, form=form,
+                           status=status), 400 if form.errors else 200
 
 
 @bp.route("/<int:agreement_id>/clause", methods=["POST"])

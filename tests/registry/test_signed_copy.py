@@ -149,7 +149,8 @@ def test_a_record_of_another_agreement_cannot_be_confirmed(awarded, agreement) -
 
 def test_ending_the_contract_ends_the_wait(awarded) -> None:
     contract, officer = awarded
-    agreements.change_status(contract, "terminated", contract.version_id, officer)
+    agreements.change_status(contract, "terminated", contract.version_id, officer,
+                             reason="Insolvenz", on=date(2026, 4, 1))
     assert _state(contract, date(2026, 6, 1)) == ("compliant", "declaration_valid")
 
 

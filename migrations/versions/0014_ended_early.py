@@ -1,0 +1,26 @@
+"""ended early: a termination or revocation keeps its reason and the day it takes effect
+
+Revision ID: 0014_ended_early
+Revises: 0013_decision_basis
+Create Date: 2026-12-01 22:30:00
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0014_ended_early'
+down_revision = '0013_decision_basis'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('agreements') as batch:
+        batch.add_column(sa.Column('end_reason', sa.Text(), nullable=True))
+        batch.add_column(sa.Column('ended_on', sa.Date(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('agreements') as batch:
+        batch.drop_column('ended_on')
+        batch.drop_column('end_reason')
