@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import NumberFormatError, get_decimal_symbol, get_group_symbol, parse_decimal
+from babel.numbers import (
+    NumberFormatError,
+    format_decimal,
+    get_decimal_symbol,
+    get_group_symbol,
+    parse_decimal,
+)
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, widgets
 
@@ -94,3 +100,27 @@ class EuroField(Field):
         except ValueError as exc:
             self.data = None
             raise ValueError(str(_l("Please enter an amount like 1.234,56."))) from exc
+
+
+class PercentField(EuroField):
+    """A rate in percent written the German way: 19 or 7,5."""
+
+    def __init__(self, label=None, validators=None, **kwargs) -> None:
+        kwargs.setdefault("render_kw", {}).setdefault("placeholder", "19")
+        super().__init__(label, validators, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format_decimal(self.data, "#,##0.##", locale=AMOUNT_LOCALE)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError(str(_l("Please enter a rate like 19 or 7,5."))) from exc
+        if self.data is not None and not Decimal(0) <= self.data <= Decimal(100):
+            self.data = None
+            raise ValueError(str(_l("Please enter a rate like 19 or 7,5.")))

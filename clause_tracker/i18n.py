@@ -66,7 +66,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.filters.update(date=format_day, datetime=format_moment, money=format_money,
-                                  number=format_decimal)
+                                  number=format_decimal, percent=format_percent)
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
 
 
@@ -77,6 +77,15 @@ def format_day(value: date | datetime | None) -> str:
 
 def format_moment(value: datetime | None) -> str:
     return format_datetime(value, "medium") if value else ""
+
+
+def format_percent(value: Decimal | float | int | None, *, locale: str | None = None) -> str:
+    """A percentage as written: "2 %", "1,5 %" in German ("1.5 %" in English), no needless
+    zeros; empty for none."""
+    if value is None:
+        return ""
+    number = numbers.format_decimal(value, "#,##0.##", locale=locale or get_locale())
+    return f"{number}\u00a0%"
 
 
 def format_money(value: Decimal | float | int | None, *, locale: str | None = None,

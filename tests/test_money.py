@@ -87,3 +87,26 @@ def test_euro_field_explains_bad_input_in_the_user_language(app) -> None:
             assert not form.validate()
             assert form.amount.errors == [message]
             assert form.amount._value() == "1,234.56"  # what was typed stays for correction
+
+
+def test_percentages_as_written(app) -> None:
+    from clause_tracker.i18n import format_percent
+
+    with force_locale("de"):
+        assert [format_percent(Decimal(v)) for v in ("2.00", "1.50", "19", "0.25")] == [
+            "2\u00a0%", "1,5\u00a0%", "19\u00a0%", "0,25\u00a0%"]
+    with force_locale("en"):
+        assert format_percent(Decimal("1.50")) == "1.5\u00a0%"
+    assert format_percent(None) == ""
+
+
+def test_percent_field_reads_german_rates_and_refuses_others(app) -> None:
+    from clause_tracker.german_fields import PercentField
+
+    class RateForm(Form):
+        rate = PercentField("rate")
+
+    assert RateForm(MultiDict({"rate": "7,5"})).rate.data == Decimal("7.5")
+    for bad in ("120", "-1", "neunzehn"):
+        form = RateForm(MultiDict({"rate": bad}))
+        assert form.rate.data is None and form.rate.process_errors, bad

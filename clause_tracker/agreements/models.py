@@ -7,7 +7,7 @@ set-based statement; kind-specific columns are simply NULL for the other kind.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,7 +66,9 @@ class Agreement(Model):
     counterparty_id: Mapped[int | None] = mapped_column(ForeignKey("counterparties.id"),
                                                         index=True)
     counterparty: Mapped[Counterparty | None] = relationship(lazy="joined")
-    value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))  # awarded value / amount
+    # Contracts: the awarded value net of VAT (contractual penalties are computed on it);
+    # grants: the amount.
+    value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     start_date: Mapped[date | None]  # term / funding period
     end_date: Mapped[date | None]
     decided_on: Mapped[date | None]  # award date / date of the grant notice
@@ -75,6 +77,7 @@ class Agreement(Model):
     contract_kind: Mapped[str | None] = mapped_column(String(20))
     procedure: Mapped[str | None] = mapped_column(String(40))
     estimated_value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    vat_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))  # percent, e.g. 19
     renewal_options: Mapped[str | None] = mapped_column(Text)
     # grants only
     programme: Mapped[str | None] = mapped_column(String(200))
@@ -120,6 +123,17 @@ class Agreement(Model):
         Index("ix_agreements_decided_on", "decided_on"),
     )
     __mapper_args__ = {"polymorphic_on": kind, "version_id_col": version_id}
+
+    @property
+    def vat_amount(self) -> Decimal | None:
+        if self.value is None or self.vat_rate is None:
+            return None
+        return (self.value * self.vat_rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    @property
+    def gross_value(self) -> Decimal | None:
+        vat = self.vat_amount
+        return None if vat is None or self.value is None else self.value + vat
 
     @property
     def next_statuses(self) -> list[str]:

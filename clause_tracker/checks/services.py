@@ -248,6 +248,7 @@ def propose_measure(check: ComplianceCheck, data: MeasureInput, user: User,
                                 "%(cap)s %%.", cap=cfg.penalty_cap))
         percent = min(cfg.penalty_per_breach * data.breaches, room)
         measure.breaches, measure.penalty_percent = data.breaches, percent
+        # On the net value, as the clause says (agreement.value is net of VAT).
         measure.penalty_amount = (agreement.value * percent / 100).quantize(
             Decimal("0.01"), ROUND_HALF_UP)
     elif data.kind == "exclusion":

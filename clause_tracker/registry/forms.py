@@ -16,7 +16,7 @@ from clause_tracker.agreements.labels import (
     PROCEDURE_LABELS,
 )
 from clause_tracker.agreements.models import CLAUSE_METHODS, CONTRACT_KINDS, PROCEDURES
-from clause_tracker.german_fields import EuroField, GermanDateField
+from clause_tracker.german_fields import EuroField, GermanDateField, PercentField
 from clause_tracker.idempotency import once_field
 
 
@@ -77,12 +77,13 @@ class ContractForm(AgreementForm):
                                 choices=_choices(CONTRACT_KINDS, CONTRACT_KIND_LABELS))
     procedure = SelectField(_l("Procedure"), choices=_choices(PROCEDURES, PROCEDURE_LABELS))
     estimated_value = EuroField(_l("Estimated value in EUR"), validators=[Optional()])
-    value = EuroField(_l("Awarded value in EUR"), validators=[Optional()])
+    value = EuroField(_l("Awarded value, net of VAT, in EUR"), validators=[Optional()])
+    vat_rate = PercentField(_l("VAT rate in %"), validators=[Optional()])
     decided_on = GermanDateField(_l("Award date"), validators=[Optional()])
     renewal_options = TextAreaField(_l("Renewal options"), validators=[Optional(),
                                                                         Length(max=1000)])
     FIELDS = (*AgreementForm.FIELDS, "subject", "contract_kind", "procedure",
-              "estimated_value", "renewal_options")
+              "estimated_value", "vat_rate", "renewal_options")
 
 
 class GrantForm(AgreementForm):

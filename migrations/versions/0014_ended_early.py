@@ -1,4 +1,5 @@
-"""ended early: a termination or revocation keeps its reason and the day it takes effect
+"""ended early, and VAT: a termination or revocation keeps its reason and the day it takes
+effect; a contract records its VAT rate beside the net value (penalties are on the net)
 
 Revision ID: 0014_ended_early
 Revises: 0013_decision_basis
@@ -18,9 +19,11 @@ def upgrade():
     with op.batch_alter_table('agreements') as batch:
         batch.add_column(sa.Column('end_reason', sa.Text(), nullable=True))
         batch.add_column(sa.Column('ended_on', sa.Date(), nullable=True))
+        batch.add_column(sa.Column('vat_rate', sa.Numeric(5, 2), nullable=True))
 
 
 def downgrade():
     with op.batch_alter_table('agreements') as batch:
+        batch.drop_column('vat_rate')
         batch.drop_column('ended_on')
         batch.drop_column('end_reason')

@@ -4,6 +4,7 @@ an agreement (termination, revocation) through the agreements service."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -87,6 +88,21 @@ def test_rejected_measure_and_self_cleaning_do_not_hold_it_open(breached, people
         "self_cleaning", "Selbstreinigung"), officer, DAY)
     services.decide_measure(cleaning, True, "", admin, cleaning.version_id)
     assert _state(breached) == ("compliant", "declaration_valid")
+
+
+def test_penalty_is_on_the_net_value_and_shown_as_written(breached, people, client,
+                                                          login) -> None:
+    officer, admin = people
+    breached.value, breached.vat_rate = Decimal("100000"), Decimal("19")
+    db.session.commit()
+    assert breached.gross_value == Decimal("119000.00")
+    app_penalty = _measure(breached, "penalty", officer, admin, breaches=1)
+    assert app_penalty.penalty_amount == Decimal("1000.00")  # 1 % of the net, not the gross
+    login(client, officer.username)
+    page = client.get(f"/compliance/checks/{app_penalty.check_id}").get_data(as_text=True)
+    assert "1\u00a0% des Nettoauftragswerts" in page and "1.000,00\u00a0€" in page
+    record = client.get(f"/agreements/{breached.id}").get_data(as_text=True)
+    assert "119.000,00\u00a0€" in record and "19\u00a0%" in record
 
 
 def test_penalty_stays_on_the_record(breached, people) -> None:

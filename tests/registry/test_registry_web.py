@@ -118,7 +118,8 @@ def test_auditor_reads_everything_and_every_post_is_refused(app, client, signed_
     assert "contract.create" in page.get_data(as_text=True)
     assert "<form method=\"post\" action=\"/agreements" not in page.get_data(as_text=True)
     token = csrf(client, "/agreements/")
-    args = {"agreement_id": contract.id, "declaration_id": decl.id, "counterparty_id": 1}
+    args = {"agreement_id": contract.id, "declaration_id": decl.id, "counterparty_id": 1,
+            "status": "terminated"}
     checked = 0
     with app.test_request_context():
         from flask import url_for
