@@ -39,6 +39,15 @@ class HearingForm(FlaskForm):
                               validators=[Optional(), Length(max=10000)])
 
 
+class PlanCompletionForm(VersionedForm):
+    outcome = RadioField(_l("Was the action plan done?"),
+                         choices=[SelectChoice("done", _l("Done")),
+                                  SelectChoice("not_done", _l("Not done"))],
+                         validators=[DataRequired()])
+    on = GermanDateField(_l("On"), validators=[DataRequired()], default=date.today)
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
 class BreachDecisionForm(VersionedForm):
     decision = RadioField(_l("Was the clause breached?"),
                           choices=[SelectChoice(k, v) for k, v in DECISION_LABELS.items()],

@@ -39,6 +39,11 @@ MEASURE_LABELS = {
     "exclusion": _l("Exclusion from awards"),
     "self_cleaning": _l("Self-cleaning (§ 125 GWB)"),
 }
+COMPLETION_LABELS = {
+    "on_time": _l("Done on time"),
+    "late": _l("Done late"),
+    "not_done": _l("Not done"),
+}
 MEASURE_STATE_LABELS = {
     "proposed": _l("Proposed, awaiting a second person's decision"),
     "approved": _l("Approved"),

@@ -49,6 +49,9 @@ DECISIONS = (NO_BREACH, BREACH_CONFIRMED)
 MEASURE_KINDS = ("action_plan", "penalty", "termination", "revocation", "exclusion",
                  "self_cleaning")
 PROPOSED, APPROVED, REJECTED = "proposed", "approved", "rejected"
+# How an action plan ended: done by its deadline, done late, or not done.
+ON_TIME, LATE, NOT_DONE = "on_time", "late", "not_done"
+COMPLETIONS = (ON_TIME, LATE, NOT_DONE)
 # Measures that still bind the counterparty (a confirmed breach with an open measure).
 OPEN_MEASURE_STATES = (PROPOSED, APPROVED)
 
@@ -175,6 +178,13 @@ class Measure(Model):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # An action plan's completion record (COMPLETIONS), and when its overdue was escalated.
+    completion: Mapped[str | None] = mapped_column(String(20))
+    completed_on: Mapped[date | None]
+    completion_note: Mapped[str | None] = mapped_column(Text)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    escalated_at: Mapped[datetime | None]
     version_id: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version_id}

@@ -17,7 +17,8 @@ from clause_tracker.extensions import Model
 
 # Reminder kinds
 DUE, OVERDUE, ESCALATION = "due", "overdue", "escalation"
-KINDS = (DUE, OVERDUE, ESCALATION)
+PLAN_OVERDUE, PLAN_ESCALATION = "plan_overdue", "plan_escalation"  # an action plan's deadline
+KINDS = (DUE, OVERDUE, ESCALATION, PLAN_OVERDUE, PLAN_ESCALATION)
 
 # Message states. `interrupted`: the process died during the SMTP dialogue; whether the
 # mail went out is unknown, so it is NOT retried automatically (never twice) but shown to

@@ -18,6 +18,7 @@ from clause_tracker.checks.forms import (
     HearingForm,
     MeasureForm,
     OutcomeForm,
+    PlanCompletionForm,
 )
 from clause_tracker.checks.models import (
     ComplianceCheck,
@@ -71,10 +72,12 @@ def for_agreement(agreement_id: int):
 
 
 def _render_check(check: ComplianceCheck, measure_form: MeasureForm | None = None,
-                  status: int = 200):
+                  status: int = 200, refused: dict[int, tuple[str, str]] | None = None):
+    """`refused`: measure id → (what is missing, the note typed), shown at that measure."""
     may_work = services.may_work(current_user, check)
     return render_template(
         "compliance/check.html", check=check, today=today(), may_work=may_work,
+        refused=refused or {}, completion_form=PlanCompletionForm(formdata=None),
         complaints=services.complaints_of(check),
         assign_form=AssignForm(formdata=None, version=check.version_id),
         outcome_form=OutcomeForm(formdata=None, version=check.version_id),
@@ -182,12 +185,33 @@ def decide(measure_id: int):
     check = _check(measure.check_id)
     form = DecisionForm()
     if not form.validate_on_submit():
-        abort(400)
+        # Said at the measure, with the note as typed: nothing the approver wrote is lost.
+        missing = _("Choose whether to approve or to reject the measure.")
+        return _render_check(check, status=400,
+                             refused={measure.id: (missing, form.note.data or "")})
     returns_to(_url(check, "#measures"))
     services.decide_measure(measure, form.decision.data == "approve", form.note.data or "",
                             current_user, form.version.data)
     flash(_("The decision is recorded."), "success")
     return _back(check, "#measures")
+
+
+@bp.route("/measures/<int:measure_id>/completion", methods=["POST"])
+@requires(Permission.CHECKS_WORK)
+def plan_completion(measure_id: int):
+    measure = db.session.get(Measure, measure_id) or abort(404)
+    check = _for_work(measure.check_id)
+    form = PlanCompletionForm()
+    if not form.validate_on_submit():
+        flash(_("Say whether the action plan was done, and when."), "error")
+        return _back(check, f"#measure-{measure.id}")
+    returns_to(_url(check, f"#measure-{measure.id}"))
+    assert form.on.data is not None  # DataRequired
+    services.record_plan_completion(measure, form.outcome.data == "done", form.on.data,
+                                    form.note.data or "", current_user, form.version.data,
+                                    today())
+    flash(_("The completion is recorded."), "success")
+    return _back(check, f"#measure-{measure.id}")
 
 
 @bp.route("/complaints/<int:agreement_id>", methods=["GET", "POST"])

@@ -32,8 +32,11 @@ from clause_tracker.checks.models import (
     FINDINGS,
     FINDINGS_RECORDED,
     HEARD,
+    LATE,
     MEASURE_KINDS,
     NO_BREACH,
+    NOT_DONE,
+    ON_TIME,
     OPEN_MEASURE_STATES,
     OPEN_STAGES,
     OUTCOMES,
@@ -302,6 +305,29 @@ def decide_measure(measure: Measure, approve: bool, note: str, user: User,
             reason=f"{measure.description} ({note})" if note else measure.description,
             on=utcnow().date())
         return
+
+
+@transactional
+def record_plan_completion(measure: Measure, done: bool, on: date, note: str, user: User,
+                           expected_version: int | None, today: date) -> None:
+    """How an approved action plan ended: done (on time or late, by its deadline) or not
+    done. Done, it no longer holds the breach open; not done, the breach stays open."""
+    check_version(measure, expected_version)
+    if measure.kind != "action_plan" or measure.state != APPROVED:
+        raise CheckError(_l("Only an approved action plan is completed."))
+    if measure.completion is not None:
+        raise CheckError(_l("The completion of this action plan is already recorded."))
+    if on > today:
+        raise CheckError(_l("A completion is recorded once it has happened."))
+    if not done and not note.strip():
+        raise CheckError(_l("Say what was not done."))
+    assert measure.deadline is not None  # an action plan has one (propose_measure)
+    measure.completion = (ON_TIME if on <= measure.deadline else LATE) if done else NOT_DONE
+    measure.completed_on, measure.completed_by_id = on, user.id
+    measure.completion_note = note.strip() or None
+    _audit(measure.check, "measure.completion", f"action plan {measure.completion}",
+           {"measure_id": measure.id, "completion": measure.completion, "on": str(on),
+            "deadline": str(measure.deadline), "note": measure.completion_note})
 
 
 # --- complaints ------------------------------------------------------------------------------

@@ -34,10 +34,12 @@ from clause_tracker.audit.services import (
 from clause_tracker.auth.models import User
 from clause_tracker.checks import outbox
 from clause_tracker.checks.models import (
+    APPROVED,
     DUE,
     OVERDUE,
     SCHEDULED,
     ComplianceCheck,
+    Measure,
     Sweep,
 )
 from clause_tracker.checks.settings import Settings, settings
@@ -108,6 +110,7 @@ def run(today: date | None = None, progress: Callable[[str, int], None] | None =
     for name, query in TRIGGER_QUERIES:
         step(f"schedule_{name}", partial(_schedule, name, query, ctx))
     step("mark_overdue", lambda: mark_overdue(day, cfg))
+    step("mark_plans_overdue", lambda: mark_plans_overdue(day, cfg))
     step("mark_due", lambda: mark_due(day))
 
     sweep.finished_at = utcnow()
@@ -286,9 +289,9 @@ def _queue(rows) -> int:
     return db.session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
-def _escalations(cfg: Settings, condition, day: date) -> int:
-    """Overdue checks to the unit's head and to the further configured addresses (few
-    addresses: one set-based INSERT each)."""
+def _escalations(cfg: Settings, condition, day: date, kind: str = outbox.ESCALATION) -> int:
+    """Overdue checks (or checks whose action plan is overdue) to the unit's head and to the
+    further configured addresses (few addresses: one set-based INSERT each)."""
     check = ComplianceCheck
     queued = 0
     units = dict(db.session.execute(select(OrgUnit.code, OrgUnit.id)).tuples().all())
@@ -296,7 +299,7 @@ def _escalations(cfg: Settings, condition, day: date) -> int:
         (address, units[code]) for code, address in cfg.unit_heads if code in units]
     targets += [(address, None) for address in cfg.escalation_emails]
     for address, unit_id in targets:
-        rows = (select(check.id, literal(outbox.ESCALATION), literal(address), literal("de"),
+        rows = (select(check.id, literal(kind), literal(address), literal("de"),
                        literal(day))
                 .select_from(check).join(Agreement, Agreement.id == check.agreement_id)
                 .where(condition))
@@ -321,6 +324,22 @@ def mark_overdue(day: date, cfg: Settings) -> int:
     _escalations(cfg, becoming, day)
     result = db.session.execute(update(check).where(becoming).values(
         stage=OVERDUE, escalated_at=utcnow(), version_id=check.version_id + 1))
+    return result.rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
+
+
+def mark_plans_overdue(day: date, cfg: Settings) -> int:
+    """Approved action plans past their deadline without a completion: reminded to the
+    check's officers and escalated like an overdue check, once (escalated_at)."""
+    becoming = and_(Measure.kind == "action_plan", Measure.state == APPROVED,
+                    Measure.completion.is_(None), Measure.deadline < day,
+                    Measure.escalated_at.is_(None))
+    if not db.session.scalar(select(exists().where(becoming))):
+        return 0
+    of_check = ComplianceCheck.id.in_(select(Measure.check_id).where(becoming))
+    _queue(_officer_reminders(outbox.PLAN_OVERDUE, of_check, day))
+    _escalations(cfg, of_check, day, outbox.PLAN_ESCALATION)
+    result = db.session.execute(update(Measure).where(becoming).values(
+        escalated_at=utcnow(), version_id=Measure.version_id + 1))
     return result.rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
 
 

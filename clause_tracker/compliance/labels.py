@@ -25,6 +25,8 @@ REASON_TEXTS = {
                            "exemption approved."),
     "not_required_voided": _l("“No declaration required” is void: the values it was decided "
                               "on changed. Request a declaration."),
+    "action_plan_overdue": _l("An agreed action plan is past its deadline and not recorded "
+                              "as done."),
     "breach_open_measure": _l("A breach of the clause was confirmed and an approved measure "
                               "is still in force."),
     "breach_confirmed": _l("A breach of the clause was confirmed; no measure has been "

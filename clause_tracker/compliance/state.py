@@ -34,7 +34,13 @@ from sqlalchemy import (
 )
 
 from clause_tracker.agreements.models import Agreement
-from clause_tracker.checks.models import APPROVED, BREACH_CONFIRMED, ComplianceCheck, Measure
+from clause_tracker.checks.models import (
+    APPROVED,
+    BREACH_CONFIRMED,
+    NOT_DONE,
+    ComplianceCheck,
+    Measure,
+)
 from clause_tracker.clock import today
 from clause_tracker.compliance.check_predicates import check_due, check_overdue
 from clause_tracker.compliance.signed_copy import MONITORED_STATUSES, copy_facts, not_verified
@@ -109,15 +115,16 @@ def measure_in_force(agreement_id: SQLColumnExpression[int], today: date,
                      *on_checks: ColumnElement[bool]) -> ColumnElement[bool]:
     """What "an open measure" means: one approved by the second person (a
     proposal binds nobody yet) that is still in force today —
-    - an action plan until its deadline (the model has no completion mark: the plan is
-      agreed with a deadline, and it binds until then),
+    - an action plan until it is recorded done (on time or late); one not done, or past
+      its deadline without a completion, still binds (and is overdue),
     - an exclusion from awards until its end date,
     - a contractual penalty, a termination or a revocation for good (they have no end:
       the consequence, once imposed, stays on the record),
     - never a self-cleaning (§ 125 GWB): it is the remedy, not a sanction."""
     day = literal(today)
     return _approved_measure(agreement_id, or_(
-        and_(Measure.kind == "action_plan", Measure.deadline >= day),
+        and_(Measure.kind == "action_plan",
+             or_(Measure.completion.is_(None), Measure.completion == NOT_DONE)),
         and_(Measure.kind == "exclusion", Measure.exclusion_until >= day),
         Measure.kind.in_(("penalty", "termination", "revocation")),
     ), *on_checks)
@@ -126,6 +133,13 @@ def measure_in_force(agreement_id: SQLColumnExpression[int], today: date,
 def measure_approved(agreement_id: SQLColumnExpression[int]) -> ColumnElement[bool]:
     """Some measure was decided on and approved (in force or not)."""
     return _approved_measure(agreement_id)
+
+
+def action_plan_overdue(agreement_id: SQLColumnExpression[int], today: date
+                        ) -> ColumnElement[bool]:
+    """An approved action plan past its deadline without a completion record."""
+    return _approved_measure(agreement_id, Measure.kind == "action_plan",
+                             Measure.completion.is_(None), Measure.deadline < literal(today))
 
 
 def check_breach(agreement_id: SQLColumnExpression[int], only: Select | None = None
@@ -174,6 +188,7 @@ def rules(today: date, facts: Subquery, copies: Subquery, only: Select | None = 
         # in force, and while no measure has been approved yet (the consequence is still to
         # be decided). Once every approved measure has run its course the breach is closed
         # and the rules below decide (a new declaration is then needed to be compliant).
+        Rule(NON_COMPLIANT, "action_plan_overdue", action_plan_overdue(Agreement.id, today)),
         Rule(NON_COMPLIANT, "breach_open_measure",
              and_(f.breach == 1, measure_in_force(Agreement.id, today))),
         Rule(NON_COMPLIANT, "breach_confirmed",

@@ -66,7 +66,6 @@ def test_breach_without_an_approved_measure_is_open(breached, people) -> None:
 
 
 @pytest.mark.parametrize(("kind", "values", "ends"), [
-    ("action_plan", {"deadline": DAY + timedelta(days=60)}, DAY + timedelta(days=60)),
     ("exclusion", {"exclusion_until": DAY + timedelta(days=400)}, DAY + timedelta(days=400)),
 ])
 def test_measure_in_force_until_its_end(breached, people, kind, values, ends) -> None:
@@ -76,6 +75,63 @@ def test_measure_in_force_until_its_end(breached, people, kind, values, ends) ->
     assert _state(breached, ends) == ("non_compliant", "breach_open_measure")
     # Run its course: the breach is closed, the new declaration makes it compliant.
     assert _state(breached, ends + timedelta(days=1)) == ("compliant", "declaration_valid")
+
+
+@pytest.mark.parametrize(("done_on", "completion"), [(DAY + timedelta(days=30), "on_time"),
+                                                     (DAY + timedelta(days=90), "late")])
+def test_an_action_plan_binds_until_it_is_recorded_done(breached, people, done_on,
+                                                        completion) -> None:
+    officer, admin = people
+    deadline = DAY + timedelta(days=60)
+    plan = _measure(breached, "action_plan", officer, admin, deadline=deadline)
+    assert _state(breached, deadline) == ("non_compliant", "breach_open_measure")
+    # Past its deadline without a completion: overdue, and it still binds.
+    assert _state(breached, deadline + timedelta(days=1)) == ("non_compliant",
+                                                              "action_plan_overdue")
+    with pytest.raises(services.CheckError, match="once it has happened"):
+        services.record_plan_completion(plan, True, done_on, "", officer, plan.version_id,
+                                        done_on - timedelta(days=1))
+    services.record_plan_completion(plan, True, done_on, "Schulung durchgeführt", officer,
+                                    plan.version_id, done_on)
+    assert plan.completion == completion
+    assert _state(breached, done_on) == ("compliant", "declaration_valid")
+    with pytest.raises(services.CheckError, match="already recorded"):
+        services.record_plan_completion(plan, False, done_on, "x", officer, plan.version_id,
+                                        done_on)
+
+
+def test_an_action_plan_not_done_keeps_the_breach_open(breached, people) -> None:
+    officer, admin = people
+    plan = _measure(breached, "action_plan", officer, admin, deadline=DAY + timedelta(days=60))
+    with pytest.raises(services.CheckError, match="what was not done"):
+        services.record_plan_completion(plan, False, DAY, " ", officer, plan.version_id, DAY)
+    services.record_plan_completion(plan, False, DAY + timedelta(days=61), "Keine Schulung",
+                                    officer, plan.version_id, DAY + timedelta(days=61))
+    assert plan.completion == "not_done"
+    assert _state(breached, DAY + timedelta(days=400)) == ("non_compliant",
+                                                           "breach_open_measure")
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "compliance.measure.completion")) is not None
+
+
+def test_an_overdue_action_plan_is_reminded_and_escalated_once(app, breached, people,
+                                                              make_user) -> None:
+    from clause_tracker.checks import sweep
+    from clause_tracker.checks.outbox import Reminder
+
+    officer, admin = people
+    app.config["COMPLIANCE_UNIT_HEADS"] = ("ZVS=leitung@jena.de",)
+    officer.email = "officer@jena.de"
+    db.session.commit()
+    plan = _measure(breached, "action_plan", officer, admin, deadline=DAY + timedelta(days=60))
+    assert sweep.mark_plans_overdue(DAY + timedelta(days=60), services.settings()) == 0
+    assert sweep.mark_plans_overdue(DAY + timedelta(days=61), services.settings()) == 1
+    db.session.commit()
+    kinds = {(r.kind, r.recipient) for r in db.session.scalars(select(Reminder))}
+    assert ("plan_escalation", "leitung@jena.de") in kinds
+    assert ("plan_overdue", "officer@jena.de") in kinds
+    assert plan.escalated_at is not None
+    assert sweep.mark_plans_overdue(DAY + timedelta(days=62), services.settings()) == 0
 
 
 def test_rejected_measure_and_self_cleaning_do_not_hold_it_open(breached, people) -> None:
