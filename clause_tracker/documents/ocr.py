@@ -99,8 +99,13 @@ def _tesseract(pages: list[Path], folder: Path, limits: ReturnedLimits) -> list[
     texts = []
     for page in pages:
         out = _run([tesseract, str(page), "stdout", "-l", LANGUAGE, "--psm", "3"], limits)
-        texts.append(out.decode("utf-8", "replace"))
+        texts.append(_fix_misreads(out.decode("utf-8", "replace")))
     return texts
+
+
+def _fix_misreads(text: str) -> str:
+    # Tesseract's German model reads the section sign as "$" (never in a German contract).
+    return text.replace("$", "§")
 
 
 def _run(command: list[str], limits: ReturnedLimits) -> bytes:
