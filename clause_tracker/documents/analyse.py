@@ -50,6 +50,8 @@ def _analyse_pdf(data: bytes, limits: ReturnedLimits, trust_dir: str | None) -> 
     if reader.is_encrypted:
         raise Refused("pdf_encrypted")
     count = len(reader.pages)
+    if count == 0:
+        raise Refused("corrupt_file", detail="no pages")
     if count > limits.max_pages:
         raise Refused("too_many_pages", pages=count, limit=limits.max_pages)
     warnings = active_content(reader)

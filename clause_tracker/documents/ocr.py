@@ -34,7 +34,8 @@ def _tool(name: str) -> str:
 
 def check_image(path: Path, limits: ReturnedLimits) -> int:
     """The number of frames of the image file; refuses huge or too many pages unread."""
-    Image.MAX_IMAGE_PIXELS = limits.max_pixels  # Pillow's own bomb guard, on our limit
+    # Opening reads the header only; Pillow's own guard would refuse before we know the size.
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with Image.open(path) as image:  # reads the header only
             frames = getattr(image, "n_frames", 1)
@@ -46,8 +47,6 @@ def check_image(path: Path, limits: ReturnedLimits) -> int:
                 if width * height > limits.max_pixels:
                     raise Refused("image_too_large", width=width, height=height,
                                   limit=limits.max_pixels)
-    except Image.DecompressionBombError as exc:
-        raise Refused("image_too_large", width=0, height=0, limit=limits.max_pixels) from exc
     except (OSError, SyntaxError, ValueError) as exc:
         raise Refused("corrupt_file", detail=str(exc)[:200]) from exc
     return frames

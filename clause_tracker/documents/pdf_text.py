@@ -55,6 +55,11 @@ def page_lines(page: PageObject) -> list[str]:
             else:
                 lines.append(_Line(x, y, height, piece, reach))
 
+    # extract_text swallows a decompression bomb and reads the page as empty (which would
+    # send it to OCR); reading the contents first lets pypdf's LimitReachedError through.
+    contents = page.get_contents()
+    if contents is not None:
+        contents.get_data()
     page.extract_text(visitor_text=visit)
     kept = [line for line in lines if line.text.strip()]
     width = float(page.mediabox.width)

@@ -18,6 +18,7 @@ from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from pypdf import PdfWriter
 from pypdf.annotations import FreeText
+from pypdf.generic import NameObject
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
@@ -166,7 +167,7 @@ def with_catalog_entries(pdf: bytes, **entries: object) -> bytes:
 
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
     for key, value in entries.items():
-        writer._root_object[f"/{key}"] = value(writer) if callable(value) else value
+        writer._root_object[NameObject(f"/{key}")] = value
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
