@@ -10,6 +10,7 @@ Runs inside the sandbox's child (see analyse.py).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -102,9 +103,15 @@ def _tesseract(pages: list[Path], folder: Path, limits: ReturnedLimits) -> list[
     return texts
 
 
+# Tesseract's German model reads the section sign "§" as "$" (never in a German contract),
+# "$S" or "8"; "8 3 AGG" is "§ 3 AGG" (a bare 8 before a number is no German usage).
+_SECTION_SIGNS = re.compile(r"(?<![\w.,/-])(?:\$S?|8)(?= \d)|\$")
+_DOUBLE_SECTION = re.compile(r"(?<![\w.,/-])(?:88|§§|§8|8§)(?= \d)")
+
+
 def _fix_misreads(text: str) -> str:
-    # Tesseract's German model reads the section sign as "$" (never in a German contract).
-    return text.replace("$", "§")
+    text = _DOUBLE_SECTION.sub("§§", text)
+    return _SECTION_SIGNS.sub("§", text)
 
 
 def _run(command: list[str], limits: ReturnedLimits) -> bytes:
