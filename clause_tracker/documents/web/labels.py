@@ -8,4 +8,17 @@ STATUS_LABELS = {
     "deviation": _l("The clause text was changed"),
     "tracked_changes": _l("Tracked changes in the clause are not yet accepted or rejected"),
     "missing": _l("No clause found"),
+    "ocr_match": _l("Scan matches the clause as far as OCR can tell; a person must confirm"),
+}
+
+METHOD_LABELS = {
+    "docx": _l("Word document (DOCX)"),
+    "pdf_text": _l("text of the PDF"),
+    "ocr": _l("text recognition (OCR) of a scan"),
+}
+
+COVERAGE_LABELS = {
+    "entire_document": _l("covers the entire document"),
+    "modified_after_signing": _l("the document was modified after signing"),
+    "unknown": _l("unknown"),
 }
