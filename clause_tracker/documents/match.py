@@ -7,6 +7,7 @@ canonical words of a published text against the words that follow its title.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 
 from clause_tracker.clauses.texts import ClauseText, normalize_line
@@ -25,18 +26,26 @@ class Match:
 
     @property
     def exact(self) -> bool:
-        return self.text is not None and self.found == self.text.canonical.split()
+        return self.text is not None and self.found == _words(self.text)
+
+
+@functools.lru_cache(maxsize=64)
+def _words(text: ClauseText) -> list[str]:
+    return text.canonical.split()
 
 
 def _ratio(a: list[str], b: list[str]) -> float:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def _title_start(words: list[str], title: list[str]) -> int | None:
+def _exact_title(words: list[str], title: list[str]) -> int | None:
     size = len(title)
-    exact = [i for i, w in enumerate(words) if w == title[0] and words[i : i + size] == title]
-    if exact:
-        return exact[0]
+    return next((i for i, w in enumerate(words)
+                 if w == title[0] and words[i : i + size] == title), None)
+
+
+def _fuzzy_title(words: list[str], title: list[str]) -> int | None:
+    size = len(title)
     best: tuple[float, int] | None = None
     anchors = {w: k for k, w in enumerate(title[:4])}
     for i, word in enumerate(words):
@@ -59,16 +68,21 @@ def _region(words: list[str], start: int, expected: list[str]) -> list[str]:
 def find_clause(text: str, library: list[ClauseText]) -> Match:
     """The published text most like what follows its title in `text`, with the diff."""
     words = normalize_line(text).split()
+    titles = [normalize_line(candidate.title).split() for candidate in library]
+    starts = [_exact_title(words, title) for title in titles]
+    if all(start is None for start in starts):  # a damaged title (OCR, an edit): look harder
+        starts = [_fuzzy_title(words, title) for title in titles]
     best = Match(None, 0.0)
-    for candidate in library:
-        start = _title_start(words, normalize_line(candidate.title).split())
+    for candidate, start in zip(library, starts, strict=True):
         if start is None:
             continue
-        expected = candidate.canonical.split()
+        expected = _words(candidate)
+        if words[start : start + len(expected)] == expected:
+            return Match(candidate, 1.0, expected)
         found = _region(words, start, expected)
         score = _ratio(expected, found)
         if score > best.similarity:
             best = Match(candidate, score, found)
     if best.text is not None:
-        best.diff = word_diff(" ".join(best.text.canonical.split()), " ".join(best.found))
+        best.diff = word_diff(" ".join(_words(best.text)), " ".join(best.found))
     return best

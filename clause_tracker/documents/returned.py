@@ -13,6 +13,7 @@ OCR is never proof of the exact words: a scan close enough to a published text
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -90,7 +91,7 @@ def _result(data: bytes, found: Analysis, library: list[ClauseText],
     if any(not s.get("intact") for s in found.signatures):
         result.warnings.insert(0, "a signature is broken: the signed content was changed")
     lines = strip_running_lines(found.pages)
-    text = join_lines(lines, vocabulary(t.canonical for t in library))
+    text = join_lines(lines, _vocabulary(tuple(library)))
     match = find_clause(text, library)
     result.similarity = match.similarity
     if match.text is None:
@@ -107,6 +108,11 @@ def _result(data: bytes, found: Analysis, library: list[ClauseText],
         result.status = "verbatim" if match.exact else "deviation"
         result.diff = [] if match.exact else match.diff
     return result
+
+
+@functools.lru_cache(maxsize=8)
+def _vocabulary(library: tuple[ClauseText, ...]) -> frozenset[str]:
+    return vocabulary(text.canonical for text in library)
 
 
 def _message(code: str, p: dict[str, Any]) -> Any:

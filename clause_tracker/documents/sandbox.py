@@ -10,6 +10,7 @@ makes itself a process group, so Tesseract or pdftoppm started by it die with it
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import resource
@@ -81,6 +82,9 @@ def _ctx() -> Any:
 
 
 def _limit_self(limits: ReturnedLimits) -> None:
+    # The objects inherited from the forkserver are never garbage: out of the collector's
+    # sight, its passes do not touch (and so copy) every page of the forked heap.
+    gc.freeze()
     os.setpgid(0, 0)
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
