@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import shutil
 import statistics
 import subprocess
@@ -131,7 +132,8 @@ def main() -> None:
             "verify_returned": median_ms(lambda: verify_returned(data, library), args.rounds),
         }
     base = results["pdftotext"]
-    print(f"\nmedian of {args.rounds} runs per file")
+    print(f"\nload average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
+          f"median of {args.rounds} runs per file")
     for name, ms in results.items():
         print(f"  {name:26} {ms:8.1f} ms   {ms / base:6.2f}x pdftotext")
     ratio = results["verify_returned"] / base
