@@ -186,6 +186,7 @@ def _entries(text: str) -> tuple[str, ...]:
 # share like 0.10 into a number. An unset default (None) is text: keys, URLs, paths, logins.
 READERS: dict[type, Callable[[str], object]] = {
     bool: _flag, tuple: _entries, str: str, type(None): str,
+    float: float,  # JSON would make "1" the whole number 1
 }
 
 
