@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from clause_tracker.clauses.texts import load_library
 from clause_tracker.documents.cli import docx_cli, verify_cli
@@ -81,3 +82,21 @@ def test_unsupported_file_is_one_error_line(tmp_path: Path) -> None:
 def test_verify_is_a_top_level_command(runner) -> None:
     result = runner.invoke(args=["verify", "--help"])
     assert result.exit_code == 0 and "ocr_match" in result.output
+
+
+@pytest.mark.skipif(not shutil.which("tesseract") or not shutil.which("pdftoppm"),
+                    reason="apt-get install tesseract-ocr tesseract-ocr-deu poppler-utils")
+def test_tiff_with_two_pages_and_jpeg(tiny_pdf: Path, tiny_library_dir: Path,
+                                      tmp_path: Path) -> None:
+    subprocess.run(["pdftoppm", "-r", "300", "-gray", "-png", "-singlefile", str(tiny_pdf),
+                    str(tmp_path / "scan")], check=True, timeout=60)
+    page = Image.open(tmp_path / "scan.png")
+    blank = Image.new("L", page.size, 255)
+    page.save(tmp_path / "scan.tif", save_all=True, append_images=[blank],
+              compression="tiff_deflate")
+    page.convert("RGB").save(tmp_path / "scan.jpg", quality=90)
+    for name in ("scan.tif", "scan.jpg"):
+        code, out, _ = run(str(tmp_path / name), "--json", "--texts", str(tiny_library_dir))
+        payload = json.loads(out)
+        assert (code, payload["method"], payload["status"]) == (1, "ocr", "ocr_match"), name
+        assert payload["similarity"] >= 0.97
