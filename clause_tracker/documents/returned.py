@@ -86,7 +86,8 @@ def _result(data: bytes, found: Analysis, library: list[ClauseText],
     result = VerifyResult(status="missing", sha256=hashlib.sha256(data).hexdigest(),
                           method=found.method, signatures=found.signatures,
                           warnings=list(found.warnings))
-    if any(s.get("coverage") != "entire_document" for s in found.signatures):
+    if any(s.get("coverage") not in ("entire_document", "signed_again")
+           for s in found.signatures):
         result.warnings.insert(0, f"MODIFIED AFTER SIGNING: {MODIFIED}")
     if any(not s.get("intact") for s in found.signatures):
         result.warnings.insert(0, "a signature is broken: the signed content was changed")

@@ -10,11 +10,13 @@ Runs inside the sandbox's child (see analyse.py); nothing is fetched from the ne
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from typing import Any
 
 from asn1crypto import pem, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -45,16 +47,35 @@ def check_signatures(data: bytes, trust_dir: str | None) -> list[dict[str, Any]]
     signatures = reader.embedded_signatures
     if not signatures:
         return []
+    # pyHanko logs every failed path and suspicious diff with a traceback; the result says it.
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     roots = load_trust_roots(trust_dir)
     results = []
-    for embedded in signatures:
+    for number, embedded in enumerate(signatures):
         context = ValidationContext(trust_roots=roots or [], allow_fetching=False,
                                     revocation_mode="soft-fail")
-        results.append(_describe(embedded, context, roots is not None))
+        later = number < len(signatures) - 1
+        results.append(_describe(embedded, context, roots is not None, later))
     return results
 
 
-def _describe(embedded: Any, context: ValidationContext, have_roots: bool) -> dict[str, Any]:
+def _coverage(status: Any, later_signatures: bool) -> str:
+    """entire_document, signed_again (only later signatures and form fields were added; the
+    pages are unchanged) or modified_after_signing."""
+    if status.coverage == SignatureCoverageLevel.ENTIRE_FILE:
+        return "entire_document"
+    level = status.modification_level
+    if status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and status.docmdp_ok:
+        if level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES):
+            return "entire_document"  # validation data (DSS, timestamps) only
+        if level == ModificationLevel.FORM_FILLING and later_signatures:
+            return "signed_again"  # countersigned: the other party's signature came after
+    return "modified_after_signing"
+
+
+def _describe(embedded: Any, context: ValidationContext, have_roots: bool,
+              later_signatures: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {"field": embedded.field_name}
     try:
         status = validate_pdf_signature(embedded, signer_validation_context=context)
@@ -64,14 +85,13 @@ def _describe(embedded: Any, context: ValidationContext, have_roots: bool) -> di
                         "trust": f"signature could not be validated: {str(exc)[:200]}"}
     cert = status.signing_cert
     subject = cert.subject.native if cert is not None else {}
-    covered = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
     modification = status.modification_level
     entry |= {
         "intact": bool(status.intact and status.valid),
         "signer": subject.get("common_name"),
         "signing_time": status.signer_reported_dt.isoformat()
         if status.signer_reported_dt else None,
-        "coverage": "entire_document" if covered else "modified_after_signing",
+        "coverage": _coverage(status, later_signatures),
         "modification": modification.name.lower() if modification is not None else None,
         "trusted": bool(status.trusted) if have_roots else None,
     }

@@ -143,16 +143,14 @@ def make_ca_and_signer(folder: Path) -> tuple[object, Path]:
     return signer, ca_path
 
 
-def sign(pdf: bytes, signer: object) -> bytes:
-
+def sign(pdf: bytes, signer: object, field: str = "Unterschrift") -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    meta = signers.PdfSignatureMetadata(field_name="Unterschrift")
+    meta = signers.PdfSignatureMetadata(field_name=field)
     return signers.sign_pdf(writer, meta, signer=signer).getvalue()  # type: ignore[arg-type]
 
 
 def add_note_after_signing(pdf: bytes) -> bytes:
     """An incremental update after the signature: a text annotation on the first page."""
-
     writer = PdfWriter(io.BytesIO(pdf), incremental=True)
     writer.add_annotation(0, FreeText(text="nachträglich ergänzt", rect=(50, 50, 250, 90)))
     out = io.BytesIO()

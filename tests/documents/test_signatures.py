@@ -66,3 +66,11 @@ def test_a_changed_byte_breaks_the_signature(signed: dict, clause_texts: list) -
     result = verify_returned(bytes(data), clause_texts)
     assert result.signatures and result.signatures[0]["intact"] is False
     assert any("broken" in w for w in result.warnings)
+
+
+def test_a_countersigned_pdf_is_not_modified(signed: dict, clause_texts: list) -> None:
+    both = sign(signed["pdf"], signed["other_signer"], field="Gegenzeichnung")
+    result = verify_returned(both, clause_texts)
+    assert [s["coverage"] for s in result.signatures] == ["signed_again", "entire_document"]
+    assert all(s["intact"] for s in result.signatures)
+    assert not any("MODIFIED" in w for w in result.warnings)

@@ -19,6 +19,7 @@ METHOD_LABELS = {
 
 COVERAGE_LABELS = {
     "entire_document": _l("covers the entire document"),
+    "signed_again": _l("covers the document; only later signatures were added"),
     "modified_after_signing": _l("the document was modified after signing"),
     "unknown": _l("unknown"),
 }
