@@ -55,8 +55,12 @@ def _analyse_pdf(data: bytes, limits: ReturnedLimits, trust_dir: str | None) -> 
     if count > limits.max_pages:
         raise Refused("too_many_pages", pages=count, limit=limits.max_pages)
     warnings = active_content(reader)
-    pages = [page_lines(page) for page in reader.pages]
+    texts = [page_lines(page) for page in reader.pages]
+    pages = [text.lines for text in texts]
     visible = sum(len("".join(line.split())) for page in pages for line in page)
+    if any(text.hidden for text in texts):
+        warnings.append("invisible text in the PDF was ignored (a scanner's text layer, "
+                        "or words hidden on purpose)")
     # Signature dictionaries are never in object streams (their /ByteRange is patched in
     # place), so a file without the word has none and skips pyHanko's parse.
     signatures = check_signatures(data, trust_dir) if b"/ByteRange" in data else []
@@ -64,5 +68,5 @@ def _analyse_pdf(data: bytes, limits: ReturnedLimits, trust_dir: str | None) -> 
         return Analysis("pdf_text", pages, count, warnings, signatures)
     sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages]
     ocr.check_page_sizes(sizes, limits)
-    texts = ocr.ocr_pdf(data, limits)
-    return Analysis("ocr", [t.splitlines() for t in texts], count, warnings, signatures)
+    scanned = ocr.ocr_pdf(data, limits)
+    return Analysis("ocr", [t.splitlines() for t in scanned], count, warnings, signatures)

@@ -26,12 +26,36 @@ class _Line:
     reach: float  # beyond this x, text on the same baseline belongs to another column
 
 
-def page_lines(page: PageObject) -> list[str]:
-    """The page's text lines, top to bottom; a two-column page column by column."""
+@dataclass
+class PageText:
+    lines: list[str]
+    hidden: int  # characters of invisible text (render mode 3 or 7) left out
+
+
+# Text render modes that paint nothing: a scanner's OCR layer, or words hidden on purpose.
+_INVISIBLE = frozenset({3, 7})
+
+
+def page_lines(page: PageObject) -> PageText:
+    """The page's visible text lines, top to bottom; a two-column page column by column."""
     lines: list[_Line] = []
+    state = {"mode": 0, "hidden": 0}
+    saved: list[int] = []
+
+    def operator(op: bytes, args: list[object], cm: object, tm: object) -> None:
+        # The render mode is part of the graphics state: q saves it, Q restores it.
+        if op == b"Tr" and args and isinstance(args[0], int | float):
+            state["mode"] = int(args[0])
+        elif op == b"q":
+            saved.append(state["mode"])
+        elif op == b"Q" and saved:
+            state["mode"] = saved.pop()
 
     def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
         if not text:
+            return
+        if state["mode"] in _INVISIBLE:
+            state["hidden"] += len("".join(text.split()))
             return
         x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -60,10 +84,11 @@ def page_lines(page: PageObject) -> list[str]:
     contents = page.get_contents()
     if contents is not None:
         contents.get_data()
-    page.extract_text(visitor_text=visit)
+    page.extract_text(visitor_text=visit, visitor_operand_before=operator)
     kept = [line for line in lines if line.text.strip()]
     width = float(page.mediabox.width)
-    return [fix_glyphs(line.text.strip()) for line in _reading_order(kept, width)]
+    return PageText([fix_glyphs(line.text.strip()) for line in _reading_order(kept, width)],
+                    state["hidden"])
 
 
 def _reading_order(lines: list[_Line], width: float) -> list[_Line]:

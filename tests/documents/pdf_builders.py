@@ -207,3 +207,28 @@ def png_header_bomb(width: int, height: int) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(b"\0" * 1024)) + chunk(b"IEND", b""))
+
+
+def invisible_text_pdf(hidden: list[str], *, image: Path | None = None,
+                       visible: list[str] | None = None) -> bytes:
+    """One A4 page: `hidden` lines in render mode 3 (invisible, as a scanner's OCR layer),
+    over a full-page `image` and/or below `visible` lines."""
+    width, height = A4
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4)
+    if image is not None:
+        pdf.drawImage(str(image), 0, 0, width, height)
+    pdf.setFont(FONT, SIZE)
+    y = height - 60
+    for line in visible or []:
+        pdf.drawString(56, y, line)
+        y -= LEADING
+    text = pdf.beginText(56, y)
+    text.setFont(FONT, SIZE)
+    text.setTextRenderMode(3)
+    for line in hidden:
+        text.textLine(line)
+    pdf.drawText(text)
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()

@@ -16,6 +16,7 @@ from clause_tracker.documents.cli import docx_cli, verify_cli
 from tests.documents.pdf_builders import (
     add_note_after_signing,
     clause_paragraphs,
+    invisible_text_pdf,
     layout_pdf,
     make_ca_and_signer,
     sign,
@@ -100,3 +101,34 @@ def test_tiff_with_two_pages_and_jpeg(tiny_pdf: Path, tiny_library_dir: Path,
         payload = json.loads(out)
         assert (code, payload["method"], payload["status"]) == (1, "ocr", "ocr_match"), name
         assert payload["similarity"] >= 0.97
+
+
+@pytest.mark.skipif(not shutil.which("tesseract") or not shutil.which("pdftoppm"),
+                    reason="apt-get install tesseract-ocr tesseract-ocr-deu poppler-utils")
+def test_searchable_scan_is_read_by_our_ocr(tiny_pdf: Path, tiny_library_dir: Path,
+                                            tmp_path: Path) -> None:
+    # A scanner's invisible OCR layer is no proof of the words: the page image is read.
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", "-png", "-singlefile", str(tiny_pdf),
+                    str(tmp_path / "scan")], check=True, timeout=60)
+    text = next(t for t in load_library(tiny_library_dir) if t.version == "1.0"
+                and t.language == "de")
+    searchable = tmp_path / "searchable.pdf"
+    searchable.write_bytes(invisible_text_pdf(clause_paragraphs(text),
+                                              image=tmp_path / "scan.png"))
+    code, out, _ = run(str(searchable), "--json", "--texts", str(tiny_library_dir))
+    payload = json.loads(out)
+    assert (code, payload["method"], payload["status"]) == (1, "ocr", "ocr_match")
+    assert any("invisible text" in w for w in payload["warnings"])
+
+
+def test_hidden_words_in_a_text_pdf_are_left_out(tiny_library_dir: Path,
+                                                 tmp_path: Path) -> None:
+    text = next(t for t in load_library(tiny_library_dir) if t.version == "1.0"
+                and t.language == "de")
+    path = tmp_path / "hidden.pdf"
+    path.write_bytes(invisible_text_pdf(["nicht", "ausgenommen"],
+                                        visible=clause_paragraphs(text)))
+    code, out, _ = run(str(path), "--json", "--texts", str(tiny_library_dir))
+    payload = json.loads(out)
+    assert (code, payload["method"], payload["status"]) == (0, "pdf_text", "verbatim")
+    assert any("invisible text" in w for w in payload["warnings"])
