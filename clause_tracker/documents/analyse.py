@@ -1,20 +1,20 @@
 """The job the sandbox's child runs on a returned PDF or image: everything that parses
 the hostile bytes (pypdf, pyHanko, Pillow, pdftoppm, Tesseract) happens here.
 
-It returns plain data (pages of lines, warnings, signatures); locating and comparing
-the clause happen in the caller (returned.py).
+It returns plain data (analysis.Analysis: pages of lines, warnings, signatures); locating
+and comparing the clause happen in the caller (returned.py), which never imports this
+module: the parsers stay out of the web workers, loaded only in the sandbox's forkserver.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
-from typing import Any
 
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
 
 from clause_tracker.documents import ocr
+from clause_tracker.documents.analysis import Analysis
 from clause_tracker.documents.pdf_safety import active_content
 from clause_tracker.documents.pdf_text import page_lines
 from clause_tracker.documents.sandbox import Refused, ReturnedLimits
@@ -22,15 +22,6 @@ from clause_tracker.documents.signatures import check_signatures
 
 # A page with fewer visible characters than this in its text layer counts as an image.
 MIN_TEXT_PER_PAGE = 25
-
-
-@dataclass
-class Analysis:
-    method: str  # "pdf_text" | "ocr"
-    pages: list[list[str]]  # lines per page in reading order
-    page_count: int
-    warnings: list[str] = field(default_factory=list)
-    signatures: list[dict[str, Any]] = field(default_factory=list)
 
 
 def analyse(kind: str, data: bytes, limits: ReturnedLimits, trust_dir: str | None) -> Analysis:

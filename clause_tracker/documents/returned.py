@@ -21,17 +21,18 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from clause_tracker.clauses.texts import ClauseText
-from clause_tracker.documents.analyse import Analysis, analyse
+from clause_tracker.documents.analysis import Analysis
 from clause_tracker.documents.errors import DocumentRejected
 from clause_tracker.documents.ingest import Limits, check_size
 from clause_tracker.documents.layout import join_lines, strip_running_lines, vocabulary
 from clause_tracker.documents.match import find_clause
 from clause_tracker.documents.sandbox import Refused, ReturnedLimits, run_limited
-from clause_tracker.documents.signatures import MODIFIED
 from clause_tracker.documents.verify import VerifyResult, verify
 
 DEFAULT_OCR_THRESHOLD = 0.97
 KINDS = ("docx", "pdf", "image")
+# By name: the child has the parsers (pypdf, pyHanko, Pillow) loaded; this process need not.
+_ANALYSE = "clause_tracker.documents.analyse:analyse"
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
@@ -74,7 +75,7 @@ def verify_returned(
         raise _rejection(Refused("unsupported_type"))
     sandbox_limits = returned_limits if returned_limits is not None else ReturnedLimits.current()
     try:
-        found: Analysis = run_limited(analyse, kind, data, sandbox_limits, trust_dir,
+        found: Analysis = run_limited(_ANALYSE, kind, data, sandbox_limits, trust_dir,
                                       limits=sandbox_limits)
     except Refused as exc:
         raise _rejection(exc) from None
@@ -88,7 +89,8 @@ def _result(data: bytes, found: Analysis, library: list[ClauseText],
                           warnings=list(found.warnings))
     if any(s.get("coverage") not in ("entire_document", "signed_again")
            for s in found.signatures):
-        result.warnings.insert(0, f"MODIFIED AFTER SIGNING: {MODIFIED}")
+        result.warnings.insert(
+            0, "MODIFIED AFTER SIGNING: the document was modified after it was signed")
     if any(not s.get("intact") for s in found.signatures):
         result.warnings.insert(0, "a signature is broken: the signed content was changed")
     lines = strip_running_lines(found.pages)

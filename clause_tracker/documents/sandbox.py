@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import multiprocessing
 import os
 import resource
@@ -91,11 +92,18 @@ def _limit_self(limits: ReturnedLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _child(conn: Connection, limits: ReturnedLimits, func: Callable[..., Any],
+def _resolve(func: Callable[..., Any] | str) -> Callable[..., Any]:
+    if callable(func):
+        return func
+    module, _, name = func.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _child(conn: Connection, limits: ReturnedLimits, func: Callable[..., Any] | str,
            args: tuple[Any, ...]) -> None:
     try:
         _limit_self(limits)
-        outcome: tuple[Any, ...] = ("ok", func(*args))
+        outcome: tuple[Any, ...] = ("ok", _resolve(func)(*args))
     except Refused as exc:
         outcome = ("refused", exc.code, exc.params)
     except MemoryError:
@@ -110,10 +118,12 @@ def _child(conn: Connection, limits: ReturnedLimits, func: Callable[..., Any],
         conn.close()
 
 
-def run_limited(func: Callable[..., Any], *args: Any, limits: ReturnedLimits) -> Any:
+def run_limited(func: Callable[..., Any] | str, *args: Any, limits: ReturnedLimits) -> Any:
     """func(*args) in a limited child; raises Refused for refusals, limits and crashes.
 
-    `func` must be a module-level function and its arguments and result picklable.
+    `func` is a module-level function, or its name as "module:function" so that the caller
+    need not import the module (the child has it preloaded); arguments and result must
+    pickle.
     A parser failure (an exception other than Refused) becomes Refused("corrupt_file").
     """
     ctx = _ctx()

@@ -22,7 +22,6 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
 UNCHECKED = "signature intact, signer not checked against a trust list"
-MODIFIED = "the document was modified after it was signed"
 _CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 
 
