@@ -9,6 +9,7 @@ module: the parsers stay out of the web workers, loaded only in the sandbox's fo
 from __future__ import annotations
 
 import io
+import logging
 
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
@@ -25,6 +26,8 @@ MIN_TEXT_PER_PAGE = 25
 
 
 def analyse(kind: str, data: bytes, limits: ReturnedLimits, trust_dir: str | None) -> Analysis:
+    # pypdf logs each oddity of a broken file; the result (or the refusal) says what matters.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     if kind == "image":
         texts = ocr.ocr_image(data, limits)
         return Analysis("ocr", [t.splitlines() for t in texts], len(texts))
