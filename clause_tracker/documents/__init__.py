@@ -21,6 +21,7 @@ from clause_tracker.documents.insert import (
 )
 from clause_tracker.documents.locate import Location
 from clause_tracker.documents.provenance import Provenance
+from clause_tracker.documents.returned import settings as returned_settings
 from clause_tracker.documents.returned import verify_returned
 from clause_tracker.documents.sandbox import ReturnedLimits
 from clause_tracker.documents.verify import VerifyResult, verify
@@ -40,6 +41,7 @@ __all__ = [
     "generate",
     "insert_clause",
     "preview_location",
+    "returned_settings",
     "select_clause",
     "verify",
     "verify_returned",

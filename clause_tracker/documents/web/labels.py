@@ -2,15 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 
-STATUS_LABELS = {
-    "verbatim": _l("Clause present, word for word"),
-    "formatting_only": _l("Clause present, word for word; only the formatting differs"),
-    "deviation": _l("The clause text was changed"),
-    "tracked_changes": _l("Tracked changes in the clause are not yet accepted or rejected"),
-    "missing": _l("No clause found"),
-    "ocr_match": _l("Scan matches the clause as far as OCR can tell; a person must confirm"),
-}
-
 METHOD_LABELS = {
     "docx": _l("Word document (DOCX)"),
     "pdf_text": _l("text of the PDF"),
@@ -23,3 +14,14 @@ COVERAGE_LABELS = {
     "modified_after_signing": _l("the document was modified after signing"),
     "unknown": _l("unknown"),
 }
+
+
+STATUS_LABELS = {
+    "verbatim": _l("Clause present, word for word"),
+    "formatting_only": _l("Clause present, word for word; only the formatting differs"),
+    "ocr_match": _l("Scan matches the clause as far as OCR can tell; a person must confirm"),
+    "deviation": _l("The clause text was changed"),
+    "tracked_changes": _l("Tracked changes in the clause are not yet accepted or rejected"),
+    "missing": _l("No clause found"),
+}
+

@@ -19,14 +19,15 @@ from clause_tracker.documents import (
     InsertResult,
     Limits,
     Location,
+    ReturnedLimits,
     VerifyResult,
     insert_clause,
     preview_location,
+    returned_settings,
+    verify_returned,
 )
 from clause_tracker.documents.generate import fill, template_bytes
 from clause_tracker.documents.provenance import app_version
-from clause_tracker.documents.returned import settings, verify_returned
-from clause_tracker.documents.sandbox import ReturnedLimits
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.storage import safe_filename, storage
@@ -129,7 +130,7 @@ def generate(template: str, language: str, values: dict[str, object],
 def _verify(data: bytes) -> VerifyResult:
     """Any returned file (DOCX, PDF, scan) against every published text, with the app's
     limits, OCR threshold and signature trust list."""
-    threshold, trust_dir = settings()
+    threshold, trust_dir = returned_settings()
     return verify_returned(data, clauses.published_texts(), limits=Limits.current(),
                            returned_limits=ReturnedLimits.current(),
                            ocr_threshold=threshold, trust_dir=trust_dir)
