@@ -87,9 +87,17 @@ def _limit_self(limits: ReturnedLimits) -> None:
     # sight, its passes do not touch (and so copy) every page of the forked heap.
     gc.freeze()
     os.setpgid(0, 0)
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _lower(resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1)
+    _lower(resource.RLIMIT_AS, limits.memory_bytes, limits.memory_bytes)
+    _lower(resource.RLIMIT_CORE, 0, 0)
+
+
+def _lower(kind: int, soft: int, hard: int) -> None:
+    """Set a limit, never above one the process already has (a container's, say)."""
+    _, current = resource.getrlimit(kind)
+    if current != resource.RLIM_INFINITY:
+        soft, hard = min(soft, current), min(hard, current)
+    resource.setrlimit(kind, (soft, hard))
 
 
 def _resolve(func: Callable[..., Any] | str) -> Callable[..., Any]:
