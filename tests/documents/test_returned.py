@@ -7,7 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import docx
 import pytest
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from PIL import Image
 
 from clause_tracker.clauses.texts import ClauseText
@@ -20,6 +23,34 @@ from tests.documents.pdf_builders import clause_paragraphs, layout_pdf
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOPPM = shutil.which("pdftoppm")
 TESSERACT = shutil.which("tesseract")
+
+
+def _with_running_lines() -> bytes:
+    """A contract with a running header and a footer "Seite N von M" (PAGE/NUMPAGES fields)."""
+    document = docx.Document()
+    section = document.sections[0]
+    section.header.paragraphs[0].text = "Stadt Jena – Dienstleistungsvertrag V-2026/17"
+    footer = section.footer.paragraphs[0]
+    footer.text = "Seite "
+    for instr, tail in (("PAGE", " von "), ("NUMPAGES", "")):
+        field = OxmlElement("w:fldSimple")
+        field.set(qn("w:instr"), instr)
+        run = OxmlElement("w:r")
+        text = OxmlElement("w:t")
+        text.text = "1"
+        run.append(text)
+        field.append(run)
+        footer._p.append(field)
+        if tail:
+            footer.add_run(tail)
+    document.add_heading("Dienstleistungsvertrag", level=1)
+    for number in range(1, 25):
+        document.add_paragraph(f"({number}) Der Auftragnehmer erbringt die Leistung nach den "
+                               "anerkannten Regeln der Technik. " * 3)
+    document.add_paragraph("Unterschrift")
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
 
 
 def _change_word(data: bytes, old: str, new: str) -> bytes:
@@ -43,13 +74,16 @@ def exported(tmp_path_factory: pytest.TempPathFactory, clause: ClauseText) -> di
     issued = insert_clause(simple_document("Vertrag über Büromöbel", "Unterschrift"), clause).data
     (folder / "vertrag.docx").write_bytes(issued)
     (folder / "geaendert.docx").write_bytes(_change_word(issued, "unverzüglich", "umgehend"))
+    (folder / "kopfzeilen.docx").write_bytes(insert_clause(_with_running_lines(), clause).data)
     subprocess.run(
         [SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless",
          "--norestore", "--convert-to", "pdf", "--outdir", str(folder),
-         str(folder / "vertrag.docx"), str(folder / "geaendert.docx")],
+         str(folder / "vertrag.docx"), str(folder / "geaendert.docx"),
+         str(folder / "kopfzeilen.docx")],
         check=True, capture_output=True, timeout=240,
     )
-    return {name: (folder / f"{name}.pdf").read_bytes() for name in ("vertrag", "geaendert")}
+    return {name: (folder / f"{name}.pdf").read_bytes()
+            for name in ("vertrag", "geaendert", "kopfzeilen")}
 
 
 @pytest.mark.slow
@@ -63,6 +97,15 @@ def test_libreoffice_pdf_is_verbatim(exported: dict[str, bytes], clause_texts: l
     assert {"status", "method", "clause_id", "version", "language", "sha256", "similarity",
             "diff", "signatures", "warnings"} <= set(payload)
     assert payload["signatures"] == [] and payload["diff"] == []
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("libreoffice")
+def test_running_header_and_page_numbers_of_libreoffice(exported: dict[str, bytes],
+                                                        clause_texts: list) -> None:
+    # Six pages, each with the header and "Seite N von 6"; the clause runs over three.
+    result = verify_returned(exported["kopfzeilen"], clause_texts)
+    assert result.status == "verbatim", [str(op) for op in result.diff]
 
 
 @pytest.mark.slow
