@@ -93,7 +93,6 @@ def clause_paragraphs(clause) -> list[str]:
 
 def make_ca_and_signer(folder: Path) -> tuple[object, Path]:
     """A test CA (its certificate written to `folder`) and a pyHanko signer it issued."""
-
     now = dt.datetime.now(dt.UTC)
 
     def name(cn: str) -> cx509.Name:
@@ -162,7 +161,6 @@ def add_note_after_signing(pdf: bytes) -> bytes:
 
 def with_catalog_entries(pdf: bytes, **entries: object) -> bytes:
     """The PDF with pypdf objects added to its catalog (actions, name trees)."""
-
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
     for key, value in entries.items():
         writer._root_object[NameObject(f"/{key}")] = value
@@ -199,7 +197,6 @@ def deflate_bomb_pdf(size: int) -> bytes:
 
 def png_header_bomb(width: int, height: int) -> bytes:
     """A PNG that declares width × height pixels; its data is a few bytes."""
-
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(
             ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
