@@ -116,6 +116,16 @@ class Config:
     DOCX_MAX_PART_BYTES = 50 * 1024 * 1024
     DOCX_MAX_COMPRESSION_RATIO = 100
     DOCX_MAX_PARTS = 1000
+    # Returned PDFs and images (documents/returned.py); parsing and OCR run in a child
+    # process with these limits (documents/sandbox.py). DOCX_MAX_FILE_BYTES applies too.
+    PDF_MAX_PAGES = 500
+    IMAGE_MAX_PIXELS = 60_000_000  # one image or one page rasterised at 300 dpi
+    OCR_MAX_PAGES = 20
+    SANDBOX_CPU_SECONDS = 100
+    SANDBOX_WALL_SECONDS = 110
+    SANDBOX_MEMORY_BYTES = 1024 * 1024 * 1024
+    OCR_MATCH_THRESHOLD = 0.97  # word similarity from which a scan is an `ocr_match`
+    SIGNATURE_TRUST_DIR: str | None = None  # CA certificates (PEM/DER) signers must chain to
 
     # Registry: reasons an award may be exempted from the clause (with a second person's
     # approval). Empty by default: the action plan says "every" award carries the clause.
@@ -183,6 +193,7 @@ def _entries(text: str) -> tuple[str, ...]:
 # share like 0.10 into a number. An unset default (None) is text: keys, URLs, paths, logins.
 READERS: dict[type, Callable[[str], object]] = {
     bool: _flag, tuple: _entries, str: str, type(None): str,
+    float: float,  # JSON would make "1" the whole number 1
 }
 
 

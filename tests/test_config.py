@@ -71,6 +71,11 @@ def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
         "DOCX_MAX_PART_BYTES": ("2097152", "DOCX_MAX_PART_BYTES", 2097152),
         "DOCX_MAX_COMPRESSION_RATIO": ("50", "DOCX_MAX_COMPRESSION_RATIO", 50),
         "DOCX_MAX_PARTS": ("500", "DOCX_MAX_PARTS", 500),
+        "PDF_MAX_PAGES": ("50", "PDF_MAX_PAGES", 50),
+        "SANDBOX_CPU_SECONDS": ("30", "SANDBOX_CPU_SECONDS", 30),
+        "OCR_MATCH_THRESHOLD": ("1", "OCR_MATCH_THRESHOLD", 1.0),
+        "SIGNATURE_TRUST_DIR": (str(tmp_path / "ca"), "SIGNATURE_TRUST_DIR",
+                                str(tmp_path / "ca")),
         "EXEMPTION_REASONS": ("Dringlichkeit | Geheimschutz", "EXEMPTION_REASONS",
                               ("Dringlichkeit", "Geheimschutz")),
         "CLAUSE_TEXTS_DIR": (str(tmp_path / "texts"), "CLAUSE_TEXTS_DIR",
@@ -105,6 +110,8 @@ def _example(default: object) -> tuple[str, object]:
         return ("off", False) if default else ("on", True)
     if isinstance(default, int):
         return str(default + 7), default + 7
+    if isinstance(default, float):
+        return "1", 1.0
     if isinstance(default, tuple):
         return " a | b||c ", ("a", "b", "c")
     if default is None or isinstance(default, str):

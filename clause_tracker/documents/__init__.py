@@ -1,4 +1,5 @@
-"""DOCX engine: hostile-file ingest, clause insertion, verification and template generation.
+"""DOCX engine: hostile-file ingest, clause insertion, verification and template generation;
+verify_returned checks returned PDFs and scans too.
 
 Needs neither a database nor an application context; the web layer and the
 ``clause-tracker docx`` command both call the functions re-exported here.
@@ -20,6 +21,9 @@ from clause_tracker.documents.insert import (
 )
 from clause_tracker.documents.locate import Location
 from clause_tracker.documents.provenance import Provenance
+from clause_tracker.documents.returned import settings as returned_settings
+from clause_tracker.documents.returned import verify_returned
+from clause_tracker.documents.sandbox import ReturnedLimits
 from clause_tracker.documents.verify import VerifyResult, verify
 
 __all__ = [
@@ -31,11 +35,14 @@ __all__ = [
     "Limits",
     "Location",
     "Provenance",
+    "ReturnedLimits",
     "TemplateFieldMissing",
     "VerifyResult",
     "generate",
     "insert_clause",
     "preview_location",
+    "returned_settings",
     "select_clause",
     "verify",
+    "verify_returned",
 ]

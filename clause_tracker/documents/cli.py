@@ -1,4 +1,5 @@
-"""`clause-tracker docx …`: insert and verify from the command line, without a database.
+"""`clause-tracker docx …` and `clause-tracker verify`: insert and verify from the command line,
+without a database.
 
 A thin layer over the engine: it reads clause_texts/ (or --texts), reads the
 limits from the Flask config when an app context is active, and turns every
@@ -23,7 +24,9 @@ from clause_tracker.clauses.texts import (
 from clause_tracker.documents.errors import ClauseUnavailable, DocumentError, DocumentRejected
 from clause_tracker.documents.ingest import Limits, check_size
 from clause_tracker.documents.insert import insert_clause, select_clause
-from clause_tracker.documents.verify import verify
+from clause_tracker.documents.returned import settings, verify_returned
+from clause_tracker.documents.sandbox import ReturnedLimits
+from clause_tracker.documents.verify import VerifyResult
 
 EXIT_FAILED = 1  # a file was rejected or did not verify
 EXIT_USAGE = 2  # no clause text, unreadable library
@@ -134,17 +137,21 @@ def insert_command(
         raise SystemExit(EXIT_FAILED)
 
 
-@docx_cli.command("verify")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--texts", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Clause text folder (default: clause_texts/ of this checkout).")
-def verify_command(file: Path, as_json: bool, texts: Path | None) -> None:
-    """Check that FILE carries a published clause text unchanged (exit 0 if it does)."""
+_VERIFY_HELP = (
+    "Check that the returned FILE (DOCX, PDF, PNG, JPEG or TIFF) carries a published clause "
+    "text unchanged; exit 0 only if it does (verbatim or formatting_only). A scan read by "
+    "OCR (ocr_match) exits 1: a person must confirm it."
+)
+
+
+def _verify(file: Path, as_json: bool, texts: Path | None) -> None:
     library = _library(texts)
     limits = Limits.current()
+    threshold, trust_dir = settings()
     try:
-        result = verify(_read(file, limits), library, limits=limits)
+        result = verify_returned(_read(file, limits), library, limits=limits,
+                                 returned_limits=ReturnedLimits.current(),
+                                 ocr_threshold=threshold, trust_dir=trust_dir)
     except (DocumentRejected, OSError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         _error(f"{file}: {reason}")
@@ -152,11 +159,42 @@ def verify_command(file: Path, as_json: bool, texts: Path | None) -> None:
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
-        what = " ".join(v for v in (result.clause_id, result.version, result.language) if v)
-        click.echo(f"{result.status}: {what or 'no clause found'} (sha256 {result.sha256})")
-        for op in result.diff:
-            click.echo(f"  {op}")
-        for warning in result.warnings:
-            click.echo(f"warning: {warning}", err=True)
+        _print(result)
     if not result.passed:
         raise SystemExit(EXIT_FAILED)
+
+
+def _print(result: VerifyResult) -> None:
+    what = " ".join(v for v in (result.clause_id, result.version, result.language) if v)
+    click.echo(f"{result.status}: {what or 'no clause found'} (sha256 {result.sha256})")
+    if result.method != "docx":
+        click.echo(f"  read from: {result.method}, similarity {result.similarity:.4f}")
+    if result.status == "ocr_match":
+        click.echo("  read by OCR: not proof of the exact words; a person must compare the "
+                   "scan with the published text and confirm (exit 1)")
+    for op in result.diff:
+        click.echo(f"  {op}")
+    for sig in result.signatures:
+        click.echo(f"  signature {sig.get('field')}: signer {sig.get('signer')}, "
+                   f"{sig.get('signing_time')}, intact {sig.get('intact')}, "
+                   f"{sig.get('coverage')}; {sig.get('trust')}")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@click.command("verify", help=_VERIFY_HELP)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--texts", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Clause text folder (default: clause_texts/ of this checkout).")
+def verify_cli(file: Path, as_json: bool, texts: Path | None) -> None:
+    _verify(file, as_json, texts)
+
+
+@docx_cli.command("verify", help=_VERIFY_HELP + " The same as `clause-tracker verify`.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--texts", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Clause text folder (default: clause_texts/ of this checkout).")
+def verify_command(file: Path, as_json: bool, texts: Path | None) -> None:
+    _verify(file, as_json, texts)

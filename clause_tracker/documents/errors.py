@@ -32,6 +32,14 @@ REJECTION_CODES = frozenset(
         "xml_too_deep",
         "corrupt_xml",
         "no_insertion_point",
+        # returned PDFs and images (returned.py)
+        "unsupported_type",
+        "pdf_encrypted",
+        "too_many_pages",
+        "image_too_large",
+        "resource_limit",
+        "corrupt_file",
+        "ocr_unavailable",
     }
 )
 

@@ -25,7 +25,9 @@ from clause_tracker.documents.provenance import Provenance
 from clause_tracker.documents.styles import ClauseStyles, choose_styles
 from clause_tracker.documents.wordml import local, owned, paragraphs
 
-STATUSES = ("verbatim", "formatting_only", "deviation", "tracked_changes", "missing")
+STATUSES = ("verbatim", "formatting_only", "deviation", "tracked_changes", "missing",
+            "ocr_match")  # ocr_match: a scan close enough to a published text; needs a person
+METHODS = ("docx", "pdf_text", "ocr")
 PASSING = frozenset({"verbatim", "formatting_only"})
 _REVISIONS = frozenset({"ins", "del", "moveFrom", "moveTo"})
 _INSERTED = frozenset({"ins", "moveTo"})
@@ -70,6 +72,9 @@ class VerifyResult:
     diff: list[DiffOp] = field(default_factory=list)
     provenance: Provenance | None = None
     warnings: list[str] = field(default_factory=list)
+    method: str = "docx"  # one of METHODS
+    similarity: float = 0.0  # word-level, against the best published text (1.0: identical)
+    signatures: list[dict[str, Any]] = field(default_factory=list)  # PDF signatures
 
     @property
     def passed(self) -> bool:
@@ -87,6 +92,9 @@ class VerifyResult:
             "diff": [op.as_dict() for op in self.diff],
             "provenance": self.provenance.as_dict() if self.provenance else None,
             "warnings": list(self.warnings),
+            "method": self.method,
+            "similarity": round(self.similarity, 4),
+            "signatures": [dict(s) for s in self.signatures],
         }
 
 
@@ -201,6 +209,7 @@ def _classify(
     if exact and not any(p.revised for p in region):
         match = exact[0]
         _describe(result, match)
+        result.similarity = 1.0
         styles = _expected_styles(package, frozenset(p.element for p in region))
         result.status = "formatting_only" if _formatted(region, match, styles) else "verbatim"
     else:
@@ -209,6 +218,7 @@ def _classify(
             return
         match = exact[0] if exact else max(library, key=lambda t: _similarity(t.canonical, text))
         _describe(result, match)
+        result.similarity = _similarity(match.canonical, text)
         result.diff = word_diff(match.canonical, text)
         result.status = "tracked_changes" if any(p.revised for p in region) else "deviation"
     stamp = result.provenance

@@ -15,6 +15,8 @@ VARIANT_CHOICES = [
     SelectChoice("grant", _l("Grants (condition in the grant notice)")),
     SelectChoice("subcontract", _l("Subcontracts (passed on by contractors)")),
 ]
+RETURNED_ACCEPT = (DOCX_ACCEPT + ",.pdf,application/pdf,.png,image/png,.jpg,.jpeg,image/jpeg,"
+                   ".tif,.tiff,image/tiff")
 LANGUAGE_CHOICES = [SelectChoice("de", _l("German")), SelectChoice("en", _l("English"))]
 TEMPLATE_CHOICES = [
     SelectChoice("supplies", _l("Contract for supplies")),
@@ -39,8 +41,8 @@ class ConfirmInsertForm(FlaskForm):
 
 
 class VerifyForm(FlaskForm):
-    document = FileField(_l("Returned document (DOCX)"), validators=[FileRequired()],
-                         render_kw={"accept": DOCX_ACCEPT})
+    document = FileField(_l("Returned document (DOCX, PDF or scan: PNG, JPEG, TIFF)"),
+                         validators=[FileRequired()], render_kw={"accept": RETURNED_ACCEPT})
 
 
 class GenerateForm(FlaskForm):

@@ -13,7 +13,7 @@ from clause_tracker.documents.web.forms import (
     InsertForm,
     VerifyForm,
 )
-from clause_tracker.documents.web.labels import STATUS_LABELS
+from clause_tracker.documents.web.labels import COVERAGE_LABELS, METHOD_LABELS, STATUS_LABELS
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.storage import StorageKeyError, send_stored, storage
 
@@ -124,7 +124,8 @@ def show(record_id: int):
     # Erased after the agreement's retention period: the hash stays, the file is gone.
     file_kept = bool(record.output_sha256 and storage().exists(record.output_sha256))
     return render_template("documents/show.html", record=record, file_kept=file_kept,
-                           location_labels=LOCATION_LABELS, status_labels=STATUS_LABELS)
+                           location_labels=LOCATION_LABELS, status_labels=STATUS_LABELS,
+                           method_labels=METHOD_LABELS, coverage_labels=COVERAGE_LABELS)
 
 
 @bp.route("/<int:record_id>/download")

@@ -19,10 +19,12 @@ from clause_tracker.documents import (
     InsertResult,
     Limits,
     Location,
+    ReturnedLimits,
     VerifyResult,
     insert_clause,
     preview_location,
-    verify,
+    returned_settings,
+    verify_returned,
 )
 from clause_tracker.documents.generate import fill, template_bytes
 from clause_tracker.documents.provenance import app_version
@@ -125,10 +127,21 @@ def generate(template: str, language: str, values: dict[str, object],
     return record
 
 
+def _verify(data: bytes) -> VerifyResult:
+    """Any returned file (DOCX, PDF, scan) against every published text, with the app's
+    limits, OCR threshold and signature trust list."""
+    threshold, trust_dir = returned_settings()
+    return verify_returned(data, clauses.published_texts(), limits=Limits.current(),
+                           returned_limits=ReturnedLimits.current(),
+                           ocr_threshold=threshold, trust_dir=trust_dir)
+
+
 @transactional
 def check(data: bytes, filename: str, user: User,
           agreement_id: int | None = None) -> tuple[DocumentRecord, VerifyResult]:
-    result = verify(data, clauses.published_texts())
+    """Verify a returned file of any kind and store the result; returns the record and it.
+    `details` holds method, similarity and signatures beside diff and warnings."""
+    result = _verify(data)
     issued = db.session.scalar(select(DocumentRecord).where(
         DocumentRecord.output_sha256 == result.sha256).limit(1))
     # A returned copy of a document issued for an agreement belongs to that agreement, when
@@ -148,13 +161,18 @@ def check(data: bytes, filename: str, user: User,
             "provenance": result.provenance and {
                 k: str(v) for k, v in asdict(result.provenance).items()},
             "identical_to_issued": issued.id if issued else None,
+            "method": result.method,
+            "similarity": round(result.similarity, 4),
+            "signatures": result.signatures,
         }, ensure_ascii=False),
     )
     db.session.add(record)
     db.session.flush()
     audit("document.verify", "DocumentRecord", record.id,
           f"Returned document {filename} checked: {result.status}",
-          {"sha256": result.sha256, "status": result.status, "agreement_id": agreement_id})
+          {"sha256": result.sha256, "status": result.status, "agreement_id": agreement_id,
+           "method": result.method, "similarity": round(result.similarity, 4),
+           "signatures": len(result.signatures)})
     return record, result
 
 
