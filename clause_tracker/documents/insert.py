@@ -15,6 +15,13 @@ from clause_tracker.documents.locate import ALIAS, TAG, Location, find_location
 from clause_tracker.documents.namespaces import MC, Names
 from clause_tracker.documents.package import Package
 from clause_tracker.documents.provenance import Provenance, clause_sha256
+from clause_tracker.documents.readable import (
+    Neutralised,
+    neutralise,
+    paragraph_properties,
+    roles,
+    run_properties,
+)
 from clause_tracker.documents.styles import ClauseStyles, choose_styles
 from clause_tracker.documents.wordml import (
     MARKERS,
@@ -29,6 +36,7 @@ from clause_tracker.documents.wordml import (
 )
 
 _MARKER = "{urn:clause-tracker:marker}split"
+_NO_LIST = ("numPr",)  # an empty paragraph in a numbered Normal style would show its number
 # Containers whose last child must be a paragraph for Word to open the file.
 _NEEDS_TRAILING_P = frozenset({"tc", "txbxContent"})
 
@@ -70,7 +78,8 @@ def insert_clause(
     styles_parts = package.related_parts(package.main_part, "styles")
     styles_xml = package.xml_bytes(styles_parts[0]) if styles_parts else None
     styles = choose_styles(root, styles_xml, names)
-    control = build_control(clause, styles, names)
+    neutral = neutralise(styles_xml, styles, names, root)
+    control = build_control(clause, styles, names, neutral)
     apply_location(location, control, names)
     package.mark_dirty(package.main_part)
     warnings = list(location.warnings)
@@ -104,18 +113,43 @@ def select_clause(
 # --- the content control -------------------------------------------------------
 
 
-def _paragraph(text: str, style: str | None, names: Names) -> etree._Element:
+def _paragraph(
+    text: str, style: str | None, names: Names, neutral: Neutralised | None = None
+) -> etree._Element:
+    """One clause paragraph in `style`, with what `neutral` says to switch off set directly."""
+    neutral = neutral or Neutralised()
     p = etree.Element(names.q("p"))
-    if style:
+    paragraph_props = paragraph_properties(neutral, names)
+    if neutral.run:
+        # The paragraph mark too: a hidden mark makes Word and LibreOffice join or drop the
+        # paragraph, even when its text is visible.
+        mark = etree.Element(names.q("rPr"))
+        mark.extend(run_properties(neutral, names))
+        paragraph_props.append(mark)
+    if style or paragraph_props:
         props = etree.SubElement(p, names.q("pPr"))
-        etree.SubElement(props, names.q("pStyle")).set(names.q("val"), style)
+        if style:
+            etree.SubElement(props, names.q("pStyle")).set(names.q("val"), style)
+        props.extend(paragraph_props)
+    if not text:
+        return p
     run = etree.SubElement(p, names.q("r"))
+    if neutral.run:
+        etree.SubElement(run, names.q("rPr")).extend(run_properties(neutral, names))
     run.append(make_t(names, text))
     return p
 
 
-def build_control(clause: ClauseText, styles: ClauseStyles, names: Names) -> etree._Element:
-    """A block-level content control, tagged and locked, holding the clause paragraphs."""
+def build_control(
+    clause: ClauseText,
+    styles: ClauseStyles,
+    names: Names,
+    neutral: dict[str, Neutralised] | None = None,
+) -> etree._Element:
+    """A block-level content control, tagged and locked, holding the clause paragraphs.
+
+    `neutral`: per role (readable.roles), what the borrowed style does that is switched off.
+    """
     val = names.q("val")
     sdt = etree.Element(names.q("sdt"))
     props = etree.SubElement(sdt, names.q("sdtPr"))
@@ -124,9 +158,18 @@ def build_control(clause: ClauseText, styles: ClauseStyles, names: Names) -> etr
     etree.SubElement(props, names.q("id")).set(val, str(int(clause_sha256(clause)[:7], 16)))
     etree.SubElement(props, names.q("lock")).set(val, "sdtContentLocked")
     content = etree.SubElement(sdt, names.q("sdtContent"))
-    role_style = {"title": styles.title, "heading": styles.heading, "paragraph": styles.body}
+    role_style = roles(styles)
+    neutral = neutral or {}
+    first = clause.blocks[0].kind if clause.blocks else ""
+    if first in neutral and neutral[first].run:
+        # LibreOffice (7.4) reads the first paragraph of a block content control into an
+        # input field that drops its runs' properties: the switched-off hiding, striking or
+        # colour would come back on the title. An empty first paragraph takes that place.
+        content.append(_paragraph("", None, names, Neutralised(paragraph=_NO_LIST)))
     for block in clause.blocks:
-        content.append(_paragraph(block.text, role_style.get(block.kind), names))
+        content.append(
+            _paragraph(block.text, role_style.get(block.kind), names, neutral.get(block.kind))
+        )
     return sdt
 
 
