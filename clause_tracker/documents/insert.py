@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -56,10 +57,16 @@ def open_package(data: bytes, limits: Limits | None) -> Package:
     return Package.open(data, limits if limits is not None else Limits.current())
 
 
-def preview_location(data: bytes, *, limits: Limits | None = None) -> Location:
-    """Where `insert_clause` would put the clause, with the paragraphs around it."""
+def preview_location(
+    data: bytes, *, limits: Limits | None = None, known: Sequence[ClauseText] = ()
+) -> Location:
+    """Where `insert_clause` would put the clause, with the paragraphs around it.
+
+    `known`: the published texts, so that a clause already in the document is found.
+    """
     package = open_package(data, limits)
-    return find_location(package.tree(package.main_part), package.names, context=True)
+    return find_location(package.tree(package.main_part), package.names, context=True,
+                         known=known)
 
 
 def insert_clause(
@@ -69,15 +76,21 @@ def insert_clause(
     limits: Limits | None = None,
     now: datetime | None = None,
     context: bool = False,
+    known: Sequence[ClauseText] = (),
 ) -> InsertResult:
-    """Insert `clause` into the DOCX `data`; raise DocumentRejected for hostile or broken files."""
+    """Insert `clause` into the DOCX `data`; raise DocumentRejected for hostile or broken files.
+
+    A clause already in the document (`clause` itself or one of the `known` published texts,
+    recognised by its text as verification does) is replaced in place, so a document never
+    carries two; pass every published text, as verification gets them.
+    """
     package = open_package(data, limits)
     names = package.names
     root = package.tree(package.main_part)
-    location = find_location(root, names, context=context)
+    location = find_location(root, names, context=context, known=[clause, *known])
     styles_parts = package.related_parts(package.main_part, "styles")
     styles_xml = package.xml_bytes(styles_parts[0]) if styles_parts else None
-    styles = choose_styles(root, styles_xml, names)
+    styles = choose_styles(root, styles_xml, names, exclude=_old_clause(location, names))
     neutral = neutralise(styles_xml, styles, names, root)
     control = build_control(clause, styles, names, neutral)
     apply_location(location, control, names)
@@ -93,6 +106,15 @@ def insert_clause(
         styles=styles,
         warnings=warnings,
     )
+
+
+def _old_clause(location: Location, names: Names) -> frozenset[etree._Element]:
+    """The paragraphs of the clause being replaced: they do not count as the document's own
+    headings and text (verification leaves out the clause likewise)."""
+    if location.mode not in ("existing", "content_control") or location.element is None:
+        return frozenset()
+    blocks = [location.element, *location.replaced]
+    return frozenset(p for block in blocks for p in block.iter(names.q("p")))
 
 
 def select_clause(
@@ -180,7 +202,10 @@ def apply_location(location: Location, control: etree._Element, names: Names) ->
     """Put `control` at `location`, consuming the placeholder, old control or nothing."""
     element = location.element
     assert element is not None
-    if location.mode == "content_control":
+    if location.mode == "existing":
+        element.addprevious(control)
+        _remove_old(element, control, names, first=True)
+    elif location.mode == "content_control":
         up = parent(element)
         if local(up) in ("p", "r", "hyperlink", "fldSimple", "smartTag", "ins", "del"):
             marker = etree.Element(_MARKER)
@@ -207,6 +232,8 @@ def apply_location(location: Location, control: etree._Element, names: Names) ->
             sect.addprevious(control)
         else:
             element.append(control)
+    for old in location.replaced:
+        _remove_old(old, control, names)
     _keep_valid(control, names)
 
 
@@ -257,6 +284,31 @@ def _move_markers(
     else:
         for mark in marks:
             target.append(mark)
+
+
+def _remove_old(
+    block: etree._Element, control: etree._Element, names: Names, *, first: bool = False
+) -> None:
+    """Remove a block of an old clause. Its bookmarks and comment ranges move into the new
+    clause (to its start for the `first` block, else to its end); a section break it ended
+    stays, on an empty paragraph in its place."""
+    content = control.find(names.q("sdtContent"))
+    assert content is not None  # build_control made it
+    target = content[0] if first else content[-1]
+    marks = [el for el in block.iter() if local(el) in MARKERS and local(el) != "proofErr"]
+    props = target.find(names.q("pPr"))
+    for offset, mark in enumerate(marks):
+        if first:
+            target.insert((1 if props is not None else 0) + offset, mark)
+        else:
+            target.append(mark)
+    for sect in list(block.iter(names.q("sectPr"))):
+        section_props = sect.getparent()
+        if section_props is not None and local(section_props) == "pPr":
+            keeper = etree.Element(names.q("p"))
+            keeper.append(section_props)
+            block.addprevious(keeper)
+    parent(block).remove(block)
 
 
 def _keep_valid(control: etree._Element, names: Names) -> None:

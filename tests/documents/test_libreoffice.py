@@ -13,7 +13,16 @@ import pytest
 
 from clause_tracker.clauses.texts import ClauseText, current, normalize_line
 from clause_tracker.documents import generate, insert_clause, verify
-from tests.documents.docx_builders import BODY_STYLE, CORPUS, simple_document, styled_document
+from clause_tracker.documents.locate import clause_controls
+from clause_tracker.documents.namespaces import TRANSITIONAL
+from tests.documents.docx_builders import (
+    BODY_STYLE,
+    CORPUS,
+    W,
+    document_root,
+    simple_document,
+    styled_document,
+)
 
 # One worker converts all (under xdist): LibreOffice's profile is made once, in `office`.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("libreoffice")]
@@ -146,4 +155,34 @@ def test_borrowed_styles_do_not_number_mirror_or_hide_the_clause(
                 failures.append(f"{source.stem}: {line!r} not in the PDF as written")
             elif numbered:
                 failures.append(f"{source.stem}: numbered: {numbered.group()[:40]!r}")
+    assert not failures, "\n".join(failures)
+
+
+def test_inserting_again_after_a_libreoffice_save_leaves_one_clause(
+    office: Path, tmp_path: Path, clause: ClauseText, clause_texts: list
+) -> None:
+    """LibreOffice keeps the control around the first paragraph only (and may drop its tag):
+    the clause is found by its text and replaced, not added a second time."""
+    sources = {
+        "simple": simple_document("Text", "Unterschrift"),
+        "contract": generate("services", RECORD, clause).data,
+        **{name: styled_document(styles) for name, styles in STYLE_CASES.items()},
+    }
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    paths = []
+    for name, data in sources.items():
+        paths.append(tmp_path / f"{name}.docx")
+        paths[-1].write_bytes(insert_clause(data, clause).data)
+    convert_all(office, paths, "docx:MS Word 2007 XML", saved)
+    failures = []
+    for path in paths:
+        result = insert_clause((saved / path.name).read_bytes(), clause, known=clause_texts)
+        root = document_root(result.data)
+        titles = sum(1 for p in root.iter(f"{{{W}}}p") if "".join(p.itertext()) == clause.title)
+        verdict = verify(result.data, clause_texts)
+        if titles != 1 or len(clause_controls(root, TRANSITIONAL)) != 1:
+            failures.append(f"{path.stem}: {titles} clause titles")
+        if verdict.status != "verbatim":
+            failures.append(f"{path.stem}: {verdict.status} {verdict.warnings}")
     assert not failures, "\n".join(failures)

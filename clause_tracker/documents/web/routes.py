@@ -18,6 +18,7 @@ from clause_tracker.permissions import Permission, requires
 from clause_tracker.storage import StorageKeyError, send_stored, storage
 
 LOCATION_LABELS = {
+    "existing": _l("in place of the clause already in the document"),
     "content_control": _l("in the content control “antirassismusklausel” of the document"),
     "bookmark": _l("at the bookmark “Antirassismusklausel”"),
     "placeholder": _l("in place of the placeholder {{ antirassismusklausel }}"),
