@@ -132,6 +132,8 @@ def test_an_empty_first_paragraph_carries_the_control_when_the_title_needs_its_r
         ('<w:color w:val="FFFFFF"/>', None, True),
         ('<w:color w:val="FFFF66"/>', None, True),  # yellow on white: 1.1:1
         ('<w:color w:val="1F3864"/>', None, False),  # dark blue headings stay
+        ('<w:color w:val="5B9BD5"/>', None, False),  # so do light accent blues (2.9:1)
+        ('<w:color w:val="BFBFBF"/>', None, True),  # but not pale grey (1.8:1)
         ('<w:color w:val="1F3864"/>', "1F3864", True),  # ... but not on a page of that blue
         ('<w:color w:val="FFFFFF"/><w:shd w:val="clear" w:fill="1F3864"/>', None, False),
         ('<w:color w:val="FFFFFF"/><w:highlight w:val="black"/>', None, False),
