@@ -16,7 +16,7 @@ from lxml import etree
 
 from clause_tracker.clauses.texts import ClauseText, canonical_text, normalize_line
 from clause_tracker.documents.namespaces import Names
-from clause_tracker.documents.wordml import MARKERS, has_content, local, paragraphs, plain_text
+from clause_tracker.documents.wordml import MARKERS, has_content, in_fallback, local, paragraphs
 
 # Window sizes tried around the text's own number of blocks (edits may split or merge).
 _EXTRA = (0, -1, 1, -2, 2)
@@ -36,9 +36,7 @@ def existing_clauses(
         titles.setdefault(normalize_line(text.title), []).append(text)
     if not titles:
         return []
-    flat = [
-        (p, line) for p in paragraphs(root, names) if (line := normalize_line(plain_text(p, names)))
-    ]
+    flat = _paragraph_texts(root, names)
     found = []
     index = 0
     while index < len(flat):
@@ -52,6 +50,26 @@ def existing_clauses(
             found.append(blocks)
         index += len(window)
     return found
+
+
+def _paragraph_texts(root: etree._Element, names: Names) -> list[_Text]:
+    """Each paragraph with text and that text (as wordml.plain_text reads it), from one pass
+    over the w:t elements: walking every paragraph costs ten times more on a long document."""
+    pieces: dict[etree._Element, list[str]] = {}
+    run, para = names.q("r"), names.q("p")
+    for t in root.iter(names.q("t")):
+        up = t.getparent()
+        if up is not None and up.tag == run:
+            p = next(t.iterancestors(para), None)
+            if p is not None:
+                pieces.setdefault(p, []).append(t.text or "")
+    flat = []
+    for p in root.iter(para):
+        if p in pieces and not in_fallback(p):
+            line = normalize_line("".join(pieces[p]))
+            if line:
+                flat.append((p, line))
+    return flat
 
 
 def _best_window(flat: list[_Text], index: int, candidates: list[ClauseText]) -> list[_Text]:
