@@ -58,15 +58,20 @@ def open_package(data: bytes, limits: Limits | None) -> Package:
 
 
 def preview_location(
-    data: bytes, *, limits: Limits | None = None, known: Sequence[ClauseText] = ()
+    data: bytes,
+    *,
+    limits: Limits | None = None,
+    known: Sequence[ClauseText] = (),
+    variant: str | None = None,
+    language: str | None = None,
 ) -> Location:
-    """Where `insert_clause` would put the clause, with the paragraphs around it.
-
-    `known`: the published texts, so that a clause already in the document is found.
+    """Where `insert_clause` would put the clause of `variant` and `language`, with the
+    paragraphs around it. `known`: the published texts, to find that clause already there.
     """
     package = open_package(data, limits)
+    same = same_clause(known, variant, language)
     return find_location(package.tree(package.main_part), package.names, context=True,
-                         known=known)
+                         known=same)
 
 
 def insert_clause(
@@ -80,14 +85,17 @@ def insert_clause(
 ) -> InsertResult:
     """Insert `clause` into the DOCX `data`; raise DocumentRejected for hostile or broken files.
 
-    A clause already in the document (`clause` itself or one of the `known` published texts,
-    recognised by its text as verification does) is replaced in place, so a document never
-    carries two; pass every published text, as verification gets them.
+    The same clause already in the document (`clause` or another version of it among the
+    `known` published texts, recognised by its text as verification does) is replaced in
+    place, so a document never carries it twice; pass every published text, as verification
+    gets them. Other variants and languages stay (a contract may carry the subcontractor
+    text as an annex, or the clause in two languages).
     """
     package = open_package(data, limits)
     names = package.names
     root = package.tree(package.main_part)
-    location = find_location(root, names, context=context, known=[clause, *known])
+    same = [clause, *same_clause(known, clause.variant, clause.language)]
+    location = find_location(root, names, context=context, known=same)
     styles_parts = package.related_parts(package.main_part, "styles")
     styles_xml = package.xml_bytes(styles_parts[0]) if styles_parts else None
     styles = choose_styles(root, styles_xml, names, exclude=_old_clause(location, names))
@@ -106,6 +114,16 @@ def insert_clause(
         styles=styles,
         warnings=warnings,
     )
+
+
+def same_clause(
+    known: Sequence[ClauseText], variant: str | None, language: str | None
+) -> list[ClauseText]:
+    """The texts of one clause (every version), for `variant` and `language` (None: any)."""
+    return [
+        t for t in known
+        if variant in (None, t.variant) and language in (None, t.language)
+    ]
 
 
 def _old_clause(location: Location, names: Names) -> frozenset[etree._Element]:

@@ -166,3 +166,26 @@ def test_preview_names_the_old_clause_and_leaves_it_out_of_the_context(
     location = preview_location(data, known=[clause])
     assert (location.mode, location.before, location.after) == (
         "existing", ["Vorher"], ["Nachher"])
+
+
+def test_other_variants_and_languages_stay(clause: ClauseText, clause_texts: list) -> None:
+    """A contract may carry the subcontractor text as an annex, or the clause in English too:
+    only the clause being inserted (any version of it) is replaced."""
+    annex = current(clause_texts, "subcontract", "de")
+    english = current(clause_texts, "procurement", "en")
+    assert annex is not None and english is not None
+    data = docx_with_body(plain_clause(clause) + paragraph("Anlage") + plain_clause(annex)
+                          + plain_clause(english))
+    result = insert_clause(data, clause, known=clause_texts)
+    texts = body_texts(result.data)
+    assert texts[:2] == ["[CLAUSE]", "Anlage"]
+    assert annex.title in texts and english.title in texts
+    assert clause_count(result.data, clause) == 1
+
+
+def test_preview_looks_for_the_chosen_clause_only(clause: ClauseText, clause_texts: list) -> None:
+    data = docx_with_body(paragraph("Vorher") + plain_clause(clause))
+    assert preview_location(data, known=clause_texts, variant="procurement",
+                            language="de").mode == "existing"
+    assert preview_location(data, known=clause_texts, variant="grant",
+                            language="de").mode == "end"

@@ -53,7 +53,7 @@ def insert():
         return _render_index(insert_form=form, status=400)
     try:
         data, filename = services.read_upload(form.document.data)
-        key, location = services.prepare_insert(data)
+        key, location = services.prepare_insert(data, form.variant.data, form.language.data)
     except (services.UploadError, DocumentError) as exc:
         _refuse(exc)
         return _render_index(insert_form=form, status=422)

@@ -61,10 +61,11 @@ def _clause(variant: str, language: str):
     return version
 
 
-def prepare_insert(data: bytes) -> tuple[str, Location]:
+def prepare_insert(data: bytes, variant: str, language: str) -> tuple[str, Location]:
     """Check the file, find where the clause goes, keep the upload for the confirmation."""
-    # Runs every ingest check first; the published texts find a clause already there.
-    location = preview_location(data, known=clauses.published_texts())
+    # Runs every ingest check first; the published texts find the clause already there.
+    location = preview_location(data, known=clauses.published_texts(), variant=variant,
+                                language=language)
     return storage().put(data), location
 
 
