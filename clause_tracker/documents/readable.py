@@ -49,7 +49,7 @@ RUN_NEUTRAL = {
 _TOGGLES = ("caps", "smallCaps", "strike", "dstrike", "vanish", "rtl")
 _WHITE = (255, 255, 255)
 _BACKGROUND_THEMES = frozenset({"background1", "light1", "bg1"})
-# w:highlight names that are not black-on-white readable by themselves.
+# The colours behind the w:highlight names.
 _HIGHLIGHTS = {
     "black": (0, 0, 0), "blue": (0, 0, 255), "cyan": (0, 255, 255), "green": (0, 255, 0),
     "magenta": (255, 0, 255), "red": (255, 0, 0), "yellow": (255, 255, 0),
