@@ -119,7 +119,7 @@ def insert_command(
     done = failed = 0
     for source, target in _targets(inputs, output):
         try:
-            result = insert_clause(_read(source, limits), clause, limits=limits)
+            result = insert_clause(_read(source, limits), clause, limits=limits, known=library)
             _write_atomically(target, result.data)
         except (DocumentError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

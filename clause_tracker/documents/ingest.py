@@ -34,7 +34,29 @@ _CHUNK = 64 * 1024
 _RATIO_FLOOR = 1024 * 1024
 _DOCTYPE = re.compile(rb"<!\s*doctype", re.IGNORECASE)
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_MACRO_MARKERS = ("macroenabled", "vbaproject", "vbadata", "ms-office.vba")
+# VBA lives in vbaProject.bin (and vbaData.xml, its Word-side data); a package is macro-enabled
+# when a part is one of those or its main part has a macro-enabled type. Embedded objects have
+# types of their own that may say "macroEnabled" (an .xlsb chart workbook always does): Word
+# never runs them, so only the VBA parts and Word's main-part types count.
+_VBA_NAMES = ("vbaproject", "vbadata")
+_VBA_TYPES = ("application/vnd.ms-office.vbaproject", "application/vnd.ms-word.vbadata")
+# Metafiles, bitmaps and OLE compound files (an embedded PDF, a chart's workbook) are mostly
+# zero padding and legitimately compress past 100:1 (a PDF page as EMF: 130:1). Their parts
+# get this many times the ratio; the part and total size caps still bound what they unpack to.
+_SPARSE_TYPES = frozenset(
+    {
+        "image/x-emf",
+        "image/emf",
+        "image/x-wmf",
+        "image/wmf",
+        "image/bmp",
+        "image/x-ms-bmp",
+        "image/tiff",
+        "application/vnd.openxmlformats-officedocument.oleobject",
+    }
+)
+SPARSE_RATIO_FACTOR = 5  # 500:1; plain zeros deflate to about 1030:1
+CONTENT_TYPES_PART = "[Content_Types].xml"
 XML_EXTENSIONS = (".xml", ".rels", ".vml")
 
 
@@ -109,14 +131,17 @@ def check_bytes(data: bytes, limits: Limits) -> CheckedZip:
     if len(infos) > limits.max_parts:
         raise _too_many(limits)
     _check_entries(data, infos, limits)
-    xml = _read_all(archive, infos, limits)
-    content_types = xml.get("[Content_Types].xml")
+    types = _read_content_types(archive, infos, limits)
+    factors = {info.filename: _ratio_factor(info.filename, types) for info in infos}
+    _check_ratios(data, infos, limits, factors)
+    xml = _read_all(archive, infos, limits, factors)
+    content_types = xml.get(CONTENT_TYPES_PART)
     if content_types is None:
         raise reject(
             "not_ooxml",
             _l("The file is a ZIP archive but not an Office document (no [Content_Types].xml)."),
         )
-    _check_macros(infos, content_types)
+    _check_macros(infos, types)
     return CheckedZip(data=data, infos=infos, xml=xml, content_types=content_types)
 
 
@@ -182,13 +207,11 @@ def _check_entries(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) ->
                 "unsupported_compression",
                 _l("The entry %(name)s uses an unsupported compression method.", name=name[:200]),
             )
-        _check_sizes(name, info.file_size, info.compress_size, limits)
+        _check_part_size(name, info.file_size, limits)
         total += info.file_size
         if total > limits.max_uncompressed_bytes:
             raise _total_too_large(limits)
         spans.append((info.header_offset, info.header_offset + 30 + info.compress_size))
-    if total > _RATIO_FLOOR and total > limits.max_compression_ratio * max(len(data), 1):
-        raise _ratio(limits)
     # Overlapping entries are the trick behind non-recursive zip bombs.
     spans.sort()
     for (_, end), (start, _) in itertools.pairwise(spans):
@@ -196,7 +219,20 @@ def _check_entries(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) ->
             raise reject("corrupt_zip", _l("The package has overlapping entries."))
 
 
-def _check_sizes(name: str, size: int, compressed: int, limits: Limits) -> None:
+def _check_ratios(
+    data: bytes, infos: list[zipfile.ZipInfo], limits: Limits, factors: dict[str, int]
+) -> None:
+    """Declared ratios, per part and for the whole file; sparse parts count by their allowance."""
+    weighted = 0
+    for info in infos:
+        factor = factors[info.filename]
+        _check_ratio(info.file_size, info.compress_size, limits, factor)
+        weighted += info.file_size // factor
+    if weighted > _RATIO_FLOOR and weighted > limits.max_compression_ratio * max(len(data), 1):
+        raise _ratio(limits)
+
+
+def _check_part_size(name: str, size: int, limits: Limits) -> None:
     if size > limits.max_part_bytes:
         raise reject(
             "part_too_large",
@@ -206,7 +242,10 @@ def _check_sizes(name: str, size: int, compressed: int, limits: Limits) -> None:
                 limit=_mib(limits.max_part_bytes),
             ),
         )
-    if size > _RATIO_FLOOR and size > limits.max_compression_ratio * max(compressed, 1):
+
+
+def _check_ratio(size: int, compressed: int, limits: Limits, factor: int = 1) -> None:
+    if size > _RATIO_FLOOR and size > factor * limits.max_compression_ratio * max(compressed, 1):
         raise _ratio(limits)
 
 
@@ -234,8 +273,47 @@ def is_xml_part(name: str) -> bool:
     return name.lower().endswith(XML_EXTENSIONS)
 
 
-def _read_all(
+def _read_content_types(
     archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits
+) -> dict[str, str]:
+    """The declared content types, by part name ("/word/x.emf") and by extension ("emf").
+
+    Read before the other parts, with the strict ratio, because the ratio allowed for a
+    part depends on its type. No [Content_Types].xml: no types (refused after the read).
+    """
+    info = next((i for i in infos if i.filename == CONTENT_TYPES_PART), None)
+    if info is None:
+        return {}
+    _check_ratio(info.file_size, info.compress_size, limits)
+    data = _read_all(archive, [info], limits, {})[CONTENT_TYPES_PART]
+    root = parse_xml(data, CONTENT_TYPES_PART)
+    types: dict[str, str] = {}
+    for el in root:
+        if not isinstance(el.tag, str):
+            continue
+        kind = etree.QName(el).localname
+        key = el.get("PartName") if kind == "Override" else el.get("Extension")
+        if key is not None and kind in ("Override", "Default"):
+            types[key.lower()] = (el.get("ContentType") or "").strip().lower()
+    return types
+
+
+def _content_type(name: str, types: dict[str, str]) -> str:
+    override = types.get("/" + name.lower())
+    if override is not None:
+        return override
+    return types.get(name.rsplit(".", 1)[-1].lower(), "") if "." in name else ""
+
+
+def _ratio_factor(name: str, types: dict[str, str]) -> int:
+    return SPARSE_RATIO_FACTOR if _content_type(name, types) in _SPARSE_TYPES else 1
+
+
+def _read_all(
+    archive: zipfile.ZipFile,
+    infos: list[zipfile.ZipInfo],
+    limits: Limits,
+    factors: dict[str, int],
 ) -> dict[str, bytes]:
     """Decompress every part with caps (declared sizes may lie); keep the XML parts.
 
@@ -254,7 +332,9 @@ def _read_all(
                     size += len(chunk)
                     total += len(chunk)
                     if size > limits.max_part_bytes or size > info.file_size:
-                        _check_sizes(info.filename, size, info.compress_size, limits)
+                        _check_part_size(info.filename, size, limits)
+                        _check_ratio(size, info.compress_size, limits,
+                                     factors.get(info.filename, 1))
                         raise reject(
                             "corrupt_zip",
                             _l("The entry %(name)s is larger than declared.", name=info.filename),
@@ -297,10 +377,16 @@ def _doctype(name: str) -> DocumentRejected:
     )
 
 
-def _check_macros(infos: list[zipfile.ZipInfo], content_types: bytes) -> None:
-    names = " ".join(info.filename.lower() for info in infos)
-    types = content_types.lower().decode("utf-8", errors="ignore")
-    if "vbaproject" in names or "vbadata" in names or any(m in types for m in _MACRO_MARKERS):
+def _is_vba_type(content_type: str) -> bool:
+    if content_type.startswith(_VBA_TYPES):
+        return True
+    # …ms-word.document.macroEnabled.main+xml, …ms-word.template.macroEnabledTemplate.main+xml
+    return "macroenabled" in content_type and "word" in content_type and "main+xml" in content_type
+
+
+def _check_macros(infos: list[zipfile.ZipInfo], types: dict[str, str]) -> None:
+    named = any(marker in info.filename.lower() for info in infos for marker in _VBA_NAMES)
+    if named or any(_is_vba_type(t) for t in types.values()):
         raise reject(
             "macro_enabled",
             _l("The document contains macros (VBA). Save it as a macro-free .docx."),

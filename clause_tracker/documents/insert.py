@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -15,6 +16,13 @@ from clause_tracker.documents.locate import ALIAS, TAG, Location, find_location
 from clause_tracker.documents.namespaces import MC, Names
 from clause_tracker.documents.package import Package
 from clause_tracker.documents.provenance import Provenance, clause_sha256
+from clause_tracker.documents.readable import (
+    Neutralised,
+    neutralise,
+    paragraph_properties,
+    roles,
+    run_properties,
+)
 from clause_tracker.documents.styles import ClauseStyles, choose_styles
 from clause_tracker.documents.wordml import (
     MARKERS,
@@ -29,6 +37,7 @@ from clause_tracker.documents.wordml import (
 )
 
 _MARKER = "{urn:clause-tracker:marker}split"
+_NO_LIST = ("numPr",)  # an empty paragraph in a numbered Normal style would show its number
 # Containers whose last child must be a paragraph for Word to open the file.
 _NEEDS_TRAILING_P = frozenset({"tc", "txbxContent"})
 
@@ -48,10 +57,21 @@ def open_package(data: bytes, limits: Limits | None) -> Package:
     return Package.open(data, limits if limits is not None else Limits.current())
 
 
-def preview_location(data: bytes, *, limits: Limits | None = None) -> Location:
-    """Where `insert_clause` would put the clause, with the paragraphs around it."""
+def preview_location(
+    data: bytes,
+    *,
+    limits: Limits | None = None,
+    known: Sequence[ClauseText] = (),
+    variant: str | None = None,
+    language: str | None = None,
+) -> Location:
+    """Where `insert_clause` would put the clause of `variant` and `language`, with the
+    paragraphs around it. `known`: the published texts, to find that clause already there.
+    """
     package = open_package(data, limits)
-    return find_location(package.tree(package.main_part), package.names, context=True)
+    same = same_clause(known, variant, language)
+    return find_location(package.tree(package.main_part), package.names, context=True,
+                         known=same)
 
 
 def insert_clause(
@@ -61,16 +81,26 @@ def insert_clause(
     limits: Limits | None = None,
     now: datetime | None = None,
     context: bool = False,
+    known: Sequence[ClauseText] = (),
 ) -> InsertResult:
-    """Insert `clause` into the DOCX `data`; raise DocumentRejected for hostile or broken files."""
+    """Insert `clause` into the DOCX `data`; raise DocumentRejected for hostile or broken files.
+
+    The same clause already in the document (`clause` or another version of it among the
+    `known` published texts, recognised by its text as verification does) is replaced in
+    place, so a document never carries it twice; pass every published text, as verification
+    gets them. Other variants and languages stay (a contract may carry the subcontractor
+    text as an annex, or the clause in two languages).
+    """
     package = open_package(data, limits)
     names = package.names
     root = package.tree(package.main_part)
-    location = find_location(root, names, context=context)
+    same = [clause, *same_clause(known, clause.variant, clause.language)]
+    location = find_location(root, names, context=context, known=same)
     styles_parts = package.related_parts(package.main_part, "styles")
     styles_xml = package.xml_bytes(styles_parts[0]) if styles_parts else None
-    styles = choose_styles(root, styles_xml, names)
-    control = build_control(clause, styles, names)
+    styles = choose_styles(root, styles_xml, names, exclude=_old_clause(location, names))
+    neutral = neutralise(styles_xml, styles, names, root)
+    control = build_control(clause, styles, names, neutral)
     apply_location(location, control, names)
     package.mark_dirty(package.main_part)
     warnings = list(location.warnings)
@@ -84,6 +114,25 @@ def insert_clause(
         styles=styles,
         warnings=warnings,
     )
+
+
+def same_clause(
+    known: Sequence[ClauseText], variant: str | None, language: str | None
+) -> list[ClauseText]:
+    """The texts of one clause (every version), for `variant` and `language` (None: any)."""
+    return [
+        t for t in known
+        if variant in (None, t.variant) and language in (None, t.language)
+    ]
+
+
+def _old_clause(location: Location, names: Names) -> frozenset[etree._Element]:
+    """The paragraphs of the clause being replaced: they do not count as the document's own
+    headings and text (verification leaves out the clause likewise)."""
+    if location.mode not in ("existing", "content_control") or location.element is None:
+        return frozenset()
+    blocks = [location.element, *location.replaced]
+    return frozenset(p for block in blocks for p in block.iter(names.q("p")))
 
 
 def select_clause(
@@ -104,18 +153,43 @@ def select_clause(
 # --- the content control -------------------------------------------------------
 
 
-def _paragraph(text: str, style: str | None, names: Names) -> etree._Element:
+def _paragraph(
+    text: str, style: str | None, names: Names, neutral: Neutralised | None = None
+) -> etree._Element:
+    """One clause paragraph in `style`, with what `neutral` says to switch off set directly."""
+    neutral = neutral or Neutralised()
     p = etree.Element(names.q("p"))
-    if style:
+    paragraph_props = paragraph_properties(neutral, names)
+    if neutral.run:
+        # The paragraph mark too: a hidden mark makes Word and LibreOffice join or drop the
+        # paragraph, even when its text is visible.
+        mark = etree.Element(names.q("rPr"))
+        mark.extend(run_properties(neutral, names))
+        paragraph_props.append(mark)
+    if style or paragraph_props:
         props = etree.SubElement(p, names.q("pPr"))
-        etree.SubElement(props, names.q("pStyle")).set(names.q("val"), style)
+        if style:
+            etree.SubElement(props, names.q("pStyle")).set(names.q("val"), style)
+        props.extend(paragraph_props)
+    if not text:
+        return p
     run = etree.SubElement(p, names.q("r"))
+    if neutral.run:
+        etree.SubElement(run, names.q("rPr")).extend(run_properties(neutral, names))
     run.append(make_t(names, text))
     return p
 
 
-def build_control(clause: ClauseText, styles: ClauseStyles, names: Names) -> etree._Element:
-    """A block-level content control, tagged and locked, holding the clause paragraphs."""
+def build_control(
+    clause: ClauseText,
+    styles: ClauseStyles,
+    names: Names,
+    neutral: dict[str, Neutralised] | None = None,
+) -> etree._Element:
+    """A block-level content control, tagged and locked, holding the clause paragraphs.
+
+    `neutral`: per role (readable.roles), what the borrowed style does that is switched off.
+    """
     val = names.q("val")
     sdt = etree.Element(names.q("sdt"))
     props = etree.SubElement(sdt, names.q("sdtPr"))
@@ -124,9 +198,18 @@ def build_control(clause: ClauseText, styles: ClauseStyles, names: Names) -> etr
     etree.SubElement(props, names.q("id")).set(val, str(int(clause_sha256(clause)[:7], 16)))
     etree.SubElement(props, names.q("lock")).set(val, "sdtContentLocked")
     content = etree.SubElement(sdt, names.q("sdtContent"))
-    role_style = {"title": styles.title, "heading": styles.heading, "paragraph": styles.body}
+    role_style = roles(styles)
+    neutral = neutral or {}
+    first = clause.blocks[0].kind if clause.blocks else ""
+    if first in neutral and neutral[first].run:
+        # LibreOffice (7.4) reads the first paragraph of a block content control into an
+        # input field that drops its runs' properties: the switched-off hiding, striking or
+        # colour would come back on the title. An empty first paragraph takes that place.
+        content.append(_paragraph("", None, names, Neutralised(paragraph=_NO_LIST)))
     for block in clause.blocks:
-        content.append(_paragraph(block.text, role_style.get(block.kind), names))
+        content.append(
+            _paragraph(block.text, role_style.get(block.kind), names, neutral.get(block.kind))
+        )
     return sdt
 
 
@@ -137,7 +220,10 @@ def apply_location(location: Location, control: etree._Element, names: Names) ->
     """Put `control` at `location`, consuming the placeholder, old control or nothing."""
     element = location.element
     assert element is not None
-    if location.mode == "content_control":
+    if location.mode == "existing":
+        element.addprevious(control)
+        _remove_old(element, control, names, first=True)
+    elif location.mode == "content_control":
         up = parent(element)
         if local(up) in ("p", "r", "hyperlink", "fldSimple", "smartTag", "ins", "del"):
             marker = etree.Element(_MARKER)
@@ -164,6 +250,8 @@ def apply_location(location: Location, control: etree._Element, names: Names) ->
             sect.addprevious(control)
         else:
             element.append(control)
+    for old in location.replaced:
+        _remove_old(old, control, names)
     _keep_valid(control, names)
 
 
@@ -214,6 +302,31 @@ def _move_markers(
     else:
         for mark in marks:
             target.append(mark)
+
+
+def _remove_old(
+    block: etree._Element, control: etree._Element, names: Names, *, first: bool = False
+) -> None:
+    """Remove a block of an old clause. Its bookmarks and comment ranges move into the new
+    clause (to its start for the `first` block, else to its end); a section break it ended
+    stays, on an empty paragraph in its place."""
+    content = control.find(names.q("sdtContent"))
+    assert content is not None  # build_control made it
+    target = content[0] if first else content[-1]
+    marks = [el for el in block.iter() if local(el) in MARKERS and local(el) != "proofErr"]
+    props = target.find(names.q("pPr"))
+    for offset, mark in enumerate(marks):
+        if first:
+            target.insert((1 if props is not None else 0) + offset, mark)
+        else:
+            target.append(mark)
+    for sect in list(block.iter(names.q("sectPr"))):
+        section_props = sect.getparent()
+        if section_props is not None and local(section_props) == "pPr":
+            keeper = etree.Element(names.q("p"))
+            keeper.append(section_props)
+            block.addprevious(keeper)
+    parent(block).remove(block)
 
 
 def _keep_valid(control: etree._Element, names: Names) -> None:

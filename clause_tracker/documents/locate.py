@@ -8,13 +8,22 @@ anything is written.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from clause_tracker.clauses.texts import normalize_line
+from clause_tracker.clauses.texts import ClauseText, normalize_line
+from clause_tracker.documents.existing import existing_clauses
 from clause_tracker.documents.namespaces import W_STRICT, W_TRANSITIONAL, Names
-from clause_tracker.documents.wordml import in_fallback, local, paragraphs, plain_text, text_nodes
+from clause_tracker.documents.wordml import (
+    has_content,
+    in_fallback,
+    local,
+    paragraphs,
+    plain_text,
+    text_nodes,
+)
 
 TAG = "antirassismusklausel"
 ALIAS = "Antirassismusklausel"
@@ -27,7 +36,7 @@ _BRACED = {
     w: etree.XPath("//w:t[contains(., '{')]", namespaces={"w": w})
     for w in (W_STRICT, W_TRANSITIONAL)
 }
-MODES = ("content_control", "bookmark", "placeholder", "signature", "end")
+MODES = ("existing", "content_control", "bookmark", "placeholder", "signature", "end")
 # Where a block-level content control may stand (it holds paragraphs).
 _BLOCK_PARENTS = frozenset({"body", "tc", "txbxContent", "sdtContent", "customXml", "comment"})
 
@@ -42,6 +51,10 @@ class Location:
     before: list[str] = field(default_factory=list)  # paragraphs before the spot, nearest last
     after: list[str] = field(default_factory=list)  # paragraphs after the spot, nearest first
     warnings: list[str] = field(default_factory=list)
+    # "existing" and "content_control": the rest of the old clause and any further copies,
+    # removed when the clause goes in (`element` is the first block of the first copy).
+    replaced: list[etree._Element] = field(default_factory=list, repr=False)
+
 
 def is_clause_control(sdt: etree._Element, names: Names) -> bool:
     props = sdt.find(names.q("sdtPr"))
@@ -67,16 +80,24 @@ def clause_controls(root: etree._Element, names: Names) -> list[etree._Element]:
     return found
 
 
-def find_location(root: etree._Element, names: Names, context: bool = True) -> Location:
+def find_location(
+    root: etree._Element,
+    names: Names,
+    context: bool = True,
+    known: Sequence[ClauseText] = (),
+) -> Location:
     """The first matching insertion point in the main document part `root`.
 
-    With `context`, the paragraphs around the spot are collected for a preview.
+    A clause already there (one of the `known` texts, found by its text) comes first: it
+    is replaced in place, with any further copies removed. With `context`, the paragraphs
+    around the spot are collected for a preview.
     """
     body = root.find(names.q("body"))
     if body is None:
         body = root
     location = (
-        _by_control(root, names)
+        _by_text(root, names, known)
+        or _by_control(root, names)
         or _by_bookmark(root, names)
         or _by_placeholder(root, names)
         or _by_signature(body, names)
@@ -85,6 +106,37 @@ def find_location(root: etree._Element, names: Names, context: bool = True) -> L
     if context:
         _add_context(root, location, names)
     return location
+
+
+def _by_text(
+    root: etree._Element, names: Names, known: Sequence[ClauseText]
+) -> Location | None:
+    copies = [_with_remnants(blocks, names) for blocks in existing_clauses(root, names, known)]
+    if not copies:
+        return None
+    first, *others = copies
+    replaced = first[1:] + [el for blocks in others for el in blocks]
+    # The control insert_clause wrote, intact: replaced as a content control, as before.
+    intact = len(first) == 1 and local(first[0]) == "sdt" and is_clause_control(first[0], names)
+    location = Location("content_control" if intact else "existing", element=first[0],
+                        replaced=replaced)
+    if others:
+        location.warnings.append(
+            f"{len(copies)} copies of the clause were in the document; one is left"
+        )
+    return location
+
+
+def _with_remnants(blocks: list[etree._Element], names: Names) -> list[etree._Element]:
+    """Add the empty paragraphs holding an emptied clause control just before the clause:
+    what LibreOffice leaves of the control around the first (empty) paragraph."""
+    found = list(blocks)
+    before = found[0].getprevious()
+    while before is not None and local(before) == "p" and not has_content(before, names) \
+            and any(is_clause_control(sdt, names) for sdt in before.iter(names.q("sdt"))):
+        found.insert(0, before)
+        before = before.getprevious()
+    return found
 
 
 def _by_control(root: etree._Element, names: Names) -> Location | None:
@@ -143,7 +195,10 @@ def _add_context(root: etree._Element, location: Location, names: Names) -> None
         end = start + sum(1 for _ in anchor.iterdescendants())
     before: list[str] = []
     after: list[str] = []
+    old = {el for block in location.replaced for el in block.iter()}
     for p in paragraphs(root, names):
+        if p in old:
+            continue  # the old clause goes
         text = plain_text(p, names)
         position = order[p]
         if location.mode == "placeholder" and p is anchor and location.span:

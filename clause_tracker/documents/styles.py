@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from clause_tracker.documents.errors import DocumentRejected
+from clause_tracker.documents.ingest import parse_xml
 from clause_tracker.documents.namespaces import Names
 
 # Built-in names are stored in English ("heading 1"); some writers store localised ones.
@@ -39,6 +41,9 @@ class _Style:
     name: str
     based_on: str | None
     outline: int | None
+    default: bool = False  # the document's default paragraph style (what "no style" means)
+    framed: bool = False  # its own pPr positions it in a frame (w:framePr)
+    span: tuple[int, int] = (0, 0)  # where the whole <w:style> element is in styles.xml
 
 
 def _read_styles(styles_xml: bytes | None, names: Names) -> dict[str, _Style]:
@@ -59,7 +64,8 @@ def _read_styles(styles_xml: bytes | None, names: Names) -> dict[str, _Style]:
     found: dict[str, _Style] = {}
     for match in start.finditer(styles_xml):
         end = styles_xml.find(end_tag, match.end())
-        snippet = styles_xml[match.start() : end if end >= 0 else len(styles_xml)]
+        end = end + len(end_tag) if end >= 0 else len(styles_xml)
+        snippet = styles_xml[match.start() : end]
         head = snippet[: snippet.find(b">") + 1]
         if _attr(head, prefix + b"type") != "paragraph":
             continue
@@ -70,6 +76,9 @@ def _read_styles(styles_xml: bytes | None, names: Names) -> dict[str, _Style]:
             name=_child_val(snippet, prefix, b"name") or "",
             based_on=_child_val(snippet, prefix, b"basedOn"),
             outline=int(outline) if outline and outline.isdigit() else None,
+            default=(_attr(head, prefix + b"default") or "").lower() in ("1", "true", "on"),
+            framed=b"<" + prefix + b"framePr" in snippet,
+            span=(match.start(), end),
         )
     return found
 
@@ -124,6 +133,29 @@ def heading_level(style_id: str | None, styles: dict[str, _Style]) -> int | None
     return None
 
 
+def _chain(style_id: str | None, styles: dict[str, _Style]) -> list[_Style]:
+    """The style and those it is based on, nearest first (at most 10: loops happen)."""
+    chain: list[_Style] = []
+    while style_id and style_id in styles and len(chain) < 10:
+        style = styles[style_id]
+        if style in chain:
+            break
+        chain.append(style)
+        style_id = style.based_on
+    return chain
+
+
+def is_framed(style_id: str | None, styles: dict[str, _Style]) -> bool:
+    """A frame (w:framePr) lifts paragraphs out of the text flow, and no direct property
+    cancels a style's frame: such styles are never borrowed for the clause."""
+    return any(style.framed for style in _chain(style_id, styles))
+
+
+def default_style(styles: dict[str, _Style]) -> str | None:
+    """The paragraph style a paragraph without w:pStyle has."""
+    return next((s.style_id for s in styles.values() if s.default), None)
+
+
 def _family(style: _Style) -> str:
     return re.sub(r"\d", "", style.name or style.style_id).strip().lower()
 
@@ -132,7 +164,11 @@ def _sub_heading(title: str, level: int | None, styles: dict[str, _Style]) -> st
     """The next heading level, preferably from the title's family ("Überschrift 1" -> "… 2")."""
     if level is None:
         return title
-    candidates = [s for s in styles.values() if heading_level(s.style_id, styles) == level + 1]
+    candidates = [
+        s
+        for s in styles.values()
+        if heading_level(s.style_id, styles) == level + 1 and not is_framed(s.style_id, styles)
+    ]
     family = _family(styles[title])
     same = [s for s in candidates if _family(s) == family]
     own = [s for s in candidates if _own_level(s) == level + 1]
@@ -140,6 +176,58 @@ def _sub_heading(title: str, level: int | None, styles: dict[str, _Style]) -> st
         if group:
             return group[0].style_id
     return title
+
+
+# --- the properties a style chain gives a paragraph -------------------------------
+
+Properties = tuple[etree._Element | None, etree._Element | None]  # (w:pPr, w:rPr)
+
+
+def style_properties(
+    styles_xml: bytes | None, style_id: str | None, names: Names
+) -> list[Properties]:
+    """(pPr, rPr) of the paragraph style `style_id` (None: the default one) and of every
+    style it is based on, nearest first, then the document defaults.
+
+    Only these few <w:style> elements are parsed, out of the scanned styles.xml.
+    """
+    styles = _read_styles(styles_xml, names)
+    if not styles_xml or not styles:
+        return []
+    pieces = [
+        styles_xml[slice(*style.span)]
+        for style in _chain(style_id or default_style(styles), styles)
+    ]
+    p = re.escape(_prefix(styles_xml, names.w) or b"")
+    defaults = re.search(rb"<" + p + rb"docDefaults[\s>].*?</" + p + rb"docDefaults>", styles_xml,
+                         re.DOTALL)
+    if defaults:
+        pieces.append(defaults.group())
+    wrapper = _parse_fragment(styles_xml, b"".join(pieces))
+    if wrapper is None:
+        return []
+    found: list[Properties] = []
+    for el in wrapper:
+        if el.tag == names.q("docDefaults"):
+            found.append((el.find(f"{names.q('pPrDefault')}/{names.q('pPr')}"),
+                          el.find(f"{names.q('rPrDefault')}/{names.q('rPr')}")))
+        elif el.tag == names.q("style"):
+            found.append((el.find(names.q("pPr")), el.find(names.q("rPr"))))
+    return found
+
+
+def _parse_fragment(styles_xml: bytes, fragment: bytes) -> etree._Element | None:
+    """Parse elements cut out of styles.xml inside a wrapper declaring its root's namespaces."""
+    root_tag = re.search(rb"<[A-Za-z_][^?!][^>]*>", styles_xml)
+    declarations = re.findall(
+        rb"\sxmlns(?::[A-Za-z_][\w.-]*)?\s*=\s*(?:\"[^\"]*\"|'[^']*')",
+        root_tag.group() if root_tag else b"",
+    )
+    try:
+        return parse_xml(b"<fragment" + b"".join(declarations) + b">" + fragment
+                         + b"</fragment>", "word/styles.xml")
+    except DocumentRejected:
+        return None  # a damaged style: borrow it as it is
 
 
 def choose_styles(
@@ -166,6 +254,8 @@ def choose_styles(
         style_id = ref.get(names.q("val")) if ref is not None else None
         if style_id is not None and style_id not in styles:
             style_id = None
+        if is_framed(style_id, styles):
+            continue  # a business card's boxes, not the flow the clause joins
         level = heading_level(style_id, styles)
         if level is not None:
             levels[level] += 1
@@ -177,7 +267,7 @@ def choose_styles(
     for style in styles.values():
         # Defined but unused headings: only styles that are headings by their own name.
         level = _own_level(style)
-        if level is not None:
+        if level is not None and not is_framed(style.style_id, styles):
             style_of_level.setdefault(level, style.style_id)
     if levels:
         # Most used level; on a tie the higher-ranking (smaller) one.

@@ -22,6 +22,7 @@ from clause_tracker.documents.locate import clause_controls
 from clause_tracker.documents.namespaces import Names
 from clause_tracker.documents.package import Package
 from clause_tracker.documents.provenance import Provenance
+from clause_tracker.documents.readable import is_neutralising
 from clause_tracker.documents.styles import ClauseStyles, choose_styles
 from clause_tracker.documents.wordml import local, owned, paragraphs
 
@@ -291,7 +292,9 @@ def _read_paragraph(p: etree._Element, names: Names) -> _Para:
         ref = props.find(names.q("pStyle"))
         style = ref.get(names.q("val")) if ref is not None else None
         formatted = any(
-            local(child) not in _NEUTRAL_PARA for child in props if isinstance(child.tag, str)
+            local(child) not in _NEUTRAL_PARA and not is_neutralising(child, names)
+            for child in props
+            if isinstance(child.tag, str)
         )
         mark = props.find(names.q("rPr"))
         if mark is not None and any(local(c) in _REVISIONS for c in mark):
@@ -305,7 +308,8 @@ def _read_paragraph(p: etree._Element, names: Names) -> _Para:
             if _is_on(el.find(names.q("vanish")), names):
                 continue
             if any(
-                local(c) not in _NEUTRAL_RUN or (local(c) == "rFonts" and _fonts_set(c, names))
+                (local(c) not in _NEUTRAL_RUN or (local(c) == "rFonts" and _fonts_set(c, names)))
+                and not is_neutralising(c, names)
                 for c in el
                 if isinstance(c.tag, str) and not local(c).endswith("Change")
             ):

@@ -197,3 +197,66 @@ def zero_bomb(parts: dict[str, bytes], name: str, size: int) -> bytes:
     out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central),
                           out.tell() - start, start, 0))
     return out.getvalue()
+
+
+# --- documents whose styles do more than look ---------------------------------------
+
+# A decimal outline list, "1." and "1.1", as numbering 1 (headings numbered by their style).
+NUMBERING = (
+    f"<w:numbering {NSDECL}>"
+    '<w:abstractNum w:abstractNumId="0"><w:multiLevelType w:val="multilevel"/>'
+    '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/>'
+    '<w:lvlJc w:val="left"/></w:lvl>'
+    '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/>'
+    '<w:lvlText w:val="%1.%2"/><w:lvlJc w:val="left"/></w:lvl>'
+    '</w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num></w:numbering>'
+)
+BODY_STYLE = "Vertragstext"
+
+
+def styled_document(
+    styles: dict[str, tuple[str, str]], *, page_colour: str | None = None
+) -> bytes:
+    """A contract ("§ N" headings in Heading 1 and 2, text in the style Vertragstext) whose
+    styles carry extra properties: {style id: (pPr children, rPr children)} as WordprocessingML
+    with the w: prefix. Numbering 1 is a decimal outline list ("1.", "1.1")."""
+    document = docx.Document()
+    body = document.styles.add_style(BODY_STYLE, 1)  # 1: paragraph style
+    body.base_style = document.styles["Normal"]
+    for number in (1, 2):
+        document.add_heading(f"§ {number} Lieferung", level=1)
+        document.add_heading(f"({number}) Umfang", level=2)
+        document.add_paragraph("Der Auftragnehmer liefert Büromöbel.", style=BODY_STYLE)
+    data = save(document)
+    changes: dict[str, bytes | None] = {
+        "word/styles.xml": _with_style_properties(read_part(data, "word/styles.xml"), styles),
+        "word/numbering.xml": NUMBERING.encode(),
+    }
+    if page_colour:
+        root = document_root(data)
+        background = etree.Element(f"{{{W}}}background")
+        background.set(f"{{{W}}}color", page_colour)
+        root.insert(0, background)
+        changes["word/document.xml"] = etree.tostring(root, xml_declaration=True,
+                                                      encoding="UTF-8", standalone=True)
+    return rewrite(data, changes)
+
+
+def _with_style_properties(styles_xml: bytes, styles: dict[str, tuple[str, str]]) -> bytes:
+    root = etree.fromstring(styles_xml)
+    for style_id, (ppr, rpr) in styles.items():
+        found = root.xpath("w:style[@w:styleId=$id]", namespaces=NS, id=style_id)
+        assert found, f"no style {style_id}"
+        style = found[0]
+        for name, children in (("pPr", ppr), ("rPr", rpr)):
+            if not children:
+                continue
+            props = style.find(f"{{{W}}}{name}")
+            if props is None:
+                props = etree.SubElement(style, f"{{{W}}}{name}")
+            for child in etree.fromstring(f"<w:x {NSDECL}>{children}</w:x>"):
+                old = props.find(child.tag)
+                if old is not None:
+                    props.remove(old)
+                props.append(child)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)

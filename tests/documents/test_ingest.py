@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 import struct
 import time
 import tracemalloc
@@ -131,6 +132,68 @@ def test_macro_enabled_main_content_type() -> None:
 def test_vba_project_part() -> None:
     entries = minimal(**{"word/vbaProject.bin": b"\0" * 100})
     assert rejected(package(entries)).code == "macro_enabled"
+
+
+def test_vba_data_part_by_its_content_type() -> None:
+    entries = minimal(**{"word/data.xml": b"<x/>"})
+    entries["[Content_Types].xml"] = CONTENT_TYPES.replace(
+        b"</Types>",
+        b'<Override PartName="/word/data.xml" ContentType="application/vnd.ms-word.'
+        b'vbaData+xml"/></Types>',
+    )
+    assert rejected(package(entries)).code == "macro_enabled"
+
+
+def test_chart_workbook_is_not_a_macro(clause_texts: list) -> None:
+    """An embedded .xlsb (a chart's data) has a macro-enabled type of its own; Word never
+    runs it (Open-XML-SDK's object-chart.docx was refused for it)."""
+    entries = minimal(**{"word/embeddings/Sheet1.xlsb": b"PK\x03\x04 workbook"})
+    entries["[Content_Types].xml"] = CONTENT_TYPES.replace(
+        b"</Types>",
+        b'<Default Extension="xlsb" ContentType="application/vnd.ms-excel.sheet.binary.'
+        b'macroEnabled.12"/></Types>',
+    )
+    assert verify(package(entries), clause_texts).status == "missing"
+
+
+def sparse_bytes(size: int) -> bytes:
+    """Mostly zeros with a little noise every 4 KiB: compresses about 120:1, as the EMF
+    preview of an embedded PDF page does (tika's testWORD_embedded_pdf.docx: 130:1)."""
+    noise = random.Random(12)
+    return b"".join(noise.randbytes(24) + b"\0" * 4072 for _ in range(size // 4096))
+
+
+def with_typed_part(name: str, data: bytes, extension: str, content_type: bytes) -> bytes:
+    entries = minimal(**{name: data})
+    entries["[Content_Types].xml"] = CONTENT_TYPES.replace(
+        b"</Types>",
+        b'<Default Extension="' + extension.encode() + b'" ContentType="' + content_type
+        + b'"/></Types>',
+    )
+    return package(entries)
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [("word/media/image1.emf", b"image/x-emf"),
+     ("word/embeddings/oleObject1.bin",
+      b"application/vnd.openxmlformats-officedocument.oleObject")],
+)
+def test_metafiles_and_ole_objects_may_compress_past_the_ratio(
+    name: str, content_type: bytes, clause_texts: list
+) -> None:
+    data = with_typed_part(name, sparse_bytes(2 << 20), name.rsplit(".", 1)[1], content_type)
+    assert verify(data, clause_texts).status == "missing"  # accepted, and has no clause
+
+
+def test_the_same_bytes_untyped_are_refused() -> None:
+    data = package(minimal(**{"word/media/blob.dat": sparse_bytes(2 << 20)}))
+    assert rejected(data).code == "compression_ratio"
+
+
+def test_zeros_typed_as_a_metafile_are_still_refused() -> None:
+    data = with_typed_part("word/media/image1.emf", b"\0" * (8 << 20), "emf", b"image/x-emf")
+    assert rejected(data).code == "compression_ratio"
 
 
 def test_doctype_in_any_part() -> None:

@@ -13,7 +13,16 @@ import pytest
 
 from clause_tracker.clauses.texts import ClauseText, current, normalize_line
 from clause_tracker.documents import generate, insert_clause, verify
-from tests.documents.docx_builders import CORPUS, simple_document
+from clause_tracker.documents.locate import clause_controls
+from clause_tracker.documents.namespaces import TRANSITIONAL
+from tests.documents.docx_builders import (
+    BODY_STYLE,
+    CORPUS,
+    W,
+    document_root,
+    simple_document,
+    styled_document,
+)
 
 # One worker converts all (under xdist): LibreOffice's profile is made once, in `office`.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("libreoffice")]
@@ -46,6 +55,15 @@ def convert(profile: Path, source: Path, target_format: str, outdir: Path) -> Pa
     out = outdir / f"{source.stem}.{target_format.split(':')[0]}"
     assert out.exists(), f"LibreOffice wrote no {out}"
     return out
+
+
+def convert_all(profile: Path, sources: list[Path], target_format: str, outdir: Path) -> None:
+    """One LibreOffice start for many files (each start costs a few seconds)."""
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+         "--convert-to", target_format, "--outdir", str(outdir), *map(str, sources)],
+        check=True, capture_output=True, timeout=300,
+    )
 
 
 def pdf_text(pdf: Path) -> str:
@@ -97,3 +115,74 @@ def test_a_libreoffice_round_trip_still_passes(
     saved = convert(office, source, "docx:MS Word 2007 XML", outdir)
     verdict = verify(saved.read_bytes(), clause_texts)
     assert verdict.passed, (verdict.status, [str(d) for d in verdict.diff[:5]])
+
+
+NUMBERED = '<w:numPr><w:numId w:val="1"/></w:numPr>'
+# Styles that number, mirror, frame, hide or capitalise what they format (issue 12).
+STYLE_CASES: dict[str, dict[str, tuple[str, str]]] = {
+    "numbered-headings": {"Heading1": (NUMBERED, ""),
+                          "Heading2": (NUMBERED.replace("<w:numId", '<w:ilvl w:val="1"/><w:numId'),
+                                       "")},
+    "numbered-body": {BODY_STYLE: (NUMBERED, "")},
+    "right-to-left": {"Normal": ("<w:bidi/>", "<w:rtl/>")},
+    "framed-heading": {"Heading1": ('<w:framePr w:w="2000" w:wrap="around" w:vAnchor="page" '
+                                    'w:hAnchor="page" w:x="9000" w:y="14000"/>', "")},
+    "hidden-and-struck": {"Normal": ("", "<w:vanish/><w:strike/><w:smallCaps/>"),
+                          "Heading1": ("", '<w:strike w:val="0"/>')},
+    "capitals": {"Heading2": ("", "<w:caps/>")},
+}
+
+
+def test_borrowed_styles_do_not_number_mirror_or_hide_the_clause(
+    office: Path, tmp_path: Path, clause: ClauseText, clause_texts: list
+) -> None:
+    sources = []
+    for name, styles in STYLE_CASES.items():
+        result = insert_clause(styled_document(styles), clause)
+        assert verify(result.data, clause_texts).status == "verbatim", name
+        sources.append(tmp_path / f"{name}.docx")
+        sources[-1].write_bytes(result.data)
+    convert_all(office, sources, "pdf", tmp_path)
+    # The title, every "§ N" heading and the first paragraph of text, as written.
+    expected = [normalize_line(b.text) for b in clause.blocks if b.kind != "paragraph"]
+    expected.append(normalize_line(clause.paragraphs[2])[:80])
+    failures = []
+    for source in sources:
+        text = pdf_text(source.with_suffix(".pdf"))
+        for line in expected:
+            numbered = re.search(r"(?<![\w§(])\d+(\.\d+)*\.? " + re.escape(line), text)
+            if line not in text:
+                failures.append(f"{source.stem}: {line!r} not in the PDF as written")
+            elif numbered:
+                failures.append(f"{source.stem}: numbered: {numbered.group()[:40]!r}")
+    assert not failures, "\n".join(failures)
+
+
+def test_inserting_again_after_a_libreoffice_save_leaves_one_clause(
+    office: Path, tmp_path: Path, clause: ClauseText, clause_texts: list
+) -> None:
+    """LibreOffice keeps the control around the first paragraph only (and may drop its tag):
+    the clause is found by its text and replaced, not added a second time."""
+    sources = {
+        "simple": simple_document("Text", "Unterschrift"),
+        "contract": generate("services", RECORD, clause).data,
+        **{name: styled_document(styles) for name, styles in STYLE_CASES.items()},
+    }
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    paths = []
+    for name, data in sources.items():
+        paths.append(tmp_path / f"{name}.docx")
+        paths[-1].write_bytes(insert_clause(data, clause).data)
+    convert_all(office, paths, "docx:MS Word 2007 XML", saved)
+    failures = []
+    for path in paths:
+        result = insert_clause((saved / path.name).read_bytes(), clause, known=clause_texts)
+        root = document_root(result.data)
+        titles = sum(1 for p in root.iter(f"{{{W}}}p") if "".join(p.itertext()) == clause.title)
+        verdict = verify(result.data, clause_texts)
+        if titles != 1 or len(clause_controls(root, TRANSITIONAL)) != 1:
+            failures.append(f"{path.stem}: {titles} clause titles")
+        if verdict.status != "verbatim":
+            failures.append(f"{path.stem}: {verdict.status} {verdict.warnings}")
+    assert not failures, "\n".join(failures)

@@ -18,6 +18,7 @@ from clause_tracker.permissions import Permission, requires
 from clause_tracker.storage import StorageKeyError, send_stored, storage
 
 LOCATION_LABELS = {
+    "existing": _l("in place of the clause already in the document"),
     "content_control": _l("in the content control “antirassismusklausel” of the document"),
     "bookmark": _l("at the bookmark “Antirassismusklausel”"),
     "placeholder": _l("in place of the placeholder {{ antirassismusklausel }}"),
@@ -52,7 +53,7 @@ def insert():
         return _render_index(insert_form=form, status=400)
     try:
         data, filename = services.read_upload(form.document.data)
-        key, location = services.prepare_insert(data)
+        key, location = services.prepare_insert(data, form.variant.data, form.language.data)
     except (services.UploadError, DocumentError) as exc:
         _refuse(exc)
         return _render_index(insert_form=form, status=422)

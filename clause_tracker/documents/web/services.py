@@ -63,9 +63,11 @@ def _clause(variant: str, language: str):
     return version
 
 
-def prepare_insert(data: bytes) -> tuple[str, Location]:
+def prepare_insert(data: bytes, variant: str, language: str) -> tuple[str, Location]:
     """Check the file, find where the clause goes, keep the upload for the confirmation."""
-    location = preview_location(data)  # runs every ingest check first
+    # Runs every ingest check first; the published texts find the clause already there.
+    location = preview_location(data, known=clauses.published_texts(), variant=variant,
+                                language=language)
     return storage().put(data), location
 
 
@@ -100,7 +102,8 @@ def insert(upload_key: str, filename: str, variant: str, language: str,
            user: User) -> DocumentRecord:
     data = storage().get(upload_key)
     version = _clause(variant, language)
-    result = insert_clause(data, clauses.as_clause_text(version), context=True)
+    result = insert_clause(data, clauses.as_clause_text(version), context=True,
+                           known=clauses.published_texts())
     record = _store_issued("insert", user, filename, upload_key, result, version)
     audit("document.insert", "DocumentRecord", record.id,
           f"Clause {variant} {version.version} ({language}) inserted into {filename}",
