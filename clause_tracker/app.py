@@ -16,6 +16,7 @@ from clause_tracker import ROOT, auth, errors, i18n, security_headers, templatin
 from clause_tracker.agreements import lifecycle as agreement_lifecycle
 from clause_tracker.audit import routes as audit_routes
 from clause_tracker.auth import routes as auth_routes
+from clause_tracker.checks import notifications
 from clause_tracker.checks import routes as check_routes
 from clause_tracker.clauses import routes as clause_routes
 from clause_tracker.commands import register_commands
@@ -24,6 +25,8 @@ from clause_tracker.declarations import routes as declaration_routes
 from clause_tracker.declarations.services import award_blockers, void_not_required
 from clause_tracker.documents.web import routes as document_routes
 from clause_tracker.extensions import csrf, db, login_manager, migrate
+from clause_tracker.inbox import digest
+from clause_tracker.inbox import routes as inbox_routes
 from clause_tracker.jobs import routes as job_routes
 from clause_tracker.main import routes as main_routes
 from clause_tracker.overview import routes as overview_routes
@@ -31,7 +34,7 @@ from clause_tracker.registry import routes as registry_routes
 
 BLUEPRINTS = (auth_routes, audit_routes, clause_routes, document_routes, registry_routes,
               counterparty_routes, declaration_routes, check_routes, overview_routes,
-              job_routes, main_routes)
+              job_routes, inbox_routes, main_routes)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -54,6 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Awarding asks the declarations (a layer above the agreements) whether one is in place.
     agreement_lifecycle.init_app(app, award_guards=[award_blockers],
                                  basis_listeners=[void_not_required])
+    # The daily message lists Meine Aufgaben too (the inbox is a layer above the outbox).
+    notifications.init_app(app, sections=[digest.lines])
     errors.init_app(app)
     security_headers.init_app(app)
     templating.init_app(app)

@@ -74,6 +74,8 @@ def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
         "PDF_MAX_PAGES": ("50", "PDF_MAX_PAGES", 50),
         "SANDBOX_CPU_SECONDS": ("30", "SANDBOX_CPU_SECONDS", 30),
         "OCR_MATCH_THRESHOLD": ("1", "OCR_MATCH_THRESHOLD", 1.0),
+        "SIGNED_COPY_KINDS": ("contract | grant", "SIGNED_COPY_KINDS", ("contract", "grant")),
+        "SIGNED_COPY_DUE_WORKING_DAYS": ("10", "SIGNED_COPY_DUE_WORKING_DAYS", 10),
         "SIGNATURE_TRUST_DIR": (str(tmp_path / "ca"), "SIGNATURE_TRUST_DIR",
                                 str(tmp_path / "ca")),
         "EXEMPTION_REASONS": ("Dringlichkeit | Geheimschutz", "EXEMPTION_REASONS",

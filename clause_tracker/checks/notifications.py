@@ -15,12 +15,15 @@ import logging
 import os
 import smtplib
 import socket
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
+from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
+from flask_babel import force_locale
 from sqlalchemy import and_, exists, func, literal, select, update
 from sqlalchemy.orm import aliased
 
@@ -118,19 +121,33 @@ def items_of(message_id: int) -> list[Item]:
     return [Item(*row) for row in rows]
 
 
+_SECTIONS = "clause_tracker.outbox_sections"
+
+
+def init_app(app: Flask, sections: Iterable[Callable[[OutboxMessage], list[Any]]]) -> None:
+    """Further content of the daily message, from packages above (the digest of Meine
+    Aufgaben): each gives the items to list for a message's recipient."""
+    app.extensions[_SECTIONS] = tuple(sections)
+
+
 def render(message: OutboxMessage) -> tuple[str, str]:
     items = items_of(message.id)
+    tasks = [task for section in current_app.extensions.get(_SECTIONS, ())
+             for task in section(message)]
     locale = message.locale if message.locale in TEMPLATES else "de"
     template = current_app.jinja_env.get_template(TEMPLATES[locale])
     base = (current_app.config.get("APP_BASE_URL") or "").rstrip("/")
-    body = template.render(items=items, base_url=base, day=message.day)
+    with force_locale(locale):
+        body = template.render(items=items, tasks=tasks, base_url=base, day=message.day)
     overdue = sum(1 for i in items if i.kind != "due")
     if locale == "de":
         subject = (f"Antirassismusklausel: {len(items)} Überprüfung(en) fällig"
-                   + (f", davon {overdue} überfällig" if overdue else ""))
+                   + (f", davon {overdue} überfällig" if overdue else "")) if items else \
+            f"Antirassismusklausel: {len(tasks)} Aufgabe(n)"
     else:
         subject = (f"Anti-racism clause: {len(items)} compliance check(s) due"
-                   + (f", {overdue} overdue" if overdue else ""))
+                   + (f", {overdue} overdue" if overdue else "")) if items else \
+            f"Anti-racism clause: {len(tasks)} task(s)"
     return subject, body
 
 

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today
+from clause_tracker.inbox import digest
 from clause_tracker.jobs import heartbeat
 from clause_tracker.jobs.scheduler import run
 from clause_tracker.overview import snapshots
@@ -42,6 +43,7 @@ def sweep_now(on: datetime | None) -> None:
 
     report = sweep.run(on.date() if on else None, progress=progress)
     click.echo(f"sweep {report.sweep_id} for {report.run_on}: {report.total} changes")
+    click.echo(f"digest: {digest.queue(report.run_on)} message(s) of Meine Aufgaben queued")
 
 
 @scheduler_cli.command("dispatch")

@@ -38,6 +38,7 @@ from clause_tracker.audit.services import record_verification, verify_chain
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today, utcnow
 from clause_tracker.extensions import db
+from clause_tracker.inbox import digest
 from clause_tracker.jobs import heartbeat as hb
 from clause_tracker.locks import Lock
 from clause_tracker.overview import snapshots
@@ -210,6 +211,7 @@ class SchedulerProcess:
 
         def work() -> None:
             report = sweep.run()
+            digest.queue(today())  # Meine Aufgaben by e-mail, with the day's reminders
             beat(self.started_at, last_sweep_at=utcnow(), last_sweep_id=report.sweep_id)
             log.warning("sweep %s done: %s", report.sweep_id, report.counts)
 

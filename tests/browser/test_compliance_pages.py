@@ -85,6 +85,7 @@ def _heard(check, user) -> None:
     services.record_outcome(check, "findings", "", "Diskriminierende Stellenanzeige", user,
                             None, day)
     services.record_hearing(check, day, "Stellungnahme der Firma", user, day)
+    services.decide_breach(check, "breach_confirmed", "Verstoß belegt", user, None, day)
 
 
 def _ok(page, check_axe, response=None) -> None:
@@ -134,7 +135,8 @@ def test_officer_works_a_due_check_and_a_colleague_approves_the_measure(
     _submit(page, form)
     _ok(page, check_axe)
     db.session.refresh(check)
-    assert (check.stage, check.outcome, check.completed_by_id) == ("done", "findings", vera.id)
+    assert (check.stage, check.outcome, check.completed_by_id) == ("findings", "findings",
+                                                                   vera.id)
     assert [f.description for f in check.findings] == [
         "Stellenanzeige mit diskriminierender Formulierung"]
     assert german("Findings") in page.locator("#check-state").inner_text()
@@ -150,6 +152,17 @@ def test_officer_works_a_due_check_and_a_colleague_approves_the_measure(
     assert [(h.held_on, h.summary) for h in check.hearings] == [
         (today(), "Die Firma hat die Anzeige zurückgezogen.")]
     assert "Die Firma hat die Anzeige zurückgezogen." in page.locator("#hearings").inner_text()
+    assert check.stage == "heard"
+
+    # The decision after the hearing: the breach is confirmed, with its reasons.
+    form = page.locator(f"main form[action='{check_path}/decision']")
+    form.locator("input[name=decision][value=breach_confirmed]").check()
+    form.locator("[name=note]").fill("Die Formulierung benachteiligt wegen der Herkunft.")
+    _submit(page, form)
+    _ok(page, check_axe)
+    db.session.expire_all()
+    assert (check.stage, check.decision) == ("breach", "breach_confirmed")
+    assert german("Breach of the clause confirmed") in page.locator("#decision").inner_text()
 
     # The measure: an action plan with a deadline.
     deadline = today() + timedelta(days=60)
@@ -182,10 +195,25 @@ def test_officer_works_a_due_check_and_a_colleague_approves_the_measure(
     assert german(STATE_LABELS["non_compliant"]) in state
     assert german(REASON_TEXTS["breach_confirmed"]) in state
 
-    # A colleague of the unit decides in their own browser.
+    # The proposer's own inbox does not offer the decision.
+    _ok(page, check_axe, page.goto("/tasks/"))
+    assert page.locator("main tr.task-approve_measure").count() == 0
+
+    # A colleague of the unit finds it in their inbox and decides in their own browser.
     other = new_page()
     sign_in(other, colleague.username, PASSWORD)
-    _ok(other, check_axe, other.goto(check_path))
+    count = other.locator("#nav-tasks .count").inner_text()
+    with other.expect_navigation():
+        other.locator("#nav-tasks").click()
+    _ok(other, check_axe)
+    assert other.locator("main h1").inner_text() == german("My tasks")
+    assert int(count) == other.locator("main table#tasks tbody tr").count() >= 1
+    task = other.locator("main tr.task-approve_measure", has_text=contract.reference)
+    assert german("Decide on a proposed measure") in task.inner_text()
+    with other.expect_navigation():
+        task.locator("a").click()
+    _ok(other, check_axe)
+    assert path_of(other.url) == check_path
     card = other.locator("#measures .card")
     form = card.locator(f"form[action='/compliance/measures/{measure.id}/decision']")
     form.locator("input[name=decision][value=approve]").check()
@@ -196,7 +224,10 @@ def test_officer_works_a_due_check_and_a_colleague_approves_the_measure(
     assert (measure.state, measure.decided_by_id, measure.decision_note) == (
         "approved", colleague.id, "Einverstanden")
     assert german("Approved") in other.locator("#measures .card").inner_text()
-    assert other.locator("#measures .card form").count() == 0
+    assert other.locator("#measures .card form[action$='/decision']").count() == 0
+    # Approved, the action plan waits for its completion record.
+    assert other.locator(f"#measures .card form[action='/compliance/measures/{measure.id}"
+                         "/completion']").count() == 1
 
     # The agreement now shows the breach with a measure in force.
     with other.expect_navigation():

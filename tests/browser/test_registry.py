@@ -75,7 +75,7 @@ def test_officer_records_contract_with_clause_document_and_declaration(
     form.locator("[name=contract_kind]").select_option("services")
     form.locator("[name=counterparty_id]").select_option(label="Muster Reinigung GmbH")
     form.locator("[name=value]").fill("48.500,00")
-    form.locator("[name=decided_on]").fill("05.03.2026")
+    form.locator("[name=decided_on]").fill(date.today().strftime("%d.%m.%Y"))
     form.locator("[name=start_date]").fill("01.04.2026")
     form.locator("[name=end_date]").fill("31.03.2027")
     _submit(page, "main form[method=post]")
@@ -102,19 +102,30 @@ def test_officer_records_contract_with_clause_document_and_declaration(
     with page.expect_navigation():
         page.locator("main form:has(input[name=status][value=awarded]) button").click()
     _ok(page, check_axe)
-    assert page.locator("#compliance.status-ok").is_visible(), \
+    # Awarded: the signed copy is awaited before the contract is compliant.
+    assert page.locator("#compliance.status-warn").is_visible(), \
         page.locator("#compliance").inner_text()
 
     _submit(page, "main form[action$='/document']")
     assert re.search(r"/documents/\d+$", page.url), page.url
     _ok(page, check_axe)
     assert page.locator("main a[href$='/download']").is_visible()
+    issued = page.request.get(page.locator("main a[href$='/download']").get_attribute("href"))
     _ok(page, check_axe, page.goto(f"/agreements/{agreement_id}"))
+    # The signed copy comes back and is filed on the record: now it is compliant.
+    page.locator("main form[action$='/verify'] input[type=file]").set_input_files(files=[{
+        "name": "unterschrieben.docx", "buffer": issued.body(),
+        "mimeType": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}])
+    _submit(page, "main form[action$='/verify']")
+    _ok(page, check_axe, page.goto(f"/agreements/{agreement_id}"))
+    assert page.locator("#compliance.status-ok").is_visible(), \
+        page.locator("#compliance").inner_text()
+    assert "unterschrieben.docx" in page.locator("#signed-copy-current").inner_text()
     assert page.locator("main a[href^='/documents/']").count() >= 1
     history = page.locator("section[aria-labelledby=history-heading]").inner_text()
     for action in ("contract.create", "agreement.clause_attach", "declaration.request",
                    "declaration.receive", "declaration.accept", "contract.status",
-                   "document.generate"):
+                   "document.generate", "document.verify"):
         assert action in history, action
 
 
