@@ -369,20 +369,24 @@ def complaints_of(check: ComplianceCheck) -> list[Complaint]:
 # --- retention ---------------------------------------------------------------------------------
 
 def erase_personal_data(agreement_id: int) -> dict[str, int]:
-    """Erase the texts of the agreement's checks (hearing summaries, findings, measure
-    descriptions and decision notes, outcome notes): they may name people. Stages, outcomes,
-    measure kinds and dates stay for the figures."""
+    """Erase the texts of the agreement's checks (hearing summaries and statements, findings,
+    measure descriptions, decision and completion notes, outcome notes and the reasons of the
+    breach decision): they may name people. Stages, outcomes, decisions, measure kinds and
+    dates stay for the figures."""
     check_ids = select(ComplianceCheck.id).where(ComplianceCheck.agreement_id == agreement_id)
     hearings = db.session.execute(
         update(Hearing).where(Hearing.check_id.in_(check_ids))
-        .values(summary=ERASED)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
+        .values(summary=ERASED, statement=None)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
     findings = db.session.execute(
         update(Finding).where(Finding.check_id.in_(check_ids))
         .values(description=ERASED)).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
     db.session.execute(update(Measure).where(Measure.check_id.in_(check_ids))
-                       .values(description=ERASED, decision_note=None,
+                       .values(description=ERASED, decision_note=None, completion_note=None,
                                version_id=Measure.version_id + 1))
     db.session.execute(update(ComplianceCheck).where(ComplianceCheck.id.in_(check_ids),
                                                        ComplianceCheck.outcome_note.is_not(None))
                        .values(outcome_note=ERASED, version_id=ComplianceCheck.version_id + 1))
+    db.session.execute(update(ComplianceCheck).where(ComplianceCheck.id.in_(check_ids),
+                                                       ComplianceCheck.decision_note.is_not(None))
+                       .values(decision_note=ERASED, version_id=ComplianceCheck.version_id + 1))
     return {"hearings": hearings, "findings": findings}

@@ -30,6 +30,7 @@ from clause_tracker.clock import utcnow
 from clause_tracker.counterparties import services as counterparties
 from clause_tracker.declarations import services as declarations
 from clause_tracker.documents.web import services as documents
+from clause_tracker.erasure import ERASED
 from clause_tracker.extensions import db
 from clause_tracker.sql import add_months
 from clause_tracker.storage import storage
@@ -106,7 +107,10 @@ def _erase_records(agreement_id: int, user_id: int | None, day: date,
     files |= documents.files_of_agreement(agreement_id)
     files -= declarations.files_named(files) | documents.files_named_elsewhere(files, agreement_id)
     counts = {"declarations": declaration_rows, "files": len(files),
-              **checks.erase_personal_data(agreement_id), "contact_persons": 0}
+              **checks.erase_personal_data(agreement_id), "contact_persons": 0,
+              "manual_checks": documents.erase_notes(agreement_id)}
+    if agreement.end_reason:  # why it was terminated or revoked may name people
+        agreement.end_reason = ERASED
     # The counterparty's contact persons serve its other agreements too: erased only when
     # none of them is still within its retention.
     if agreement.counterparty_id is not None:

@@ -304,3 +304,36 @@ def test_retention_erases_stored_files_no_other_record_names(app, client, signed
     assert "nach Ablauf der Aufbewahrungsfrist gelöscht" in page and issued in page
     assert f"/documents/{document.id}/download" not in page
     assert client.get(f"/documents/{document.id}/download").status_code == 404
+
+
+def test_retention_erases_the_new_texts_of_the_loop(app, agreement, make_user) -> None:
+    """The counterparty's statement at the hearing, the reasons of the breach decision, an
+    action plan's completion note, a manual check's reason and the reason of a termination
+    may name people: the purge erases them and keeps decisions, stages and dates."""
+    from clause_tracker.agreements import signed_copy
+    from clause_tracker.documents.web.models import DocumentRecord
+    from clause_tracker.retention import services as retention
+
+    officer, admin = make_user("procurement_officer", "ZVS"), make_user("admin")
+    old = agreement(status="terminated", end_date=date(2019, 12, 31), decided_on=date(2018, 1, 5),
+                    end_reason="Insolvenz, Herr Muster", ended_on=date(2019, 6, 1))
+    day = date(2019, 3, 1)
+    check = services.record_complaint(old, "ADS-9", day, officer, day)
+    services.record_outcome(check, "findings", "", "Befund", officer, None, day)
+    services.record_hearing(check, day, "gehört", officer, day, "Herr Muster bestreitet es.")
+    services.decide_breach(check, "breach_confirmed", "Zeugin Frau Beispiel", officer, None, day)
+    plan = services.propose_measure(check, services.MeasureInput(
+        "action_plan", "Schulung", deadline=day + timedelta(days=30)), officer, day)
+    services.decide_measure(plan, True, "", admin, plan.version_id)
+    services.record_plan_completion(plan, True, day + timedelta(days=10), "durch Frau Beispiel",
+                                    officer, plan.version_id, day + timedelta(days=10))
+    manual = signed_copy.propose_manual_check(old, "Original bei Herrn Muster gesehen", officer)
+    retention.purge(old.id, admin.id)
+    db.session.expire_all()
+    check = db.session.get(m.ComplianceCheck, check.id)
+    assert check.hearings[0].statement is None and check.decision_note == "[erased]"
+    assert check.decision == "breach_confirmed" and check.stage == "breach"
+    plan = db.session.get(m.Measure, plan.id)
+    assert plan.completion_note is None and plan.completion == "on_time"
+    assert db.session.get(DocumentRecord, manual.id).note == "[erased]"
+    assert db.session.get(type(old), old.id).end_reason == "[erased]"

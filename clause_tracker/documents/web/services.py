@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from werkzeug.datastructures import FileStorage
 
 from clause_tracker.audit.services import record as audit
@@ -29,6 +29,7 @@ from clause_tracker.documents import (
 from clause_tracker.documents.generate import fill, template_bytes
 from clause_tracker.documents.provenance import app_version
 from clause_tracker.documents.web.models import RETURNED_ACTIONS, DocumentRecord
+from clause_tracker.erasure import ERASED
 from clause_tracker.extensions import db
 from clause_tracker.storage import safe_filename, storage
 from clause_tracker.transaction import transactional
@@ -203,6 +204,14 @@ def files_of_agreement(agreement_id: int) -> set[str]:
     keys |= set(db.session.scalars(select(DocumentRecord.input_sha256).where(
         of_it, DocumentRecord.action.in_(RETURNED_ACTIONS))))
     return {key for key in keys if key}
+
+
+def erase_notes(agreement_id: int) -> int:
+    """The reasons of manual checks of the agreement's signed copies (they may name people);
+    the records, their statuses and hashes stay."""
+    return db.session.execute(update(DocumentRecord).where(  # type: ignore[attr-defined]  # DML: a CursorResult
+        DocumentRecord.agreement_id == agreement_id, DocumentRecord.note.is_not(None))
+        .values(note=ERASED)).rowcount or 0
 
 
 def files_named_elsewhere(keys: set[str], agreement_id: int) -> set[str]:
