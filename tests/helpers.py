@@ -3,7 +3,9 @@ queries for assertions. Records are made in tests/factories.py."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,3 +44,19 @@ def german(client: FlaskClient) -> FlaskClient:
 def checks_of(agreement_id: int) -> list[ComplianceCheck]:
     return list(db.session.scalars(select(ComplianceCheck).where(
         ComplianceCheck.agreement_id == agreement_id).order_by(ComplianceCheck.id)))
+
+
+def replace_in_docx(docx: bytes, old: str, new: str) -> bytes:
+    """The DOCX with the first `old` of its main part replaced by `new` (as a counterparty
+    might change a word of the clause before signing)."""
+    source = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                text = data.decode("utf-8")
+                assert old in text, f"{old!r} is not in the document"
+                data = text.replace(old, new, 1).encode("utf-8")
+            target.writestr(item, data)
+    return out.getvalue()

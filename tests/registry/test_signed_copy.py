@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
 from datetime import date, timedelta
 
 import pytest
@@ -24,7 +23,7 @@ from clause_tracker.documents.web.services import files_of_agreement
 from clause_tracker.extensions import db
 from clause_tracker.workdays import add_working_days
 from tests.factories import add_declaration, file_signed_copy
-from tests.helpers import hidden_fields
+from tests.helpers import hidden_fields, replace_in_docx
 
 
 def _state(agreement: Agreement, day: date | None = None) -> tuple[str, str]:
@@ -154,19 +153,6 @@ def test_ending_the_contract_ends_the_wait(awarded) -> None:
     assert _state(contract, date(2026, 6, 1)) == ("compliant", "declaration_valid")
 
 
-def _changed(docx: bytes, old: str, new: str) -> bytes:
-    """The DOCX with one word of its main part replaced (as a counterparty might)."""
-    source = zipfile.ZipFile(io.BytesIO(docx))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "word/document.xml":
-                text = data.decode("utf-8")
-                assert old in text
-                data = text.replace(old, new, 1).encode("utf-8")
-            target.writestr(item, data)
-    return out.getvalue()
 
 
 def _generate(client, agreement_id: int) -> bytes:
@@ -203,7 +189,7 @@ def test_filing_the_signed_copy_over_http(client, signed_in, published_clauses,
     assert "Die unterschriebene Ausfertigung" in page or "signed copy" in page.lower()
 
     issued = _generate(client, contract.id)
-    changed = _changed(issued, "Benachteiligung", "Behandlung")
+    changed = replace_in_docx(issued, "Benachteiligung", "Behandlung")
     response = _file(client, contract.id, changed, "unterschrieben.docx")
     assert response.status_code == 302
     db.session.expire_all()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from clause_tracker.compliance.state import compliance_of
 from clause_tracker.extensions import db
 from tests.documents.pdf_builders import add_note_after_signing, make_ca_and_signer, sign
 from tests.factories import add_declaration
-from tests.helpers import hidden_fields
+from tests.helpers import hidden_fields, replace_in_docx
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 PDFTOPPM = shutil.which("pdftoppm")
@@ -55,18 +54,6 @@ def _scan(folder: Path, pdf: bytes) -> bytes:
     return out.getvalue()
 
 
-def _changed(docx: bytes, old: str, new: str) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(docx))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "word/document.xml":
-                text = data.decode("utf-8")
-                assert old in text
-                data = text.replace(old, new, 1).encode("utf-8")
-            target.writestr(item, data)
-    return out.getvalue()
 
 
 @pytest.fixture
@@ -118,7 +105,7 @@ def test_pdf_deviation_scan_and_confirmation(client, awarded, tmp_path) -> None:
     shown = client.get(f"/documents/{record_id}").get_data(as_text=True)
     assert "PDF" in shown and "100\u00a0%" in shown
 
-    changed = _to_pdf(tmp_path, "geaendert", _changed(issued, "unverzüglich", "umgehend"))
+    changed = _to_pdf(tmp_path, "geaendert", replace_in_docx(issued, "unverzüglich", "umgehend"))
     record_id = _file(client, contract.id, changed, "geaendert.pdf")
     assert _state(contract.id) == ("non_compliant", "signed_copy_deviates")
     shown = client.get(f"/documents/{record_id}").get_data(as_text=True)
