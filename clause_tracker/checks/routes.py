@@ -72,7 +72,8 @@ def for_agreement(agreement_id: int):
 
 
 def _render_check(check: ComplianceCheck, measure_form: MeasureForm | None = None,
-                  status: int = 200, refused: dict[int, tuple[str, str]] | None = None):
+                  status: int = 200, refused: dict[int, tuple[str, str]] | None = None,
+                  breach_form: BreachDecisionForm | None = None):
     """`refused`: measure id → (what is missing, the note typed), shown at that measure."""
     may_work = services.may_work(current_user, check)
     return render_template(
@@ -82,7 +83,7 @@ def _render_check(check: ComplianceCheck, measure_form: MeasureForm | None = Non
         assign_form=AssignForm(formdata=None, version=check.version_id),
         outcome_form=OutcomeForm(formdata=None, version=check.version_id),
         hearing_form=HearingForm(formdata=None),
-        breach_form=BreachDecisionForm(formdata=None, version=check.version_id),
+        breach_form=breach_form or BreachDecisionForm(formdata=None, version=check.version_id),
         measure_form=measure_form or MeasureForm(formdata=None),
         decision_form=DecisionForm, may_approve=lambda measure: services.may_approve(
             current_user, measure)), status
@@ -145,8 +146,9 @@ def decide_breach(check_id: int):
     check = _for_work(check_id)
     form = BreachDecisionForm()
     if not form.validate_on_submit():
+        # Shown again with the reasons as typed and each error at its field.
         flash(_("Choose whether the clause was breached and give the reasons."), "error")
-        return _back(check, "#decision")
+        return _render_check(check, status=400, breach_form=form)
     returns_to(_url(check, "#decision"))
     services.decide_breach(check, form.decision.data, form.note.data or "", current_user,
                            form.version.data, today())

@@ -93,7 +93,12 @@ def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, lo
     reasonless = client.post(f"{path}/decision", data={
         "csrf_token": token, "version": due_check.version_id, "decision": "breach_confirmed",
         "note": ""})
-    assert reasonless.status_code == 302
+    assert reasonless.status_code == 400  # said at the form, not a bare error page
+    assert 'id="note-error"' in reasonless.get_data(as_text=True)
+    choiceless = client.post(f"{path}/decision", data={
+        "csrf_token": token, "version": due_check.version_id, "note": "Gründe, schon getippt"})
+    assert choiceless.status_code == 400
+    assert "Gründe, schon getippt" in choiceless.get_data(as_text=True)  # nothing typed is lost
     db.session.refresh(due_check)
     assert due_check.decision is None
     client.post(f"{path}/decision", data={
@@ -121,6 +126,11 @@ def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, lo
     colleague = make_user("procurement_officer", "ZVS")
     login(client, colleague.username)
     token = _token(client, path)
+    # Deciding without a choice keeps the note and says what is missing.
+    choiceless = client.post(f"/compliance/measures/{measure.id}/decision", data={
+        "csrf_token": token, "version": measure.version_id, "note": "Bitte prüfen"})
+    assert choiceless.status_code == 400
+    assert "Bitte prüfen" in choiceless.get_data(as_text=True)
     client.post(f"/compliance/measures/{measure.id}/decision", data={
         "csrf_token": token, "version": measure.version_id, "decision": "approve"})
     db.session.refresh(measure)
