@@ -45,10 +45,12 @@ def queue(day: date) -> int:
                                  OutboxMessage.status == PENDING)
         if db.session.scalar(select(pending)) or not _tasks(user, day):
             continue
-        result = db.session.execute(dialect_insert(OutboxMessage).values(
+        # On the session's connection (Core): a CursorResult whose rowcount says whether
+        # the row went in or met today's message of that recipient.
+        result = db.session.connection().execute(dialect_insert(OutboxMessage).values(
             recipient=user.email, day=day, locale=user.locale or "de", status=PENDING,
             attempts=0, next_attempt_at=now, created_at=now).on_conflict_do_nothing())
-        added += result.rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
+        added += result.rowcount or 0
     return added
 
 

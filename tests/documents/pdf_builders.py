@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from asn1crypto import keys, x509
@@ -143,9 +144,16 @@ def make_ca_and_signer(folder: Path) -> tuple[object, Path]:
 
 
 def sign(pdf: bytes, signer: object, field: str = "Unterschrift") -> bytes:
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    meta = signers.PdfSignatureMetadata(field_name=field)
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()  # type: ignore[arg-type]
+    """The PDF signed by `signer`. pyHanko's sync API calls asyncio.run(), which refuses to
+    run where an event loop already runs in the thread (Playwright's, when the browser tests
+    share the worker): so it signs in a thread of its own."""
+    def run() -> bytes:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        meta = signers.PdfSignatureMetadata(field_name=field)
+        return signers.sign_pdf(writer, meta, signer=signer).getvalue()  # type: ignore[arg-type]
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
 
 
 def add_note_after_signing(pdf: bytes) -> bytes:
