@@ -135,11 +135,18 @@ def measure_approved(agreement_id: SQLColumnExpression[int]) -> ColumnElement[bo
     return _approved_measure(agreement_id)
 
 
-def action_plan_overdue(agreement_id: SQLColumnExpression[int], today: date
-                        ) -> ColumnElement[bool]:
-    """An approved action plan past its deadline without a completion record."""
-    return _approved_measure(agreement_id, Measure.kind == "action_plan",
-                             Measure.completion.is_(None), Measure.deadline < literal(today))
+def action_plan_overdue(agreement_id: SQLColumnExpression[int], today: date,
+                        only: Select | None = None) -> ColumnElement[bool]:
+    """An approved action plan past its deadline without a completion record. Asked of
+    every agreement, so an uncorrelated IN (computed once, probed as a hash), not an EXISTS
+    per row (see check_predicates)."""
+    stmt = select(ComplianceCheck.agreement_id).join(
+        Measure, Measure.check_id == ComplianceCheck.id).where(
+        Measure.kind == "action_plan", Measure.state == APPROVED,
+        Measure.completion.is_(None), Measure.deadline < literal(today))
+    if only is not None:
+        stmt = stmt.where(ComplianceCheck.agreement_id.in_(only))
+    return agreement_id.in_(stmt)
 
 
 def check_breach(agreement_id: SQLColumnExpression[int], only: Select | None = None
@@ -188,7 +195,8 @@ def rules(today: date, facts: Subquery, copies: Subquery, only: Select | None = 
         # in force, and while no measure has been approved yet (the consequence is still to
         # be decided). Once every approved measure has run its course the breach is closed
         # and the rules below decide (a new declaration is then needed to be compliant).
-        Rule(NON_COMPLIANT, "action_plan_overdue", action_plan_overdue(Agreement.id, today)),
+        Rule(NON_COMPLIANT, "action_plan_overdue",
+             action_plan_overdue(Agreement.id, today, only)),
         Rule(NON_COMPLIANT, "breach_open_measure",
              and_(f.breach == 1, measure_in_force(Agreement.id, today))),
         Rule(NON_COMPLIANT, "breach_confirmed",
