@@ -1,9 +1,10 @@
 """A hand-built registry whose every overview figure is known (see EXPECTED).
 
-Twelve agreements in three units (ZVS a department; KIJ and JK municipal enterprises), written
+Fourteen agreements in three units (ZVS a department; KIJ and JK municipal enterprises), written
 straight into the tables, dated relative to today so the compliance state is stable. The
 contracts expect their signed copy back (SIGNED_COPY_KINDS): a1, a5 and a12 have theirs
-verified, a10's deviates, a11's is overdue.
+verified, a10's deviates, a11's is overdue. a13 is breached by a check's decision with no
+measure yet; a14's exemption was voided when its values changed.
 """
 
 from __future__ import annotations
@@ -29,28 +30,29 @@ UNITS = {code: (name, kind) for code, name, kind in DEMO_UNITS}
 
 # unit → in scope, covered, value in scope, value covered, pending, not compliant, exempt
 EXPECTED_UNITS = {
-    "ZVS": (4, 1, Decimal("7800"), Decimal("1000"), 1, 2, 0),
+    "ZVS": (5, 1, Decimal("8000"), Decimal("1000"), 1, 3, 0),
     "KIJ": (3, 2, Decimal("12100"), Decimal("11200"), 0, 1, 1),
-    "JK": (3, 1, Decimal("6300"), Decimal("5000"), 0, 2, 0),
+    "JK": (4, 1, Decimal("6600"), Decimal("5000"), 0, 3, 0),
 }
-EXPECTED_TOTAL = (10, 4, Decimal("26200"), Decimal("17200"))
-EXPECTED_KINDS = {"contract": (8, 3), "grant": (2, 1)}
-EXPECTED_UNIT_TYPES = {"department": (4, 1), "eigenbetrieb": (6, 3)}
-EXPECTED_DECLARATIONS = {"requested": 9, "returned": 8, "on_time": 7, "expiring_30": 1,
+EXPECTED_TOTAL = (12, 4, Decimal("26700"), Decimal("17200"))
+EXPECTED_KINDS = {"contract": (10, 3), "grant": (2, 1)}
+EXPECTED_UNIT_TYPES = {"department": (5, 1), "eigenbetrieb": (7, 3)}
+EXPECTED_DECLARATIONS = {"requested": 10, "returned": 9, "on_time": 8, "expiring_30": 1,
                          "expiring_60": 2, "expiring_90": 2}
-EXPECTED_QUARTERS = {"2024-Q4": (1, 0), "2025-Q1": (1, 1), "2025-Q2": (3, 0),
-                     "2025-Q3": (2, 1), "2025-Q4": (3, 2)}
+EXPECTED_QUARTERS = {"2024-Q4": (1, 0), "2025-Q1": (2, 1), "2025-Q2": (3, 0),
+                     "2025-Q3": (3, 1), "2025-Q4": (3, 2)}
 # in scope → clause attached, verified in the signed copy, value attached, value verified
 EXPECTED_CLAUSE = {
-    "total": (10, 9, 3, Decimal("22200"), Decimal("12200")),
-    "contract": (8, 7, 3, Decimal("16500"), Decimal("12200")),
+    "total": (12, 10, 4, Decimal("22500"), Decimal("12500")),
+    "contract": (10, 8, 4, Decimal("16800"), Decimal("12500")),
     "grant": (2, 2, 0, Decimal("5700"), Decimal("0")),
-    "ZVS": (4, 3, 1, Decimal("3800"), Decimal("1000")),
+    "ZVS": (5, 3, 1, Decimal("3800"), Decimal("1000")),
 }
 EXPECTED_REASONS = {"a1": "declaration_valid", "a5": "declaration_valid",
                     "a10": "signed_copy_deviates", "a11": "signed_copy_overdue",
-                    "a12": "declaration_valid"}
-EXPECTED_FOLLOW_UP = {"check_overdue": 1, "check_compliant": 1, "check_findings": 1,
+                    "a12": "declaration_valid", "a13": "check_breach_confirmed",
+                    "a14": "exemption_voided"}
+EXPECTED_FOLLOW_UP = {"check_overdue": 1, "check_compliant": 1, "check_findings": 2,
                       "measure_exclusion": 1, "measure_exclusion_in_force": 1,
                       "measure_penalty": 0, "complaint_linked": 1}
 
@@ -151,6 +153,13 @@ def build() -> dict[str, Agreement]:
     db.session.add(Complaint(agreement_id=a["a8"].id, case_reference="ADS-2025-17",
                              received_on=today - timedelta(days=70), recorded_at=now))
     check(a["a9"], "done", "2024-12", "compliant")
+    a["a13"] = agreement("a13", "contract", "JK", "active", 300, date(2025, 7, 1), clause)
+    declaration(a["a13"], "accepted", **signed)
+    returned(a["a13"], "verbatim")
+    breach = check(a["a13"], "breach", "2025-07", "findings")
+    breach.decision, breach.decided_on = "breach_confirmed", today - timedelta(days=35)
+    a["a14"] = agreement("a14", "contract", "ZVS", "active", 200, date(2025, 1, 20),
+                         exemption_reason="below_de_minimis", exemption_voided_at=now)
     check(a["a9"], "due", "2025-12", deadline=today - timedelta(days=1))
     # As every change does, the data set leaves an audit event (the overview's cache key).
     record("test.dataset", "Dataset", None, "overview data set")

@@ -41,8 +41,8 @@ def test_coverage_per_unit_kind_and_type(dataset) -> None:
     total = cov.total
     assert (total.in_scope, total.covered, total.value_in_scope, total.value_covered) == \
         EXPECTED_TOTAL
-    assert str(total.share) == "40.0"  # 4 of 10
-    assert str(total.value_share) == "65.6"  # 17,200 of 26,200
+    assert str(total.share) == "33.3"  # 4 of 12
+    assert str(total.value_share) == "64.4"  # 17,200 of 26,700
     for kind, expected in EXPECTED_KINDS.items():
         assert (cov.by_kind[kind].in_scope, cov.by_kind[kind].covered) == expected
     for kind, expected in EXPECTED_UNIT_TYPES.items():
@@ -69,10 +69,10 @@ def test_the_signed_copy_decides_the_state(dataset) -> None:
 def test_declarations_exemptions_versions_commitments(dataset) -> None:
     data = metrics.compute(None, Period(), date.today())
     assert data.declarations.counts == EXPECTED_DECLARATIONS
-    assert str(data.declarations.return_rate) == "88.9"
-    assert str(data.declarations.on_time_rate) == "77.8"
+    assert str(data.declarations.return_rate) == "90.0"
+    assert str(data.declarations.on_time_rate) == "80.0"
     assert [(r, n, int(v)) for r, n, v in data.exemptions] == [("below_de_minimis", 1, 300)]
-    assert sorted(n for _, _, n in data.clause_versions) == [2, 7]  # grant, procurement
+    assert sorted(n for _, _, n in data.clause_versions) == [2, 8]  # grant, procurement
     assert data.commitments[0] == 2 and data.commitments[1] == 1
     assert str(data.commitments[2]) == "8.0"
 
@@ -81,14 +81,14 @@ def test_checks_measures_complaints(dataset) -> None:
     follow = metrics.compute(None, Period(), date.today()).follow_up
     for name, expected in EXPECTED_FOLLOW_UP.items():
         assert follow.agreements[name] == expected, name
-    assert follow.checks_done == 2
+    assert follow.checks_done == 3
     assert follow.complaints == 1
     assert [ref[:2] for _, ref, _ in follow.exclusions] == ["A8"]
 
 
 def test_period_limits_to_decisions_in_it(dataset) -> None:
     data = metrics.compute(None, Period(date(2025, 1, 1), date(2025, 6, 30)), date.today())
-    assert (data.coverage.total.in_scope, data.coverage.total.covered) == (4, 1)
+    assert (data.coverage.total.in_scope, data.coverage.total.covered) == (5, 1)
     assert set(data.coverage.by_quarter) == {"2025-Q1", "2025-Q2"}
 
 
@@ -96,6 +96,6 @@ def test_officer_sees_only_their_unit(dataset, make_user) -> None:
     officer = make_user("procurement_officer", "ZVS")
     data = metrics.compute(unit_scope(officer), Period(), date.today())
     assert [u.code for u in data.units] == ["ZVS"]
-    assert (data.coverage.total.in_scope, data.coverage.total.covered) == (4, 1)
+    assert (data.coverage.total.in_scope, data.coverage.total.covered) == (5, 1)
     assert data.follow_up.agreements["complaint_linked"] == 0  # JK's complaint is not theirs
     assert data.declarations.counts["requested"] == 3
