@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
 import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import docx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measure import median_ms  # bench/ is on sys.path when run as a script
 
 from clause_tracker.clauses.texts import current, default_library_dir, load_library
 from clause_tracker.documents import insert_clause
@@ -104,16 +104,6 @@ def measure_bomb(clause: object) -> None:
     tracemalloc.stop()
     print(f"\n1 GiB zip bomb ({len(bomb) / 1024:.0f} KiB file): refused as {code} in "
           f"{elapsed * 1000:.2f} ms, peak traced memory {peak / (1 << 20):.1f} MiB")
-
-
-def median_ms(fn: Callable[[], object], rounds: int) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def main() -> None:

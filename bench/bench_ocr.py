@@ -24,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from measure import wrap  # bench/ is on sys.path when run as a script
+
 from clause_tracker.clauses.texts import current, default_library_dir, load_library
 from clause_tracker.documents.returned import verify_returned
 
@@ -32,21 +34,11 @@ def clause_pdf(paragraphs: list[str]) -> bytes:
     # Imported here: the sandbox's forkserver preloads __main__, and reportlab there made
     # every child slower to start (see bench_pdf_verify.py).
     from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
 
     width, height = A4
     margin, size, leading = 56.0, 11, 15
-    lines: list[str] = []
-    for paragraph in paragraphs:
-        line = ""
-        for word in paragraph.split():
-            if stringWidth(f"{line} {word}", "Helvetica", size) > width - 2 * margin:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}".strip()
-        lines += [line, ""]
+    lines = wrap(paragraphs, size, width - 2 * margin)
     per_page = int((height - 2 * margin) // leading)
     out = io.BytesIO()
     pdf = canvas.Canvas(out, pagesize=A4)

@@ -20,15 +20,14 @@ import argparse
 import io
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measure import median_ms, wrap  # bench/ is on sys.path when run as a script
 
 from clause_tracker.clauses.texts import current, default_library_dir, load_library
 from clause_tracker.documents.analyse import analyse
@@ -52,16 +51,7 @@ def ten_page_pdf(paragraphs: list[str], pages: int = 10) -> bytes:
 
     width, height = A4
     margin, size, leading = 56.0, 10, 13
-    lines: list[str] = []
-    for paragraph in paragraphs:
-        line = ""
-        for word in paragraph.split():
-            if stringWidth(f"{line} {word}", "Helvetica", size) > width - 2 * margin:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}".strip()
-        lines += [line, ""]
+    lines = wrap(paragraphs, size, width - 2 * margin)
     per_page = int((height - 2 * margin - 40) // leading)
     clause_pages = -(-len(lines) // per_page)
     filler = [f"({n}) {LOREM}" for n in range((pages - clause_pages) * per_page // 4)]
@@ -90,16 +80,6 @@ def ten_page_pdf(paragraphs: list[str], pages: int = 10) -> bytes:
         pdf.showPage()
     pdf.save()
     return out.getvalue()
-
-
-def median_ms(fn: Callable[[], object], rounds: int) -> float:
-    fn()  # warm up (the first call also starts the forkserver)
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def main() -> None:
