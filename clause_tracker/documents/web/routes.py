@@ -57,7 +57,8 @@ def insert():
     except (services.UploadError, DocumentError) as exc:
         _refuse(exc)
         return _render_index(insert_form=form, status=422)
-    confirm = ConfirmInsertForm(formdata=None, upload=key, filename=filename,
+    confirm = ConfirmInsertForm(formdata=None, upload=services.upload_token(key, current_user),
+                                filename=filename,
                                 variant=form.variant.data, language=form.language.data)
     return render_template("documents/preview.html", form=confirm, location=location,
                            filename=filename, location_labels=LOCATION_LABELS)
@@ -67,12 +68,15 @@ def insert():
 @requires(Permission.DOCUMENTS_PREPARE)
 def insert_confirm():
     form = ConfirmInsertForm()
-    if not form.validate_on_submit() or not storage().exists(form.upload.data or ""):
+    # Only the signed-in user's own pending upload: never any stored file by its hash.
+    key = services.pending_upload(form.upload.data or "", current_user) \
+        if form.validate_on_submit() else None
+    if key is None:
         flash(_("The upload has expired. Please upload the document again."), "error")
         return redirect(url_for("documents.index"))
     try:
         # No file name sent (it is optional) is the default name, not a crash.
-        record = services.insert(form.upload.data or "",
+        record = services.insert(key,
                                  services.display_name(form.filename.data or ""),
                                  form.variant.data or "", form.language.data or "",
                                  current_user)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Select, or_, select, update
 from werkzeug.datastructures import FileStorage
 
@@ -70,6 +72,37 @@ def prepare_insert(data: bytes, variant: str, language: str) -> tuple[str, Locat
     location = preview_location(data, known=clauses.published_texts(), variant=variant,
                                 language=language)
     return storage().put(data), location
+
+
+# The confirmation of an insert names the upload by a token signed with the app's secret key,
+# bound to the user who uploaded it and valid for a while: a stored file's SHA-256 alone never
+# lets anyone turn another unit's document into their own record.
+UPLOAD_TOKEN_MAX_AGE = 3600  # seconds
+_UPLOAD_SALT = "documents.insert.upload"
+
+
+def _upload_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_UPLOAD_SALT)
+
+
+def upload_token(upload_key: str, user: User) -> str:
+    """A token for the confirmation form: this user's pending upload `upload_key`."""
+    return str(_upload_serializer().dumps({"user": user.id, "sha256": upload_key}))
+
+
+def pending_upload(token: str, user: User) -> str | None:
+    """The storage key of `user`'s pending upload named by `token`; None when the token is
+    forged, expired, another user's, or its file is gone."""
+    try:
+        payload = _upload_serializer().loads(token, max_age=UPLOAD_TOKEN_MAX_AGE)
+    except (BadData, UnicodeError):
+        return None
+    if not isinstance(payload, dict) or payload.get("user") != user.id:
+        return None
+    key = payload.get("sha256")
+    if not isinstance(key, str) or not storage().exists(key):
+        return None
+    return key
 
 
 def _new_record(action: str, user: User, filename: str, **values: object) -> DocumentRecord:
