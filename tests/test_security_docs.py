@@ -10,9 +10,12 @@ import re
 import docx
 from sqlalchemy import func, select
 
+from clause_tracker.clauses.texts import load_library
+from clause_tracker.documents import verify
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from tests.helpers import german
+from tests.test_documents_web import REPO
 
 
 def _docx(*paragraphs: str) -> bytes:
@@ -82,3 +85,57 @@ def test_insert_confirm_refuses_another_units_file_by_its_hash(client, make_user
     assert client.post("/documents/insert/confirm", data=own).status_code == 302
     record = db.session.scalar(select(DocumentRecord).where(DocumentRecord.input_sha256 == sha))
     assert record is not None and record.created_by_id == jk.id
+
+
+# --- 17. values of a generated contract never act as placeholders ----------------------------
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _body_blocks(data: bytes) -> list[tuple[str, str]]:
+    """(kind, text) of the body's blocks in order: "p" paragraphs, "clause" the clause's
+    content control."""
+    body = docx.Document(io.BytesIO(data)).element.body
+    blocks = []
+    for el in body:
+        text = "".join(t.text or "" for t in el.iter(f"{W}t")).replace("\u2060", "")
+        if el.tag == f"{W}sdt":
+            tag = el.find(f"{W}sdtPr/{W}tag")
+            kind = "clause" if tag is not None and tag.get(f"{W}val") == "antirassismusklausel" \
+                else "sdt"
+            blocks.append((kind, text))
+        elif el.tag == f"{W}p":
+            blocks.append(("p", text))
+    return blocks
+
+
+def test_a_field_value_cannot_move_the_clause_into_the_contract(client, signed_in,
+                                                                published_clauses, csrf) -> None:
+    signed_in("procurement_officer")
+    subject = "Reinigung {{ antirassismusklausel }} und {{reference}} {{{ subject }}}"
+    form = {
+        "csrf_token": csrf(client, "/documents/generate"), "template": "supplies",
+        "language": "de", "reference": "V-2026-099", "subject": subject,
+        "authority": "Stadt Jena", "authority_address": "Am Anger 15, 07743 Jena",
+        "counterparty": "{{ ANTIRASSISMUSKLAUSEL }} GmbH",
+        "counterparty_address": "{{ contractor_address }}",
+        "value": "400,00", "start_date": "01.02.2026", "end_date": "31.01.2027",
+        "signature_date": "15.01.2026",
+    }
+    response = client.post("/documents/generate", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    record = db.session.scalar(select(DocumentRecord).where(DocumentRecord.action == "generate"))
+    assert record.location_mode == "placeholder"
+    issued = client.get(f"/documents/{record.id}/download").data
+    blocks = _body_blocks(issued)
+    clause_at = [i for i, (kind, _text) in enumerate(blocks) if kind == "clause"]
+    assert len(clause_at) == 1  # exactly one clause, where the template's placeholder was
+    i = clause_at[0]
+    assert blocks[i - 1][1].startswith("Änderungen und Ergänzungen")  # after § 5
+    assert blocks[i + 1][1] == "Unterschriften"
+    texts = [text for _kind, text in blocks]
+    # The values stand as written, braces and all, where the template put them.
+    assert f"Der Auftragnehmer liefert für den Auftraggeber: {subject}." in texts
+    assert "{{ ANTIRASSISMUSKLAUSEL }} GmbH, {{ contractor_address }}" in texts
+    assert "Vergabenummer: V-2026-099" in texts
+    assert verify(issued, load_library(REPO / "clause_texts")).status == "verbatim"
