@@ -11,10 +11,12 @@ import docx
 from sqlalchemy import func, select
 
 from clause_tracker.clauses.texts import load_library
+from clause_tracker.declarations.models import Declaration
 from clause_tracker.documents import verify
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
-from tests.helpers import german
+from tests.factories import add_declaration
+from tests.helpers import PDF, german, hidden_fields
 from tests.test_documents_web import REPO
 
 
@@ -139,3 +141,64 @@ def test_a_field_value_cannot_move_the_clause_into_the_contract(client, signed_i
     assert "{{ ANTIRASSISMUSKLAUSEL }} GmbH, {{ contractor_address }}" in texts
     assert "Vergabenummer: V-2026-099" in texts
     assert verify(issued, load_library(REPO / "clause_texts")).status == "verbatim"
+
+
+# --- 12. downloads are never stored by a cache; 13. their names follow the content -----------
+
+def _receive_evidence(client, decl, data: bytes, name: str):
+    fields = hidden_fields(client, f"/declarations/{decl.id}/receive")
+    return client.post(f"/declarations/{decl.id}/receive", data={
+        **fields, "signer_name": "Erika Muster", "signer_function": "Geschäftsführerin",
+        "signed_on": "06.03.2026", "received_on": "09.03.2026", "channel": "post",
+        "valid_until": "", "evidence": (io.BytesIO(data), name)},
+        content_type="multipart/form-data")
+
+
+def _filename(response) -> str:
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    match = re.search(r'filename="?([^";]+)"?', disposition)
+    assert match, disposition
+    return match.group(1)
+
+
+def test_evidence_download_is_no_store_and_named_by_its_content(client, signed_in,
+                                                                 agreement) -> None:
+    signed_in("procurement_officer")
+    contract = agreement(status="draft")
+    decl = add_declaration(contract, state="requested")
+    assert _receive_evidence(client, decl, PDF, "erklaerung.html").status_code == 302
+    db.session.expire_all()
+    decl = db.session.get(Declaration, decl.id)
+    assert decl.evidence_mimetype == "application/pdf"
+    assert decl.evidence_filename == "erklaerung.pdf"  # the PDF is shown as what it is
+    download = client.get(f"/declarations/{decl.id}/evidence")
+    assert download.status_code == 200 and download.data == PDF
+    assert _filename(download) == "erklaerung.pdf"
+    assert download.mimetype == "application/pdf"
+    assert download.headers["Cache-Control"] == "no-store"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+    # Evidence stored before the fix under the uploader's name downloads by its type too.
+    decl.evidence_filename = "alt.html"
+    db.session.commit()
+    download = client.get(f"/declarations/{decl.id}/evidence")
+    assert _filename(download) == "alt.pdf" and download.mimetype == "application/pdf"
+
+
+def test_document_download_is_no_store_and_a_docx_by_name(client, signed_in, published_clauses,
+                                                          csrf) -> None:
+    signed_in("procurement_officer")
+    preview = _upload(client, csrf, "/documents/insert",
+                      _docx("Vertrag", "{{ antirassismusklausel }}", "Unterschriften"),
+                      name="vertrag.html", variant="procurement", language="de")
+    fields = _confirm_fields(preview.get_data(as_text=True))
+    fields["csrf_token"] = csrf(client, "/documents/")
+    done = client.post("/documents/insert/confirm", data=fields)
+    record_id = int(done.headers["Location"].rstrip("/").split("/")[-1])
+    download = client.get(f"/documents/{record_id}/download")
+    assert download.status_code == 200 and download.data.startswith(b"PK")
+    assert download.headers["Cache-Control"] == "no-store"
+    assert _filename(download) == "vertrag.docx"
+    assert download.mimetype == ("application/vnd.openxmlformats-officedocument"
+                                 ".wordprocessingml.document")

@@ -15,7 +15,7 @@ from clause_tracker.documents.web.forms import (
 )
 from clause_tracker.documents.web.labels import COVERAGE_LABELS, METHOD_LABELS, STATUS_LABELS
 from clause_tracker.permissions import Permission, requires
-from clause_tracker.storage import StorageKeyError, send_stored, storage
+from clause_tracker.storage import StorageKeyError, send_stored, storage, with_extension
 
 LOCATION_LABELS = {
     "existing": _l("in place of the clause already in the document"),
@@ -139,4 +139,6 @@ def download(record_id: int):
     record = services.get_visible(record_id, current_user) or abort(404)
     if not record.output_sha256:
         abort(404)
-    return send_stored(record.output_sha256, services.DOCX_MIMETYPE, record.filename)
+    # Always a DOCX the city issued, whatever name the upload had.
+    return send_stored(record.output_sha256, services.DOCX_MIMETYPE,
+                       with_extension(record.filename, "docx"))
