@@ -6,15 +6,22 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import zipfile
+from pathlib import Path
 
 import docx
+import pytest
 from sqlalchemy import func, select
 
 from clause_tracker.clauses.texts import load_library
+from clause_tracker.declarations import evidence
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.documents import verify
+from clause_tracker.documents.errors import DocumentRejected
+from clause_tracker.documents.ingest import Limits, check_bytes
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
+from clause_tracker.i18n import LANGUAGE_COOKIE
 from tests.factories import add_declaration
 from tests.helpers import PDF, german, hidden_fields
 from tests.test_documents_web import REPO
@@ -202,3 +209,48 @@ def test_document_download_is_no_store_and_a_docx_by_name(client, signed_in, pub
     assert _filename(download) == "vertrag.docx"
     assert download.mimetype == ("application/vnd.openxmlformats-officedocument"
                                  ".wordprocessingml.document")
+
+
+# --- 18. a VBA relationship to a renamed part is refused ------------------------------------
+
+def _with_vba_relationship(data: bytes) -> bytes:
+    """`data` with the VBA project renamed to word/styles2.dat (an ordinary content type),
+    reached only through a relationship of the vbaProject type."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    rel = (b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/'
+           b'relationships/vbaProject" Target="styles2.dat"/></Relationships>')
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            part = source.read(item.filename)
+            if item.filename == "word/_rels/document.xml.rels":
+                part = part.replace(b"</Relationships>", rel)
+            elif item.filename == "[Content_Types].xml":
+                part = part.replace(b"</Types>", b'<Default Extension="dat" ContentType='
+                                    b'"application/octet-stream"/></Types>')
+            target.writestr(item, part)
+        target.writestr("word/styles2.dat", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    return out.getvalue()
+
+
+def test_a_vba_relationship_to_a_renamed_part_is_refused_as_evidence(app, client, signed_in,
+                                                                    agreement) -> None:
+    hostile = _with_vba_relationship(_docx("Eigenerklärung"))
+    signed_in("procurement_officer")
+    client.set_cookie(LANGUAGE_COOKIE, "en")  # the German wording waits for the catalog
+    decl = add_declaration(agreement(status="draft"), state="requested")
+    response = _receive_evidence(client, decl, hostile, "erklaerung.docx")
+    assert response.status_code == 422  # the form again, with the reason beside the field
+    page = response.get_data(as_text=True)
+    assert "The document contains macros (VBA) under another name (a link in " \
+           "word/_rels/document.xml.rels)" in page
+    db.session.expire_all()
+    decl = db.session.get(Declaration, decl.id)
+    assert decl.state == "requested" and decl.evidence_key is None
+    assert [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()] == []
+    # The documents desk refuses it as well, before anything is stored.
+    with pytest.raises(evidence.EvidenceError, match="macros"):
+        evidence.accept(hostile, "x.docx")
+    with pytest.raises(DocumentRejected) as refused:
+        check_bytes(hostile, Limits())
+    assert refused.value.code == "macro_enabled"
