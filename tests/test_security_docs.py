@@ -7,12 +7,15 @@ import hashlib
 import io
 import re
 import zipfile
+from datetime import date, timedelta
 from pathlib import Path
 
 import docx
 import pytest
 from sqlalchemy import func, select
 
+from clause_tracker.agreements import services as agreements
+from clause_tracker.agreements import signed_copy
 from clause_tracker.clauses.texts import load_library
 from clause_tracker.declarations import evidence
 from clause_tracker.declarations.models import Declaration
@@ -254,3 +257,58 @@ def test_a_vba_relationship_to_a_renamed_part_is_refused_as_evidence(app, client
     with pytest.raises(DocumentRejected) as refused:
         check_bytes(hostile, Limits())
     assert refused.value.code == "macro_enabled"
+
+
+# --- 14. a verification matched by hash stays within what the uploader may see ---------------
+
+def _verify_upload(client, data: bytes, name: str) -> DocumentRecord:
+    token = hidden_fields(client, "/documents/")["csrf_token"]
+    response = client.post("/documents/verify", data={
+        "csrf_token": token, "document": (io.BytesIO(data), name)},
+        content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return db.session.get(DocumentRecord,
+                          int(response.headers["Location"].rstrip("/").split("/")[-1]))
+
+
+def test_a_hash_match_never_reaches_into_another_units_agreement(
+        client, signed_in, published_clauses, counterparty, login, make_user, csrf) -> None:
+    officer = signed_in("procurement_officer", "ZVS")
+    contract = agreements.create("contract", {
+        "reference": "ZVS-2026-014", "subject": "Reinigung", "counterparty_id": counterparty.id,
+        "decided_on": date.today(), "contract_kind": "services", "procedure": "open",
+        "value": 1000, "start_date": date.today(), "end_date": date.today() + timedelta(days=300)},
+        officer, "token-finding-14")
+    fields = hidden_fields(client, f"/agreements/{contract.id}")
+    generated = client.post(f"/agreements/{contract.id}/document", data={
+        "csrf_token": fields["csrf_token"], "version": "0", "language": "de",
+        "counterparty_address": "Löbdergraben 1, 07743 Jena"})
+    issued_id = int(generated.headers["Location"].rstrip("/").split("/")[-1])
+    issued = client.get(f"/documents/{issued_id}/download").data
+    _logout(client, csrf)
+
+    stranger = make_user("procurement_officer", "KIJ")
+    login(client, stranger.username)
+    german(client)
+    record = _verify_upload(client, issued, "kopie.docx")
+    assert record.agreement_id is None  # not filed on ZVS's contract
+    assert record.details["identical_to_issued"] is None  # nor told which record it is
+    page = client.get(f"/documents/{record.id}").get_data(as_text=True)
+    assert f"Datensatz #{issued_id}" not in page and "ZVS-2026-014" not in page
+    _logout(client, csrf)
+
+    # ZVS's contract neither counts the stranger's upload nor shows it in its history.
+    login(client, officer.username)
+    assert signed_copy.current(contract.id) is None
+    page = client.get(f"/agreements/{contract.id}").get_data(as_text=True)
+    assert "kopie.docx" not in page and stranger.display_name not in page
+    _logout(client, csrf)
+
+    # A colleague of the unit gets the match: filed on the contract, the issued record named.
+    colleague = make_user("procurement_officer", "ZVS")
+    login(client, colleague.username)
+    german(client)
+    mine = _verify_upload(client, issued, "rueckläufer.docx")
+    assert mine.agreement_id == contract.id and mine.details["identical_to_issued"] == issued_id
+    page = client.get(f"/documents/{mine.id}").get_data(as_text=True)
+    assert f"Datensatz #{issued_id}" in page

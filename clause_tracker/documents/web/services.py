@@ -179,11 +179,13 @@ def check(data: bytes, filename: str, user: User,
     """Verify a returned file of any kind and store the result; returns the record and it.
     `details` holds method, similarity and signatures beside diff and warnings."""
     result = _verify(data)
-    issued = db.session.scalar(select(DocumentRecord).where(
-        DocumentRecord.output_sha256 == result.sha256).limit(1))
+    # Matched by its hash only among the documents the uploader may see: another unit's
+    # issued document is neither named on the result nor linked.
+    issued = db.session.scalar(visible(user).where(
+        DocumentRecord.output_sha256 == result.sha256).order_by(DocumentRecord.id).limit(1))
     # A returned copy of a document issued for an agreement belongs to that agreement, when
     # the uploader is an officer of its unit: a file matched by its hash never files itself
-    # on a record its uploader may not work on.
+    # on a record its uploader may not work on (an auditor sees it, but works on nothing).
     if agreement_id is None and issued is not None and issued.org_unit_id is not None \
             and issued.org_unit_id == user.org_unit_id:
         agreement_id = issued.agreement_id
