@@ -90,6 +90,11 @@ class Config:
     PENALTY_PERCENT_PER_BREACH = "1"
     PENALTY_PERCENT_CAP = "5"
     EXCLUSION_MAX_YEARS = 3
+    # Complaints are linked by the anti-discrimination office's case reference and nothing
+    # else (no names, contact details, origin: the case file stays with the office). A
+    # reference must match the pattern as a whole; the example is shown in the message.
+    COMPLAINT_REFERENCE_PATTERN = r"^ADS-\d{4}-\d{4}$"
+    COMPLAINT_REFERENCE_EXAMPLE = "ADS-2026-0042"
     # Retention (years): contracts after end or award, grants after the proof of use.
     RETENTION_CONTRACT_YEARS = 3
     RETENTION_GRANT_YEARS = 5

@@ -16,6 +16,9 @@ from sqlalchemy import func, select
 
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements import signed_copy
+from clause_tracker.audit.models import AuditEvent
+from clause_tracker.checks import services as checks
+from clause_tracker.checks.models import Complaint, ComplianceCheck
 from clause_tracker.clauses.texts import load_library
 from clause_tracker.declarations import evidence
 from clause_tracker.declarations.models import Declaration
@@ -312,3 +315,74 @@ def test_a_hash_match_never_reaches_into_another_units_agreement(
     assert mine.agreement_id == contract.id and mine.details["identical_to_issued"] == issued_id
     page = client.get(f"/documents/{mine.id}").get_data(as_text=True)
     assert f"Datensatz #{issued_id}" in page
+
+
+# --- 4. the complaint form takes the office's case reference and nothing else ---------------
+
+PERSONAL = ["Max Mustermann", "Ayse Yilmaz tuerkisch Kopftuch", "Tel 0176 1234567",
+            "geb. 01.02.1985 Jena-Lobeda", "ADS-2026-0042 Max Mustermann",
+            "ADS-\u0662\u0660\u0662\u0666-0042"]
+
+
+def _stored_anywhere(text: str) -> list[str]:
+    """Where `text` (or a piece of it) was written: complaints, checks, the audit trail."""
+    found = []
+    for piece in {text, *text.split()}:
+        if len(piece) < 4 or piece.startswith("ADS-2026"):
+            continue
+        like = f"%{piece}%"
+        if db.session.scalar(select(func.count()).select_from(Complaint).where(
+                Complaint.case_reference.like(like))):
+            found.append(f"complaints: {piece}")
+        if db.session.scalar(select(func.count()).select_from(ComplianceCheck).where(
+                ComplianceCheck.occasion.like(like))):
+            found.append(f"checks: {piece}")
+        if db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.summary.like(like) | AuditEvent.details.like(like))):
+            found.append(f"audit: {piece}")
+    return found
+
+
+def test_the_complaint_form_takes_only_the_offices_case_reference(client, signed_in,
+                                                                  agreement) -> None:
+    contract = agreement()
+    signed_in("procurement_officer", "ZVS")
+    client.set_cookie(LANGUAGE_COOKIE, "en")  # the German wording waits for the catalog
+    path = f"/compliance/complaints/{contract.id}"
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    for text in PERSONAL:
+        fields = hidden_fields(client, path)
+        response = client.post(path, data={**fields, "case_reference": text,
+                                           "received_on": date.today().strftime("%d.%m.%Y")})
+        assert response.status_code == 400, text
+        page = response.get_data(as_text=True)
+        assert ("Enter only the case reference of the anti-discrimination office, in its "
+                "format (e.g. ADS-2026-0042): no names, contact details") in page, text
+        assert _stored_anywhere(text) == [], text
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ComplianceCheck)) == 0
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events
+
+    fields = hidden_fields(client, path)
+    response = client.post(path, data={**fields, "case_reference": " ADS-2026-0042 ",
+                                       "received_on": date.today().strftime("%d.%m.%Y")})
+    assert response.status_code == 302
+    complaint = db.session.scalar(select(Complaint))
+    assert complaint.case_reference == "ADS-2026-0042"
+    check = db.session.get(ComplianceCheck, complaint.check_id)
+    # The check's occasion names the complaint row, not what was typed.
+    assert check.trigger == "complaint" and check.occasion == f"complaint:{complaint.id}"
+
+
+def test_the_case_reference_pattern_is_configurable(app, make_user, agreement) -> None:
+    app.config["COMPLAINT_REFERENCE_PATTERN"] = r"^AZ \d{2}/\d{3}$"
+    app.config["COMPLAINT_REFERENCE_EXAMPLE"] = "AZ 26/017"
+    officer = make_user("procurement_officer", "ZVS")
+    contract = agreement()
+    with app.test_request_context():
+        with pytest.raises(checks.CheckError, match=r"e\.g\. AZ 26/017"):
+            checks.record_complaint(contract, "ADS-2026-0042", date.today(), officer,
+                                    date.today())
+        check = checks.record_complaint(contract, "AZ 26/017", date.today(), officer,
+                                        date.today())
+    assert check.occasion.startswith("complaint:") and "AZ" not in check.occasion
