@@ -8,6 +8,7 @@ import io
 import re
 import zipfile
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import docx
@@ -19,8 +20,11 @@ from clause_tracker.agreements import signed_copy
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.checks import services as checks
 from clause_tracker.checks.models import Complaint, ComplianceCheck
+from clause_tracker.clauses.services import current_version
 from clause_tracker.clauses.texts import load_library
+from clause_tracker.compliance.state import compliance_of
 from clause_tracker.declarations import evidence
+from clause_tracker.declarations import services as declarations
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.documents import verify
 from clause_tracker.documents.errors import DocumentRejected
@@ -28,7 +32,7 @@ from clause_tracker.documents.ingest import Limits, check_bytes
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.i18n import LANGUAGE_COOKIE
-from tests.factories import add_declaration
+from tests.factories import add_declaration, file_signed_copy, new_counterparty
 from tests.helpers import PDF, german, hidden_fields
 from tests.test_documents_web import REPO
 
@@ -386,3 +390,69 @@ def test_the_case_reference_pattern_is_configurable(app, make_user, agreement) -
         check = checks.record_complaint(contract, "AZ 26/017", date.today(), officer,
                                         date.today())
     assert check.occasion.startswith("complaint:") and "AZ" not in check.occasion
+
+
+# --- 3. four-eyes decisions do not outlive later edits (fixed with issue 12) ----------------
+
+REASON = "Notvergabe (Gefahr im Verzug)"
+
+
+def _edit_as_the_review_did(client, contract) -> None:
+    """One edit through the form: 400 € → 4.900.000 €, another counterparty, another
+    procedure."""
+    path = f"/agreements/{contract.id}/edit"
+    other = new_counterparty(name="Andere Bau AG")
+    response = client.post(path, data={
+        **hidden_fields(client, path), "reference": contract.reference,
+        "subject": contract.subject, "contract_kind": contract.contract_kind,
+        "procedure": "negotiated", "counterparty_id": str(other.id), "estimated_value": "",
+        "value": "4.900.000,00", "vat_rate": "19", "decided_on": "01.12.2025",
+        "start_date": "01.01.2026", "end_date": "31.12.2026", "renewal_options": ""})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    db.session.expire_all()
+
+
+def test_an_exemption_approved_at_400_euro_is_void_after_the_edit(app, client, login,
+                                                                  make_agreement,
+                                                                  make_user) -> None:
+    app.config["EXEMPTION_REASONS"] = (REASON,)
+    contract = make_agreement("contract", value=Decimal("400"))
+    officer, admin = make_user("procurement_officer"), make_user("admin")
+    agreements.request_exemption(contract, REASON, "Sturmschaden", contract.version_id, officer)
+    agreements.approve_exemption(contract, contract.version_id, admin)
+    declarations.not_required(contract, "exempt", officer)
+    agreements.change_status(contract, "awarded", contract.version_id, officer)
+    assert compliance_of(contract.id).state == "exempt"
+
+    login(client, officer.username)
+    german(client)
+    _edit_as_the_review_did(client, contract)
+    contract = db.session.get(type(contract), contract.id)
+    assert (contract.value, contract.procedure) == (Decimal("4900000"), "negotiated")
+    found = compliance_of(contract.id)
+    assert found.state != "exempt"
+    assert (found.state, found.reason) == ("non_compliant", "exemption_voided")
+    assert contract.exemption_approved_at is None and contract.exemption_voided_at is not None
+    assert declarations.main_declaration(contract).state == "voided"
+    page = client.get(f"/agreements/{contract.id}").get_data(as_text=True)
+    assert "Die Ausnahme ist hinfällig" in page
+
+
+def test_not_required_below_threshold_is_void_after_the_edit(app, client, login,
+                                                             make_agreement, make_user,
+                                                             published_clauses) -> None:
+    contract = make_agreement("contract", value=Decimal("400"))
+    officer = make_user("procurement_officer")
+    agreements.set_threshold(contract.org_unit_id, "contract", Decimal("1000"))
+    contract.clause_version_id = current_version("procurement", "de").id
+    db.session.commit()
+    decl = declarations.not_required(contract, "below_threshold", officer)
+    agreements.change_status(contract, "awarded", contract.version_id, officer)
+    file_signed_copy(contract)
+    assert compliance_of(contract.id).reason == "declaration_not_required"
+
+    login(client, officer.username)
+    _edit_as_the_review_did(client, contract)
+    found = compliance_of(contract.id)
+    assert (found.state, found.reason) == ("non_compliant", "not_required_voided")
+    assert db.session.get(type(decl), decl.id).state == "voided"
