@@ -105,6 +105,11 @@ class Config:
     SCHEDULER_DISPATCH_SECONDS = 60
     SCHEDULER_HEARTBEAT_SECONDS = 15
     SCHEDULER_AUDIT_VERIFY_HOUR = 4  # the nightly check of the audit trail's hash chain
+    # The nightly check appends the chain's newest event as an anchor (ID:HASH) to this log,
+    # kept outside the database (default: audit_anchors.log in the instance folder; better
+    # on another volume), and mails it to these addresses (the audit office), `|`-separated.
+    AUDIT_ANCHOR_FILE: str | None = None
+    AUDIT_ANCHOR_MAIL_TO: tuple[str, ...] = ()
     SCHEDULER_OVERVIEW_SECONDS = 60  # how soon the overview's figures follow a change
     SCHEDULER_STANDBY_RETRY_SECONDS = 10
     SCHEDULER_STALE_SECONDS = 120  # /healthz calls a heartbeat older than this stale
