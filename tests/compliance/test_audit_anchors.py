@@ -8,7 +8,7 @@ with the newest anchor."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from clause_tracker.audit import anchors
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import event_hash, record, verify_anchored, verify_chain
-from clause_tracker.checks import notifications
+from clause_tracker.checks import notifications, sweep
 from clause_tracker.checks.outbox import SENT, OutboxMessage
 from clause_tracker.extensions import db
 from clause_tracker.jobs.anchoring import nightly_check
@@ -191,3 +191,22 @@ def test_the_newest_anchor_in_the_log_counts(app, runner) -> None:
     assert ok.exit_code == 0 and "1 anchor(s) present" in ok.output
     extra = runner.invoke(args=["audit", "verify", "--anchor", first])
     assert extra.exit_code == 0 and "2 anchor(s) present" in extra.output
+
+
+def test_a_prepared_message_never_swallows_the_days_reminders(app, agreement, officer,
+                                                               mail_config) -> None:
+    """The audit office may get reminders too: its anchor mail and its reminder message are
+    two messages of the same day, each sent once."""
+    mail_config.start()
+    day, now = date(2025, 3, 3), datetime(2025, 3, 3, 8, 0)
+    vera = officer(email="rpa@jena.example")
+    agreement(start_date=date(2023, 1, 1))
+    notifications.queue_prepared(vera.email, "Anker", "1:" + "a" * 64, day, now)
+    db.session.commit()
+    sweep.run(day)
+    assert notifications.dispatch(now=now).sent == 2
+    subjects = sorted(m["Subject"] for m in mail_config.messages)
+    assert subjects[0] == "Anker" and "Überprüfung(en) fällig" in subjects[1]
+    prepared = db.session.scalar(select(OutboxMessage).where(OutboxMessage.prepared))
+    assert prepared.body == "1:" + "a" * 64 and prepared.status == SENT
+    assert notifications.dispatch(now=now + timedelta(minutes=5)).sent == 0
