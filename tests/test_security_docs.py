@@ -29,6 +29,7 @@ from clause_tracker.declarations.models import Declaration
 from clause_tracker.documents import verify
 from clause_tracker.documents.errors import DocumentRejected
 from clause_tracker.documents.ingest import Limits, check_bytes
+from clause_tracker.documents.web import services as web_services
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.i18n import LANGUAGE_COOKIE
@@ -68,7 +69,8 @@ def _logout(client, csrf) -> None:
 # --- 10. the insert confirmation reads only the user's own pending upload --------------------
 
 def test_insert_confirm_refuses_another_units_file_by_its_hash(client, make_user, login,
-                                                               published_clauses, csrf) -> None:
+                                                               published_clauses, csrf,
+                                                               monkeypatch) -> None:
     jk = make_user("procurement_officer", "JK")
     kij = make_user("procurement_officer", "KIJ")
     secret = _docx("Vertrag JenaKultur: Honorar 48.000 € an Frau Beispiel",
@@ -96,6 +98,15 @@ def test_insert_confirm_refuses_another_units_file_by_its_hash(client, make_user
     assert _records() == before
     assert not db.session.scalars(select(DocumentRecord).where(
         DocumentRecord.input_sha256 == sha)).all()
+    _logout(client, csrf)
+
+    # Nor does the uploader's own token once it has expired.
+    login(client, jk.username)
+    monkeypatch.setattr(web_services, "UPLOAD_TOKEN_MAX_AGE", -1)
+    expired = jk_fields | {"csrf_token": csrf(client, "/documents/")}
+    assert client.post("/documents/insert/confirm", data=expired).status_code == 302
+    assert _records() == before
+    monkeypatch.undo()
     _logout(client, csrf)
 
     # The uploader's own token still confirms.

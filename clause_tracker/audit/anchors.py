@@ -37,13 +37,20 @@ def log_path() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / DEFAULT_FILE
 
 
+class AnchorLogUnreadable(OSError):
+    """The anchor log is there but cannot be read: a check must not pass without it."""
+
+
 def newest(path: Path | None = None) -> str | None:
     """The last anchor in the log (lines that are not anchors are skipped), or None when
-    there is no log yet."""
+    there is no log yet; AnchorLogUnreadable when it cannot be read."""
+    target = path or log_path()
     try:
-        text = (path or log_path()).read_text(encoding="ascii", errors="replace")
+        text = target.read_text(encoding="ascii", errors="replace")
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise AnchorLogUnreadable(f"the anchor log {target} cannot be read: {exc}") from exc
     for line in reversed(text.splitlines()):
         if ANCHOR.match(line.strip()):
             return line.strip()

@@ -129,7 +129,7 @@ def record(
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int
-    kind: str  # "edited" | "removed" | "reordered"
+    kind: str  # "edited" | "removed" | "reordered" | "anchor_log" (the log unreadable)
     message: str
 
 
@@ -174,7 +174,10 @@ def verify_anchored(extra: Sequence[str] = (), use_log: bool = True) -> VerifyRe
     if not result.ok:
         return result
     found = list(extra)
-    newest = anchors.newest() if use_log else None
+    try:
+        newest = anchors.newest() if use_log else None
+    except anchors.AnchorLogUnreadable as exc:  # fails closed: no anchor, no "intact"
+        return VerifyResult(result.checked, ChainProblem(0, "anchor_log", str(exc)))
     if newest is not None:
         found.append(newest)
     for count, anchor in enumerate(found):

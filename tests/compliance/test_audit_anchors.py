@@ -210,3 +210,15 @@ def test_a_prepared_message_never_swallows_the_days_reminders(app, agreement, of
     prepared = db.session.scalar(select(OutboxMessage).where(OutboxMessage.prepared))
     assert prepared.body == "1:" + "a" * 64 and prepared.status == SENT
     assert notifications.dispatch(now=now + timedelta(minutes=5)).sent == 0
+
+
+def test_an_unreadable_anchor_log_fails_the_check(app, client, signed_in, runner) -> None:
+    _events(2)
+    log = _anchor_log(app)
+    log.mkdir(parents=True)  # there, but no file to read
+    out = runner.invoke(args=["audit", "verify"])
+    assert out.exit_code == 1 and "cannot be read" in out.output
+    assert not nightly_check().result.ok
+    signed_in("auditor")
+    response = client.get("/audit/verify")
+    assert response.status_code == 200 and 'role="alert"' in response.get_data(as_text=True)
