@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from clause_tracker.agreements import labels as agreement_labels
 from clause_tracker.agreements.models import STATUSES
+from clause_tracker.audit.labels import ERASED_BY_LABELS, PERSONAL_FIELD_LABELS
 from clause_tracker.auth.labels import ROLE_LABELS
 from clause_tracker.checks import labels as check_labels
 from clause_tracker.clock import utcnow
@@ -45,6 +46,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         has_endpoint=has_endpoint, now_utc=utcnow, shown=shown, language_form=LanguageForm,
         role_label=lookup(ROLE_LABELS),
+        personal_field_label=lookup(PERSONAL_FIELD_LABELS),
+        erased_by_label=lookup(ERASED_BY_LABELS),
         variant_label=lookup(VARIANT_LABELS),
         language_label=lookup(LANGUAGE_LABELS),
         kind_label=lookup(agreement_labels.KIND_LABELS),

@@ -173,13 +173,15 @@ def change_status(agreement: Agreement, status: str, expected_version: int,
     agreement.status = status
     agreement.updated_at = utcnow()
     details: dict[str, Any] = {"from": old, "to": status}
-    if status in ENDED_EARLY:
-        details |= {"reason": agreement.end_reason, "ended_on": agreement.ended_on}
+    personal = {}
+    if status in ENDED_EARLY:  # the reason may name people: kept apart, erasable
+        details |= {"ended_on": agreement.ended_on}
+        personal = {"reason": agreement.end_reason}
     if status in GUARDED_STATUSES and agreement.signed_copy_due_on is None:
         agreement.signed_copy_due_on = signed_copy.due_on(agreement)
         details["signed_copy_due_on"] = agreement.signed_copy_due_on
     audit(f"{agreement.kind}.status", "Agreement", agreement.id,
-          f"{agreement.reference}: {old} → {status}", details)
+          f"{agreement.reference}: {old} → {status}", details, personal=personal)
     return agreement
 
 
@@ -227,7 +229,7 @@ def request_exemption(agreement: Agreement, reason: str, note: str, expected_ver
     agreement.updated_at = utcnow()
     audit("agreement.exemption_request", "Agreement", agreement.id,
           f"Exemption requested for {agreement.reference}: {reason}",
-          {"reason": reason, "note": note})
+          {"reason": reason}, personal={"note": note})
     return agreement
 
 

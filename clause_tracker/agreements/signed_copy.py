@@ -78,9 +78,10 @@ def confirm_ocr_match(agreement: Agreement, record_id: int, user: User) -> Docum
     record.confirmed_at, record.confirmed_by_id = utcnow(), user.id
     agreement.updated_at = record.confirmed_at
     audit("document.ocr_confirm", "DocumentRecord", record.id,
-          f"Scan {record.filename} of {agreement.reference} confirmed as the clause",
+          f"Scan of {agreement.reference} confirmed as the clause",
           {"agreement_id": agreement.id, "sha256": record.input_sha256,
-           "similarity": record.details.get("similarity")})
+           "similarity": record.details.get("similarity")},
+          personal={"filename": record.filename}, subject=f"Agreement:{agreement.id}")
     return record
 
 
@@ -101,7 +102,8 @@ def propose_manual_check(agreement: Agreement, reason: str, user: User) -> Docum
     agreement.updated_at = now
     audit("document.manual_check", "DocumentRecord", record.id,
           f"Manual check of the signed copy of {agreement.reference} proposed",
-          {"agreement_id": agreement.id, "reason": reason})
+          {"agreement_id": agreement.id}, personal={"reason": reason},
+          subject=f"Agreement:{agreement.id}")
     return record
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text, true
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clause_tracker.extensions import Model
@@ -34,3 +34,44 @@ class AuditEvent(Model):
     changes_records: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+
+
+class AuditPersonal(Model):
+    """The personal part of one audit event (names, e-mail addresses, notes, findings, file
+    names, case references), kept out of the chained content so that retention can erase it.
+
+    The event's chained `details` carry `"personal": HMAC-SHA256(salt, content)`; erasing
+    sets `content` and `salt` to NULL (and notes when and why), which leaves the chain as it
+    was and the erased values unrecoverable: without the salt the digest cannot be tested
+    against guessed names. The database refuses DELETE and any UPDATE but that erasure.
+    `subject` is what erasure is keyed by ("Agreement:12", "ContactPerson:3").
+    """
+
+    __tablename__ = "audit_personal"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True,
+                                          autoincrement=False)
+    subject: Mapped[str] = mapped_column(String(80), index=True)
+    salt: Mapped[str | None] = mapped_column(String(64))
+    content: Mapped[str | None] = mapped_column(Text)  # canonical JSON
+    erased_at: Mapped[datetime | None]
+    erased_by: Mapped[str | None] = mapped_column(String(40))  # e.g. "retention"
+
+
+class AuditRedaction(Model):
+    """An event written before migration 0018 whose chained content holds personal data:
+    `sha256` pins the one form it may be redacted to (every column of the row, the personal
+    values replaced by the erasure mark, its hash unchanged). The pins were fixed by that
+    migration and committed to by a chained `audit.redactions_pinned` event, so `audit
+    verify` accepts exactly this redacted form and nothing else. `redacted_at` is set when
+    retention applied it."""
+
+    __tablename__ = "audit_redactions"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True,
+                                          autoincrement=False)
+    subject: Mapped[str] = mapped_column(String(80), index=True)
+    summary: Mapped[str] = mapped_column(String(500))  # the redacted form, no personal data
+    details: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    redacted_at: Mapped[datetime | None]

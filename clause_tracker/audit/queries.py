@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from clause_tracker.audit.models import AuditEvent
+from clause_tracker.audit.models import AuditEvent, AuditPersonal, AuditRedaction
 from clause_tracker.extensions import db
 from clause_tracker.pagination import clamp, page_count
 
@@ -61,3 +64,32 @@ def events_page(filters: EventFilter, number: int = 1) -> Page:
 
 def distinct_values(column) -> list[str]:
     return list(db.session.scalars(select(column).distinct().order_by(column)))
+
+
+@dataclass(frozen=True)
+class PersonalPart:
+    """What the pages show beside an event's summary: its personal values, or when and by
+    what they were erased."""
+
+    values: dict[str, Any] | None
+    erased_at: datetime | None = None
+    erased_by: str | None = None
+
+
+def personal_parts(events: Iterable[AuditEvent]) -> dict[int, PersonalPart]:
+    """The personal parts of `events` by event id (only events that have one)."""
+    ids = [event.id for event in events]
+    if not ids:
+        return {}
+    parts: dict[int, PersonalPart] = {}
+    for chunk in range(0, len(ids), 500):
+        part_ids = ids[chunk:chunk + 500]
+        for row in db.session.scalars(select(AuditPersonal)
+                                      .where(AuditPersonal.event_id.in_(part_ids))):
+            parts[row.event_id] = PersonalPart(
+                json.loads(row.content) if row.content is not None else None,
+                row.erased_at, row.erased_by)
+        for pin in db.session.scalars(select(AuditRedaction).where(
+                AuditRedaction.event_id.in_(part_ids), AuditRedaction.redacted_at.is_not(None))):
+            parts[pin.event_id] = PersonalPart(None, pin.redacted_at, "retention")
+    return parts

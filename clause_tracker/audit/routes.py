@@ -6,7 +6,12 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from clause_tracker.audit import bp
 from clause_tracker.audit.forms import EventFilterForm
 from clause_tracker.audit.models import AuditEvent
-from clause_tracker.audit.queries import EventFilter, distinct_values, events_page
+from clause_tracker.audit.queries import (
+    EventFilter,
+    distinct_values,
+    events_page,
+    personal_parts,
+)
 from clause_tracker.audit.services import last_verification, verify_anchored
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.request_args import page_number
@@ -35,7 +40,8 @@ def events():
     page = events_page(filters, request.args.get("page", 1, type=page_number))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("audit/events.html", form=form, page=page, args=args,
-                           verification=last_verification())
+                           verification=last_verification(),
+                           personal=personal_parts(page.events))
 
 
 @bp.route("/verify")

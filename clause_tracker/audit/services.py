@@ -13,18 +13,20 @@ flag is what the migration derived from their action (FLAGGED_BY_MIGRATION).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterator, Sequence
+import secrets
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from clause_tracker.audit import anchors
-from clause_tracker.audit.models import AuditEvent
+from clause_tracker.audit.models import AuditEvent, AuditPersonal, AuditRedaction
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.locks import Lock, hold_for_transaction
@@ -85,6 +87,15 @@ def event_hash(event: AuditEvent) -> str:
     ])
 
 
+PERSONAL = "personal"  # the key of the personal part's digest in an event's details
+
+
+def personal_digest(salt: str, content: str) -> str:
+    """HMAC-SHA256 of the personal part's canonical JSON under its own random salt: the
+    chain covers it, and once the salt is erased nobody can test a guessed name against it."""
+    return hmac.new(bytes.fromhex(salt), content.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def record(
     action: str,
     object_type: str,
@@ -93,13 +104,30 @@ def record(
     details: dict[str, Any] | None = None,
     actor: Actor | None = None,
     changes_records: bool = True,
+    personal: dict[str, Any] | None = None,
+    subject: str | None = None,
 ) -> AuditEvent:
     """Append an event to the current transaction; the caller commits with its change.
 
     `changes_records=False` for an event that changes nothing the stored figures and states
     are computed from (a sign-in touches only the user's sign-in fields): newest_change()
-    then stays put, and they stay current."""
+    then stays put, and they stay current.
+
+    `personal`: the names, addresses, notes and other texts about people the event records.
+    They never go into the summary or the details (the chained content); they are stored
+    in audit_personal under `subject` (default: the event's object, e.g. "Agreement:12"),
+    the chain covering only their salted digest, so retention can erase them
+    (`erase_personal`) and the chain still verifies."""
     session = db.session
+    kept = {key: value for key, value in (personal or {}).items()
+            if value is not None and value != ""}
+    part: AuditPersonal | None = None
+    if kept:
+        salt = secrets.token_hex(32)
+        content = details_json(kept)
+        details = {**(details or {}), PERSONAL: personal_digest(salt, content)}
+        part = AuditPersonal(subject=(subject or f"{object_type}:{object_id}")[:80],
+                             salt=salt, content=content)
     # Two transactions must not both extend the chain from the same predecessor.
     hold_for_transaction(Lock.AUDIT_CHAIN)
     last = session.execute(
@@ -123,7 +151,40 @@ def record(
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
+    if part is not None:
+        part.event_id = event.id
+        session.add(part)
+        session.flush()
     return event
+
+
+ERASED_BY_RETENTION = "retention"
+
+
+def erase_personal(subjects: Collection[str], by: str = ERASED_BY_RETENTION) -> int:
+    """Erase the personal part of every event about `subjects` (inside the caller's
+    transaction): the content and salt of events written with a personal part, and the
+    pinned redaction of events written before migration 0018 (their summary and details
+    replaced by the form the migration fixed). The chain verifies as before. Returns the
+    events erased."""
+    if not subjects:
+        return 0
+    now = utcnow()
+    erased = db.session.execute(
+        update(AuditPersonal).where(AuditPersonal.subject.in_(list(subjects)),
+                                    AuditPersonal.content.is_not(None))
+        .values(content=None, salt=None, erased_at=now, erased_by=by)
+    ).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
+    pinned = db.session.scalars(select(AuditRedaction).where(
+        AuditRedaction.subject.in_(list(subjects)), AuditRedaction.redacted_at.is_(None)))
+    for pin in pinned:
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == pin.event_id)
+                           .values(summary=pin.summary, details=pin.details)
+                           .execution_options(synchronize_session=False))
+        pin.redacted_at = now
+        erased += 1
+    db.session.flush()
+    return erased
 
 
 @dataclass(frozen=True)
@@ -211,11 +272,69 @@ def _events() -> Iterator[tuple]:
         yield from partition
 
 
+PINNED = "audit.redactions_pinned"  # migration 0018's commitment to the legacy redactions
+
+
+def redaction_pin(row: Sequence[Any]) -> str:
+    """The SHA-256 a redacted legacy event must have: every column of the row in
+    _CHAIN_COLUMNS order, its stored hash included (the time formatted as it is hashed)."""
+    ident, occurred_at, *rest = row
+    return content_hash([ident, occurred_at.strftime(TIMESTAMP_FORMAT), *rest])
+
+
+def pins_root(pins: dict[int, str]) -> str:
+    """The digest over all pins that migration 0018's chained event committed to."""
+    lines = "".join(f"{ident}:{pins[ident]}\n" for ident in sorted(pins))
+    return hashlib.sha256(lines.encode("ascii")).hexdigest()
+
+
+def _pins() -> tuple[dict[int, str], ChainProblem | None]:
+    """The pinned redactions, checked against the chained commitment (which the chain walk
+    then checks like every event): a pin added, changed or dropped is named."""
+    pins = dict(db.session.execute(select(AuditRedaction.event_id, AuditRedaction.sha256))
+                .tuples().all())
+    commitment = db.session.execute(select(AuditEvent.id, AuditEvent.details)
+                                    .where(AuditEvent.action == PINNED)
+                                    # migration 0018 writes it (again after a
+                                    # downgrade); any other shows in the trail
+                                    .order_by(AuditEvent.id.desc()).limit(1)).first()
+    if not pins and commitment is None:
+        return pins, None
+    if commitment is None:
+        return pins, ChainProblem(min(pins), "edited",
+                                  "redaction pins exist without the chained event fixing them")
+    if json.loads(commitment.details).get("sha256") != pins_root(pins):
+        return pins, ChainProblem(commitment.id, "edited",
+                                  "the redaction pins differ from those the trail fixed")
+    return pins, None
+
+
+def _personal_problem() -> ChainProblem | None:
+    """Each personal part not erased must still be what its event's digest says."""
+    rows = db.session.execute(
+        select(AuditPersonal.event_id, AuditPersonal.salt, AuditPersonal.content,
+               AuditEvent.details)
+        .join(AuditEvent, AuditEvent.id == AuditPersonal.event_id)
+        .where(AuditPersonal.content.is_not(None)).order_by(AuditPersonal.event_id)
+        .execution_options(yield_per=5000)).tuples()
+    for ident, salt, content, details in rows:
+        digest = json.loads(details).get(PERSONAL)
+        if salt is None or content is None or digest != personal_digest(salt, content):
+            return ChainProblem(ident, "edited",
+                                f"the personal data of event {ident} was changed")
+    return None
+
+
 def verify_chain() -> VerifyResult:
     """Walk the chain in order and report the first event that does not fit.
 
     Events hashed without changes_records come first: once an event's hash covers the flag,
-    every later one's must."""
+    every later one's must. An event written before migration 0018 that retention redacted
+    fits when its row is exactly the form pinned for it (redaction_pin); the personal parts
+    not erased must fit their events' digests."""
+    pins, pin_problem = _pins()
+    if pin_problem is not None:
+        return VerifyResult(0, pin_problem)
     expected_id, expected_prev, checked, unflagged = 1, GENESIS, 0, True
     for row in _events():
         ident, occurred_at, *content, prev_hash, changes_records, stored = row
@@ -233,7 +352,9 @@ def verify_chain() -> VerifyResult:
         # isoformat(timespec="microseconds") is TIMESTAMP_FORMAT, ten times faster.
         hashed = [ident, occurred_at.isoformat(timespec="microseconds"), *content, prev_hash,
                   changes_records]
-        if not unflagged:
+        if ident in pins and content_hash([*hashed, stored]) == pins[ident]:
+            intact = True  # redacted to exactly its pinned form
+        elif not unflagged:
             intact = content_hash(hashed) == stored
         elif content_hash(hashed[:-1]) == stored:
             intact = changes_records == (row[_ACTION] not in FLAGGED_BY_MIGRATION)
@@ -246,7 +367,8 @@ def verify_chain() -> VerifyResult:
             ))
         checked += 1
         expected_id, expected_prev = ident + 1, stored
-    return VerifyResult(checked, None)
+    problem = _personal_problem()
+    return VerifyResult(checked, problem)
 
 
 def newest_change() -> tuple[int, str] | None:

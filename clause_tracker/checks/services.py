@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from dateutil.relativedelta import relativedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, String, cast, func, literal, or_, select, update
 
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import CONTRACT, GRANT, STATUS_TRANSITIONS, Agreement
@@ -111,10 +111,14 @@ def may_approve(user: User, measure: Measure) -> bool:
     return user.org_unit_id == agreement.org_unit_id and agreements.may_work_on(user, agreement)
 
 
-def _audit(check: ComplianceCheck, action: str, summary: str, details: dict) -> None:
+def _audit(check: ComplianceCheck, action: str, summary: str, details: dict,
+           personal: dict | None = None) -> None:
+    """`personal`: texts that may name people (notes, findings, the case reference), kept
+    out of the chained content so retention can erase them with the agreement."""
     audit(f"compliance.{action}", "ComplianceCheck", check.id,
           f"{check.agreement.reference}: {summary}",
-          {"agreement_id": check.agreement_id, **details})
+          {"agreement_id": check.agreement_id, **details}, personal=personal,
+          subject=f"Agreement:{check.agreement_id}")
 
 
 # --- a check ---------------------------------------------------------------------------------
@@ -146,7 +150,8 @@ def record_outcome(check: ComplianceCheck, outcome: str, note: str, findings: st
         db.session.add(Finding(check=check, description=findings.strip(),
                                  recorded_at=utcnow(), recorded_by_id=user.id))
     _audit(check, "outcome", f"check done: {outcome}",
-           {"from": old, "outcome": outcome, "note": note, "findings": findings.strip() or None})
+           {"from": old, "outcome": outcome},
+           {"note": note, "findings": findings.strip() or None})
 
 
 @transactional
@@ -189,7 +194,7 @@ def decide_breach(check: ComplianceCheck, decision: str, note: str, user: User,
     check.decided_on, check.decided_by_id = today, user.id
     check.stage = DONE if decision == NO_BREACH else BREACH
     _audit(check, "decision", f"decided: {decision}",
-           {"decision": decision, "note": note.strip(), "from": HEARD, "to": check.stage})
+           {"decision": decision, "from": HEARD, "to": check.stage}, {"note": note.strip()})
 
 
 # --- measures --------------------------------------------------------------------------------
@@ -298,7 +303,7 @@ def decide_measure(measure: Measure, approve: bool, note: str, user: User,
     measure.decided_by_id, measure.decided_at = user.id, utcnow()
     measure.decision_note = note or None
     _audit(measure.check, f"measure.{measure.state}", f"measure {measure.kind} {measure.state}",
-           {"measure_id": measure.id, "proposed_by": measure.proposed_by_id, "note": note})
+           {"measure_id": measure.id, "proposed_by": measure.proposed_by_id}, {"note": note})
     if ends_as:
         # Through the agreements service (its own audit event and lifecycle check); it
         # commits the approval and the status change together, in one transaction.
@@ -329,7 +334,7 @@ def record_plan_completion(measure: Measure, done: bool, on: date, note: str, us
     measure.completion_note = note.strip() or None
     _audit(measure.check, "measure.completion", f"action plan {measure.completion}",
            {"measure_id": measure.id, "completion": measure.completion, "on": str(on),
-            "deadline": str(measure.deadline), "note": measure.completion_note})
+            "deadline": str(measure.deadline)}, {"note": measure.completion_note})
 
 
 # --- complaints ------------------------------------------------------------------------------
@@ -377,9 +382,9 @@ def record_complaint(agreement: Agreement, case_reference: str, received_on: dat
     db.session.add(check)
     db.session.flush()
     complaint.check_id = check.id
-    _audit(check, "complaint", f"complaint {case_reference} linked; ad-hoc check opened",
-           {"complaint_id": complaint.id, "case_reference": case_reference,
-            "received_on": str(received_on)})
+    _audit(check, "complaint", "complaint linked; ad-hoc check opened",
+           {"complaint_id": complaint.id, "received_on": str(received_on)},
+           {"case_reference": case_reference})
     return check
 
 
@@ -410,4 +415,9 @@ def erase_personal_data(agreement_id: int) -> dict[str, int]:
     db.session.execute(update(ComplianceCheck).where(ComplianceCheck.id.in_(check_ids),
                                                        ComplianceCheck.decision_note.is_not(None))
                        .values(decision_note=ERASED, version_id=ComplianceCheck.version_id + 1))
-    return {"hearings": hearings, "findings": findings}
+    complaints = db.session.execute(  # the office's case reference leads to a person
+        update(Complaint).where(Complaint.agreement_id == agreement_id)
+        # unique per agreement: the mark and the row's own number
+        .values(case_reference=literal(f"{ERASED} #").concat(cast(Complaint.id, String)))
+    ).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
+    return {"hearings": hearings, "findings": findings, "complaints": complaints}

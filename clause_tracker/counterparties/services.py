@@ -86,17 +86,20 @@ def add_contact(party: Counterparty, name: str, function: str, email: str,
     db.session.flush()
     idempotency.spend(token, "ContactPerson", contact.id)
     audit("counterparty.contact_add", "Counterparty", party.id,
-          f"Contact person added to {party.name}: {contact.name}",
-          {"contact_id": contact.id, "name": contact.name, "function": contact.function,
-           "email": contact.email})
+          f"Contact person added to {party.name}",
+          {"contact_id": contact.id},
+          personal={"name": contact.name, "function": contact.function,
+                    "email": contact.email}, subject=f"ContactPerson:{contact.id}")
     return contact
 
 
-def erase_contacts(counterparty_id: int) -> int:
+def erase_contacts(counterparty_id: int) -> list[int]:
     """Erase the names, functions and e-mail addresses of the counterparty's contact persons
-    (retention decides when none of its agreements needs them any more)."""
-    return db.session.execute(
-        sql_update(ContactPerson)
-        .where(ContactPerson.counterparty_id == counterparty_id, ContactPerson.name != ERASED)
-        .values(name=ERASED, function="", email="")  # DML: a CursorResult
-    ).rowcount or 0  # type: ignore[attr-defined]
+    (retention decides when none of its agreements needs them any more). Returns the ids
+    of the contact persons erased (their audit events' personal parts go too)."""
+    ids = list(db.session.scalars(select(ContactPerson.id).where(
+        ContactPerson.counterparty_id == counterparty_id, ContactPerson.name != ERASED)))
+    if ids:
+        db.session.execute(sql_update(ContactPerson).where(ContactPerson.id.in_(ids))
+                           .values(name=ERASED, function="", email=""))
+    return ids

@@ -13,6 +13,7 @@ from clause_tracker import idempotency
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.agreements.services import RegistryError, decision_basis
+from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import record as audit
 from clause_tracker.auth.models import User
 from clause_tracker.clock import utcnow
@@ -25,6 +26,7 @@ from clause_tracker.declarations.models import (
     Declaration,
     SelfCommitment,
 )
+from clause_tracker.erasure import ERASED
 from clause_tracker.extensions import db
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import check_version
@@ -41,11 +43,14 @@ def get(declaration_id: int) -> Declaration | None:
 
 
 def _audit(decl: Declaration, action: str, old: str | None, summary: str,
-           details: dict | None = None) -> None:
+           details: dict | None = None, personal: dict | None = None) -> None:
+    """`personal`: who signed, notes, file names — kept out of the chained content so
+    retention can erase them with the agreement."""
     audit(f"declaration.{action}", "Declaration", decl.id,
           f"{decl.agreement.reference}: {summary}",
           {"agreement_id": decl.agreement_id, "party": decl.party, "from": old,
-           "to": decl.state, **(details or {})})
+           "to": decl.state, **(details or {})}, personal=personal,
+          subject=f"Agreement:{decl.agreement_id}")
 
 
 def main_declaration(agreement: Agreement) -> Declaration | None:
@@ -163,10 +168,12 @@ def receive(decl: Declaration, *, signer_name: str, signer_function: str, signed
         decl.evidence_mimetype, decl.evidence_size = evidence.mimetype, evidence.size
         decl.evidence_filename = evidence.filename
     decl.updated_at = utcnow()
-    _audit(decl, "receive", old, f"declaration received, signed by {signer_name}",
+    _audit(decl, "receive", old, "declaration received",
            {"signed_on": str(signed_on), "received_on": str(received_on), "channel": channel,
             "valid_until": str(valid_until) if valid_until else None,
-            "evidence_sha256": decl.evidence_sha256, "evidence_file": decl.evidence_filename})
+            "evidence_sha256": decl.evidence_sha256},
+           {"signer_name": signer_name, "signer_function": signer_function,
+            "evidence_file": decl.evidence_filename})
     return decl
 
 
@@ -179,7 +186,7 @@ def transition(decl: Declaration, action: str, note: str, expected_version: int,
         raise RegistryError(_l("Recording a receipt needs its own form."))
     old = decl.state
     new = target(old, action, by_hand=True)
-    details: dict[str, object] = {"note": note}
+    details: dict[str, object] = {}
     if action == "accept" and not decl.evidence_key:
         raise RegistryError(_l("A declaration can be accepted only with its evidence file."))
     if action == "request":
@@ -199,7 +206,7 @@ def transition(decl: Declaration, action: str, note: str, expected_version: int,
     decl.state = new
     decl.note = note or decl.note
     decl.updated_at = utcnow()
-    _audit(decl, action, old, f"declaration {old} → {new}", details)
+    _audit(decl, action, old, f"declaration {old} → {new}", details, {"note": note})
     return decl
 
 
@@ -229,23 +236,49 @@ def record_commitment(agreement: Agreement, score: int, notes: str,
     db.session.flush()
     audit("grant.self_commitment", "Agreement", agreement.id,
           f"{agreement.reference}: voluntary self-commitment scored {score}/{MAX_SCORE} "
-          "(quality criterion)", {"score": score, "notes": notes, "previous": old})
+          "(quality criterion)", {"score": score, "previous": old}, personal={"notes": notes})
     return row
 
 
 # --- retention ---------------------------------------------------------------------------------
 
+EVIDENCE_KEYS_IN_EVENTS = ("evidence_sha256", "previous_evidence_sha256")
+
+
+def _earlier_evidence(declaration_ids: list[int]) -> set[str]:
+    """Every evidence file the declarations ever named — a receipt requested again or
+    replaced leaves its file in the store, named only by the audit trail (storage keys are
+    the files' SHA-256)."""
+    keys: set[str] = set()
+    if not declaration_ids:
+        return keys
+    for details in db.session.scalars(select(AuditEvent.details).where(
+            AuditEvent.object_type == "Declaration",
+            AuditEvent.object_id.in_([str(i) for i in declaration_ids]))):
+        found = json.loads(details or "{}")
+        keys |= {found[name] for name in EVIDENCE_KEYS_IN_EVENTS
+                 if isinstance(found.get(name), str) and found[name]}
+    return keys
+
+
 def erase_personal_data(agreement_id: int) -> tuple[int, set[str]]:
-    """Erase who signed, the notes and the evidence of the agreement's declarations (the
-    states and dates stay for the figures). Returns the rows changed and the evidence files
-    they no longer name (the caller deletes those no other record names, after commit)."""
+    """Erase who signed, the notes and the evidence of the agreement's declarations, and the
+    notes of its self-commitment (the states, dates and scores stay for the figures). Returns
+    the rows changed and every evidence file they named, earlier ones included (the caller
+    deletes those no other record names, after commit)."""
+    ids = list(db.session.scalars(select(Declaration.id).where(
+        Declaration.agreement_id == agreement_id)))
     keys = {key for key in db.session.scalars(select(Declaration.evidence_key).where(
         Declaration.agreement_id == agreement_id)) if key}
+    keys |= _earlier_evidence(ids)
     rows = db.session.execute(
         update(Declaration).where(Declaration.agreement_id == agreement_id)
         .values(signer_name=None, signer_function=None, note=None, evidence_key=None,
                 evidence_filename=None, version_id=Declaration.version_id + 1)
     ).rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
+    db.session.execute(update(SelfCommitment).where(SelfCommitment.agreement_id == agreement_id,
+                                                    SelfCommitment.notes != "")
+                       .values(notes=ERASED))
     return rows or 0, keys
 
 

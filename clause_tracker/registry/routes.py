@@ -15,6 +15,7 @@ from clause_tracker.agreements import documents, services, signed_copy
 from clause_tracker.agreements.importing import ImportFileError, import_file
 from clause_tracker.agreements.models import CONTRACT, ENDED_EARLY, GRANT, Agreement
 from clause_tracker.agreements.services import RegistryError
+from clause_tracker.audit.queries import personal_parts
 from clause_tracker.clock import today
 from clause_tracker.compliance.state import compliance_of
 from clause_tracker.counterparties import services as counterparties
@@ -133,12 +134,13 @@ def show(agreement_id: int):
     exemption_form = ExemptionForm(formdata=None, **version)
     exemption_form.reason.choices = [SelectChoice(r, r) for r in services.exemption_reasons()]
     counterparty = agreement.counterparty
+    events = history.of(agreement)
     return render_template(
         "agreements/show.html", agreement=agreement, can_work=can_work,
         compliance=compliance_of(agreement.id),
         declarations=declarations.for_agreement(agreement),
         commitment=declarations.commitment_of(agreement),
-        history=history.of(agreement),
+        history=events, history_personal=personal_parts(events),
         documents=documents.for_agreement(agreement.id),
         status_form=StatusForm(formdata=None, **version),
         clause_form=ClauseForm(formdata=None, **version).for_kind(agreement.kind),

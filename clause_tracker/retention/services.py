@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, func, literal, select
+from sqlalchemy import case, exists, false, func, literal, select
 
 from clause_tracker.agreements.models import CONTRACT, Agreement
-from clause_tracker.audit.services import Actor, current_actor, record
+from clause_tracker.audit.services import Actor, current_actor, erase_personal, record
 from clause_tracker.checks import services as checks
 from clause_tracker.checks.models import (
     RetentionPurge,
@@ -111,16 +111,25 @@ def _erase_records(agreement_id: int, user_id: int | None, day: date,
               "manual_checks": documents.erase_notes(agreement_id)}
     if agreement.end_reason:  # why it was terminated or revoked may name people
         agreement.end_reason = ERASED
+    if agreement.exemption_note:  # so may the note on a requested exemption
+        agreement.exemption_note = ERASED
+    subjects = [f"Agreement:{agreement_id}"]
     # The counterparty's contact persons serve its other agreements too: erased only when
     # none of them is still within its retention.
     if agreement.counterparty_id is not None:
         until, _ = _past_retention(day)
+        # Needed unless finished and past its own retention (a missing date: needed).
+        done = Agreement.status.in_(FINISHED_STATUSES) & func.coalesce(until < literal(day),
+                                                                       false())
         still_needed = db.session.scalar(select(exists().where(
             Agreement.counterparty_id == agreement.counterparty_id,
-            Agreement.id != agreement_id,
-            ~(Agreement.status.in_(FINISHED_STATUSES) & (until < literal(day))))))
+            Agreement.id != agreement_id, ~done)))
         if not still_needed:
-            counts["contact_persons"] = counterparties.erase_contacts(agreement.counterparty_id)
+            contacts = counterparties.erase_contacts(agreement.counterparty_id)
+            counts["contact_persons"] = len(contacts)
+            subjects += [f"ContactPerson:{ident}" for ident in contacts]
+    # The personal parts of the audit events about it: the chain stays as it was.
+    counts["audit_events"] = erase_personal(subjects)
     db.session.add(RetentionPurge(agreement_id=agreement_id, purged_at=utcnow(),
                                     purged_by_id=user_id))
     record("retention.purge", "Agreement", agreement_id,

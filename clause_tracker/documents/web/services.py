@@ -208,10 +208,12 @@ def check(data: bytes, filename: str, user: User,
     db.session.add(record)
     db.session.flush()
     audit("document.verify", "DocumentRecord", record.id,
-          f"Returned document {filename} checked: {result.status}",
+          f"Returned document checked: {result.status}",
           {"sha256": result.sha256, "status": result.status, "agreement_id": agreement_id,
            "method": result.method, "similarity": round(result.similarity, 4),
-           "signatures": len(result.signatures)})
+           "signatures": len(result.signatures)},
+          personal={"filename": filename},
+          subject=f"Agreement:{agreement_id}" if agreement_id is not None else None)
     return record, result
 
 
@@ -241,12 +243,24 @@ def files_of_agreement(agreement_id: int) -> set[str]:
     return {key for key in keys if key}
 
 
+KEPT_DETAILS = ("method", "similarity", "identical_to_issued")
+
+
 def erase_notes(agreement_id: int) -> int:
-    """The reasons of manual checks of the agreement's signed copies (they may name people);
-    the records, their statuses and hashes stay."""
-    return db.session.execute(update(DocumentRecord).where(  # type: ignore[attr-defined]  # DML: a CursorResult
+    """The reasons of manual checks of the agreement's signed copies, the file names and
+    what the verification read from the files (the differing words, the author in the
+    file's properties, the signers of its signatures): they may name people. The records,
+    their statuses, method, similarity and hashes stay. Returns the notes erased."""
+    notes = db.session.execute(update(DocumentRecord).where(  # type: ignore[attr-defined]  # DML: a CursorResult
         DocumentRecord.agreement_id == agreement_id, DocumentRecord.note.is_not(None))
         .values(note=ERASED)).rowcount or 0
+    for record in db.session.scalars(select(DocumentRecord).where(
+            DocumentRecord.agreement_id == agreement_id)):
+        found = record.details
+        record.details_json = json.dumps({key: found[key] for key in KEPT_DETAILS
+                                          if key in found}, ensure_ascii=False)
+        record.filename = ERASED
+    return notes
 
 
 def files_named_elsewhere(keys: set[str], agreement_id: int) -> set[str]:

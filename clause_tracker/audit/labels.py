@@ -1,0 +1,21 @@
+"""Labels of the personal fields an audit event may carry (shown beside its summary)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+PERSONAL_FIELD_LABELS = {
+    "signer_name": _l("Signed by"),
+    "signer_function": _l("Function of the signer"),
+    "evidence_file": _l("File name"),
+    "filename": _l("File name"),
+    "name": _l("Name"),
+    "function": _l("Function"),
+    "email": _l("E-mail"),
+    "note": _l("Note"),
+    "notes": _l("Notes"),
+    "findings": _l("Findings"),
+    "reason": _l("Reason"),
+    "case_reference": _l("Case reference"),
+}
+ERASED_BY_LABELS = {"retention": _l("after the retention period")}
