@@ -31,6 +31,7 @@ from clause_tracker.idempotency import new_token
 from clause_tracker.storage import storage
 from tests.factories import insert_agreement
 from tests.helpers import replace_in_docx
+from tests.test_audit import scratch_url  # noqa: F401  # a fixture: a database of its own
 
 # What was entered, as distinctive (ASCII) pieces: none may be left anywhere.
 PERSONAL = {
@@ -231,3 +232,102 @@ def test_the_personal_part_is_tamper_evident_and_cannot_be_rewritten(app) -> Non
             conn.execute(text("ALTER TABLE audit_personal ENABLE TRIGGER USER"))
     problem = verify_chain().problem
     assert problem is not None and (problem.event_id, problem.kind) == (event.id, "edited")
+
+
+def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
+        app_config, scratch_url) -> None:
+    """Events written before migration 0018 hold personal data in their chained content.
+    The migration pins the one redacted form each may take (and commits to the pins in the
+    chain); erasure applies exactly that form, `audit verify` passes, and no other change
+    of such an event — nor of a pin — goes unseen. Downgrade and upgrade again work."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy.exc import DBAPIError
+
+    from clause_tracker import create_app
+    from clause_tracker.audit.models import AuditRedaction
+    from clause_tracker.audit.services import (
+        GENESIS,
+        TIMESTAMP_FORMAT,
+        content_hash,
+        erase_personal,
+    )
+
+    legacy = [  # (action, object_type, object_id, summary, details), as the old code wrote them
+        ("contact.status", "Agreement", "5", "V-1: active → terminated", {"from": "active"}),
+        ("contract.status", "Agreement", "5", "V-1: active → terminated",
+         {"from": "active", "reason": "Insolvenz, Herr Altkuendigung"}),
+        ("declaration.receive", "Declaration", "9",
+         "V-1: declaration received, signed by Alfred Altunterzeichner",
+         {"agreement_id": 5, "evidence_file": "Altbeleg_Altunterzeichner.pdf",
+          "evidence_sha256": "ab" * 32}),
+        ("counterparty.contact_add", "Counterparty", "2",
+         "Contact person added to Muster GmbH: Almut Altkontakt",
+         {"contact_id": 3, "name": "Almut Altkontakt", "function": "", "email":
+          "almut@alt.example"}),
+        ("compliance.outcome", "ComplianceCheck", "4", "V-2: check done: findings",
+         {"agreement_id": 6, "note": "", "findings": "Befund Andere Akte"}),  # another agreement
+    ]
+    old_values = ("Altkuendigung", "Altunterzeichner", "Almut", "almut@alt.example")
+    old = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch_url})
+    with old.app_context():
+        upgrade(revision="0017_audit_anchors")
+        prev, at = GENESIS, datetime(2026, 1, 5, 8, 30)
+        with db.engine.begin() as conn:
+            for ident, (action, kind, obj, summary, details) in enumerate(legacy, start=1):
+                body = json.dumps(details, ensure_ascii=False, sort_keys=True)
+                row = {"id": ident, "occurred_at": at, "actor_id": None, "actor_name": "old",
+                       "actor_role": "system", "action": action, "object_type": kind,
+                       "object_id": obj, "summary": summary, "details": body,
+                       "prev_hash": prev, "changes_records": True}
+                row["hash"] = prev = content_hash(
+                    [ident, at.strftime(TIMESTAMP_FORMAT), None, "old", "system", action, kind,
+                     obj, summary, body, row["prev_hash"], True])
+                conn.execute(AuditEvent.__table__.insert().values(**row))
+        db.engine.dispose()
+
+    app = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch_url})
+    with app.app_context():
+        upgrade()
+        pins = {p.event_id: p for p in db.session.scalars(select(AuditRedaction))}
+        assert sorted(pins) == [2, 3, 4, 5]  # event 1 holds nothing personal
+        assert pins[3].subject == "Agreement:5" and pins[4].subject == "ContactPerson:3"
+        assert verify_chain().ok and verify_chain().checked == 6  # with the pinning event
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_events SET summary = 'x' WHERE id = 3"))
+
+        assert erase_personal(["Agreement:5", "ContactPerson:3"]) == 3
+        record("retention.purge", "Agreement", 5, "V-1: personal data erased")
+        db.session.commit()
+        rows = db.session.execute(select(AuditEvent.summary, AuditEvent.details)).all()
+        flat = " ".join(f"{s} {d}" for s, d in rows)
+        assert not [v for v in old_values if v in flat]
+        assert "Befund Andere Akte" in flat  # another agreement's event is untouched
+        assert "signed by [erased]" in flat and "ab" * 32 in flat
+        result = verify_chain()
+        assert result.ok and result.checked == 7, result.problem
+
+        # Only the pinned form verifies: anything else is named.
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
+            else:
+                conn.execute(text("DROP TRIGGER audit_events_no_update"))
+            conn.execute(text("UPDATE audit_events SET summary = 'V-1: nothing' WHERE id = 3"))
+        assert (verify_chain().problem.event_id, verify_chain().problem.kind) == (3, "edited")
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE audit_events SET summary = :s WHERE id = 3"),
+                         {"s": pins[3].summary})
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER USER"))
+        assert verify_chain().ok
+        # A pin added behind the trail's back does not match the chained commitment.
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO audit_redactions (event_id, subject, summary, "
+                              "details, sha256) VALUES (1, 'Agreement:5', 'x', '{}', :h)"),
+                         {"h": "0" * 64})
+        assert verify_chain().problem.kind == "edited"
+        db.session.remove()
+        downgrade(revision="0017_audit_anchors")
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
