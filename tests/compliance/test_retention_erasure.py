@@ -130,7 +130,8 @@ def _enter_everything(app, make_user):
     declarations.transition(decl, "request", "", decl.version_id, officer, date(2018, 1, 10))
     second = evidence.accept(f"%PDF-1.7 {PERSONAL['evidence_2_text']}".encode(),
                              PERSONAL["evidence_2_file"])
-    declarations.receive(decl, signer_name=PERSONAL["signer_2"], signer_function="",
+    declarations.receive(decl, signer_name=PERSONAL["signer_2"],
+                         signer_function=PERSONAL["signer_1_function"],
                          signed_on=date(2018, 1, 12), received_on=date(2018, 1, 12),
                          channel="email", valid_until=None, evidence=second,
                          expected_version=decl.version_id, user=officer)
@@ -187,6 +188,8 @@ def test_a_purge_leaves_no_personal_value_in_the_database_or_the_uploads(
     assert not any(storage().exists(key) for key in evidence_keys)  # the earlier one too
     # The shared counterparty's contact person is still needed, and stays.
     assert SHARED_CONTACT in dump
+    assert (db.session.get(type(contact), contact.id).name,
+            db.session.get(type(kept), kept.id).name) == ("[erased]", SHARED_CONTACT)
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0 and "chain intact" in verified.output, verified.output
 
@@ -235,7 +238,7 @@ def test_the_personal_part_is_tamper_evident_and_cannot_be_rewritten(app) -> Non
 
 
 def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
-        app_config, scratch_url) -> None:
+        app_config, request) -> None:
     """Events written before migration 0018 hold personal data in their chained content.
     The migration pins the one redacted form each may take (and commits to the pins in the
     chain); erasure applies exactly that form, `audit verify` passes, and no other change
@@ -267,8 +270,9 @@ def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
         ("compliance.outcome", "ComplianceCheck", "4", "V-2: check done: findings",
          {"agreement_id": 6, "note": "", "findings": "Befund Andere Akte"}),  # another agreement
     ]
+    scratch = request.getfixturevalue("scratch_url")  # test_audit's: a database of its own
     old_values = ("Altkuendigung", "Altunterzeichner", "Almut", "almut@alt.example")
-    old = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch_url})
+    old = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch})
     with old.app_context():
         upgrade(revision="0017_audit_anchors")
         prev, at = GENESIS, datetime(2026, 1, 5, 8, 30)
@@ -285,7 +289,7 @@ def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
                 conn.execute(AuditEvent.__table__.insert().values(**row))
         db.engine.dispose()
 
-    app = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch_url})
+    app = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch})
     with app.app_context():
         upgrade()
         pins = {p.event_id: p for p in db.session.scalars(select(AuditRedaction))}
