@@ -93,13 +93,16 @@ def add_contact(party: Counterparty, name: str, function: str, email: str,
     return contact
 
 
-def erase_contacts(counterparty_id: int) -> list[int]:
+def erase_contacts(counterparty_id: int) -> tuple[int, list[int]]:
     """Erase the names, functions and e-mail addresses of the counterparty's contact persons
-    (retention decides when none of its agreements needs them any more). Returns the ids
-    of the contact persons erased (their audit events' personal parts go too)."""
+    (retention decides when none of its agreements needs them any more). Returns how many
+    were erased now and the ids of all of them (erased earlier too: their audit events'
+    personal parts go as well)."""
     ids = list(db.session.scalars(select(ContactPerson.id).where(
-        ContactPerson.counterparty_id == counterparty_id, ContactPerson.name != ERASED)))
-    if ids:
-        db.session.execute(sql_update(ContactPerson).where(ContactPerson.id.in_(ids))
-                           .values(name=ERASED, function="", email=""))
-    return ids
+        ContactPerson.counterparty_id == counterparty_id)))
+    erased = db.session.execute(
+        sql_update(ContactPerson)
+        .where(ContactPerson.counterparty_id == counterparty_id, ContactPerson.name != ERASED)
+        .values(name=ERASED, function="", email="")
+    ).rowcount or 0  # type: ignore[attr-defined]  # DML: a CursorResult
+    return erased, ids

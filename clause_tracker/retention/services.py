@@ -1,9 +1,11 @@
 """Retention: records past their period are listed; on an administrator's confirmation
 the personal data in them is erased — names, notes and summaries in the rows, and the
 stored files (declaration evidence, documents generated for the agreement: signed
-declarations and contracts name people). The agreement rows, checks, outcomes, measure
-kinds and the files' SHA-256 stay, so the aggregate figures (ECCAR report, overview) and the
-proof of what had been issued survive. Audited.
+declarations and contracts name people; every evidence file ever named, returned signed
+copies), and the personal part of the audit events about the agreement and its erased
+contact persons (audit.services.erase_personal: the chain verifies as before). The agreement
+rows, checks, outcomes, measure kinds and the files' SHA-256 stay, so the aggregate figures
+(ECCAR report, overview) and the proof of what had been issued survive. Audited.
 
 Periods (config): contracts RETENTION_CONTRACT_YEARS after the end of the contract or,
 without an end, after the award (§ 8(4) VgV, § 6(2) UVgO); grants RETENTION_GRANT_YEARS
@@ -125,8 +127,8 @@ def _erase_records(agreement_id: int, user_id: int | None, day: date,
             Agreement.counterparty_id == agreement.counterparty_id,
             Agreement.id != agreement_id, ~done)))
         if not still_needed:
-            contacts = counterparties.erase_contacts(agreement.counterparty_id)
-            counts["contact_persons"] = len(contacts)
+            counts["contact_persons"], contacts = counterparties.erase_contacts(
+                agreement.counterparty_id)
             subjects += [f"ContactPerson:{ident}" for ident in contacts]
     # The personal parts of the audit events about it: the chain stays as it was.
     counts["audit_events"] = erase_personal(subjects)
