@@ -159,14 +159,17 @@ def record(
 
 
 ERASED_BY_RETENTION = "retention"
+ERASED = "audit.erased"  # the chained record of an erasure: which subjects, how many events
 
 
-def erase_personal(subjects: Collection[str], by: str = ERASED_BY_RETENTION) -> int:
+def erase_personal(subjects: Collection[str], by: str = ERASED_BY_RETENTION,
+                   actor: Actor | None = None) -> int:
     """Erase the personal part of every event about `subjects` (inside the caller's
     transaction): the content and salt of events written with a personal part, and the
     pinned redaction of events written before migration 0018 (their summary and details
-    replaced by the form the migration fixed). The chain verifies as before. Returns the
-    events erased."""
+    replaced by the form the migration fixed). The chain verifies as before; the erasure
+    is itself an event naming the subjects, and `verify_chain` accepts an erased part only
+    where one names its subject. Returns the events erased."""
     if not subjects:
         return 0
     now = utcnow()
@@ -184,6 +187,8 @@ def erase_personal(subjects: Collection[str], by: str = ERASED_BY_RETENTION) -> 
         pin.redacted_at = now
         erased += 1
     db.session.flush()
+    record(ERASED, "AuditTrail", None, f"personal data of {erased} events erased ({by})",
+           {"subjects": sorted(subjects), "events": erased, "by": by}, actor=actor)
     return erased
 
 
@@ -309,8 +314,30 @@ def _pins() -> tuple[dict[int, str], ChainProblem | None]:
     return pins, None
 
 
-def _personal_problem() -> ChainProblem | None:
-    """Each personal part not erased must still be what its event's digest says."""
+def _erased_subjects() -> set[str]:
+    subjects: set[str] = set()
+    for details in db.session.scalars(select(AuditEvent.details)
+                                      .where(AuditEvent.action == ERASED)):
+        subjects |= set(json.loads(details).get("subjects", ()))
+    return subjects
+
+
+def _personal_problem(redacted: set[int]) -> ChainProblem | None:
+    """Each personal part not erased must still be what its event's digest says; each one
+    erased, and each event found in its pinned redacted form (`redacted`), must be about a
+    subject an erasure event names (an erasure behind the trail's back shows)."""
+    erased = _erased_subjects()
+    unrecorded = [ident for ident, subject in db.session.execute(
+        select(AuditPersonal.event_id, AuditPersonal.subject)
+        .where(AuditPersonal.content.is_(None))).tuples() if subject not in erased]
+    if redacted:
+        unrecorded += [ident for ident, subject in db.session.execute(
+            select(AuditRedaction.event_id, AuditRedaction.subject)).tuples()
+            if ident in redacted and subject not in erased]
+    if unrecorded:
+        ident = min(unrecorded)
+        return ChainProblem(ident, "edited",
+                            f"the personal data of event {ident} was erased unrecorded")
     rows = db.session.execute(
         select(AuditPersonal.event_id, AuditPersonal.salt, AuditPersonal.content,
                AuditEvent.details)
@@ -336,6 +363,7 @@ def verify_chain() -> VerifyResult:
     if pin_problem is not None:
         return VerifyResult(0, pin_problem)
     expected_id, expected_prev, checked, unflagged = 1, GENESIS, 0, True
+    redacted: set[int] = set()
     for row in _events():
         ident, occurred_at, *content, prev_hash, changes_records, stored = row
         if ident != expected_id:
@@ -354,6 +382,7 @@ def verify_chain() -> VerifyResult:
                   changes_records]
         if ident in pins and content_hash([*hashed, stored]) == pins[ident]:
             intact = True  # redacted to exactly its pinned form
+            redacted.add(ident)
         elif not unflagged:
             intact = content_hash(hashed) == stored
         elif content_hash(hashed[:-1]) == stored:
@@ -367,7 +396,7 @@ def verify_chain() -> VerifyResult:
             ))
         checked += 1
         expected_id, expected_prev = ident + 1, stored
-    problem = _personal_problem()
+    problem = _personal_problem(redacted)
     return VerifyResult(checked, problem)
 
 

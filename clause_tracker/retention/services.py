@@ -131,7 +131,7 @@ def _erase_records(agreement_id: int, user_id: int | None, day: date,
                 agreement.counterparty_id)
             subjects += [f"ContactPerson:{ident}" for ident in contacts]
     # The personal parts of the audit events about it: the chain stays as it was.
-    counts["audit_events"] = erase_personal(subjects)
+    counts["audit_events"] = erase_personal(subjects, actor=actor or current_actor())
     db.session.add(RetentionPurge(agreement_id=agreement_id, purged_at=utcnow(),
                                     purged_by_id=user_id))
     record("retention.purge", "Agreement", agreement_id,

@@ -21,7 +21,7 @@ from clause_tracker.agreements import documents as agreement_documents
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements import signed_copy
 from clause_tracker.audit.models import AuditEvent, AuditPersonal
-from clause_tracker.audit.services import record, verify_chain
+from clause_tracker.audit.services import erase_personal, record, verify_chain
 from clause_tracker.checks import services as checks
 from clause_tracker.counterparties import services as counterparties
 from clause_tracker.declarations import evidence
@@ -235,6 +235,15 @@ def test_the_personal_part_is_tamper_evident_and_cannot_be_rewritten(app) -> Non
             conn.execute(text("ALTER TABLE audit_personal ENABLE TRIGGER USER"))
     problem = verify_chain().problem
     assert problem is not None and (problem.event_id, problem.kind) == (event.id, "edited")
+    # An erasure the trail does not record shows too: the triggers let it through, the
+    # check does not.
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_personal SET content = NULL, salt = NULL"))
+    problem = verify_chain().problem
+    assert problem is not None and "erased unrecorded" in problem.message
+    erase_personal(["ContactPerson:7"])  # recorded: an audit.erased event names it
+    db.session.commit()
+    assert verify_chain().ok
 
 
 def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
@@ -308,7 +317,7 @@ def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
         assert "Befund Andere Akte" in flat  # another agreement's event is untouched
         assert "signed by [erased]" in flat and "ab" * 32 in flat
         result = verify_chain()
-        assert result.ok and result.checked == 7, result.problem
+        assert result.ok and result.checked == 8, result.problem  # + audit.erased
 
         # Only the pinned form verifies: anything else is named.
         with db.engine.begin() as conn:
