@@ -225,12 +225,17 @@ class Database:
             shutil.copyfile(self.published_template if published else self.template, copy)
             return f"sqlite:///{copy}"
         with self._engine.begin() as conn:
-            # The audit trail refuses TRUNCATE (migration 0017): lifted for this one
+            # The audit trail refuses TRUNCATE (migrations 0017, 0018): lifted for this one
             # statement, inside this transaction, as only the table's owner can.
             names = ", ".join(f'"{t}"' for t in self._tables)
-            conn.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_truncate"))
+            guarded = [("audit_events", "audit_events_no_truncate"),
+                       ("audit_personal", "audit_personal_no_truncate"),
+                       ("audit_redactions", "audit_redactions_no_truncate")]
+            for table_name, trigger in guarded:
+                conn.execute(text(f"ALTER TABLE {table_name} DISABLE TRIGGER {trigger}"))
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            conn.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate"))
+            for table_name, trigger in guarded:
+                conn.execute(text(f"ALTER TABLE {table_name} ENABLE TRIGGER {trigger}"))
             if published:
                 for name, rows in self._library.items():
                     table = db.metadata.tables[name]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, true
+from sqlalchemy import Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clause_tracker.extensions import Model
@@ -49,8 +49,9 @@ class AuditPersonal(Model):
 
     __tablename__ = "audit_personal"
 
-    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True,
-                                          autoincrement=False)
+    # The event's id, no foreign key: the trail's tables are refused TRUNCATE each on its
+    # own (a key would make TRUNCATE audit_events fail for the key, not the trigger).
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     subject: Mapped[str] = mapped_column(String(80), index=True)
     salt: Mapped[str | None] = mapped_column(String(64))
     content: Mapped[str | None] = mapped_column(Text)  # canonical JSON
@@ -68,8 +69,9 @@ class AuditRedaction(Model):
 
     __tablename__ = "audit_redactions"
 
-    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True,
-                                          autoincrement=False)
+    # The event's id, no foreign key: the trail's tables are refused TRUNCATE each on its
+    # own (a key would make TRUNCATE audit_events fail for the key, not the trigger).
+    event_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     subject: Mapped[str] = mapped_column(String(80), index=True)
     summary: Mapped[str] = mapped_column(String(500))  # the redacted form, no personal data
     details: Mapped[str] = mapped_column(Text)

@@ -155,6 +155,8 @@ TRIGGERS = {
         $$ LANGUAGE plpgsql""",
         """CREATE TRIGGER audit_personal_erase_only BEFORE UPDATE OR DELETE ON audit_personal
         FOR EACH ROW EXECUTE FUNCTION audit_personal_erase_only()""",
+        """CREATE TRIGGER audit_personal_no_truncate BEFORE TRUNCATE ON audit_personal
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_personal_erase_only()""",
         """CREATE FUNCTION audit_redactions_fixed() RETURNS trigger AS $$
         BEGIN
             IF TG_OP = 'UPDATE' AND NEW.event_id = OLD.event_id AND NEW.subject = OLD.subject
@@ -167,6 +169,8 @@ TRIGGERS = {
         $$ LANGUAGE plpgsql""",
         """CREATE TRIGGER audit_redactions_fixed BEFORE UPDATE OR DELETE ON audit_redactions
         FOR EACH ROW EXECUTE FUNCTION audit_redactions_fixed()""",
+        """CREATE TRIGGER audit_redactions_no_truncate BEFORE TRUNCATE ON audit_redactions
+        FOR EACH STATEMENT EXECUTE FUNCTION audit_redactions_fixed()""",
     ],
     "sqlite": [
         "DROP TRIGGER IF EXISTS audit_events_no_update",
@@ -197,8 +201,10 @@ TRIGGERS = {
 }
 DROP_TRIGGERS = {
     "postgresql": [
+        "DROP TRIGGER IF EXISTS audit_redactions_no_truncate ON audit_redactions",
         "DROP TRIGGER IF EXISTS audit_redactions_fixed ON audit_redactions",
         "DROP FUNCTION IF EXISTS audit_redactions_fixed()",
+        "DROP TRIGGER IF EXISTS audit_personal_no_truncate ON audit_personal",
         "DROP TRIGGER IF EXISTS audit_personal_erase_only ON audit_personal",
         "DROP FUNCTION IF EXISTS audit_personal_erase_only()",
         "DROP TRIGGER IF EXISTS audit_events_redact_only ON audit_events",
@@ -264,8 +270,7 @@ def _pin_legacy_events(bind):
 def upgrade():
     op.create_table(
         'audit_personal',
-        sa.Column('event_id', sa.Integer(), sa.ForeignKey('audit_events.id'),
-                  primary_key=True, autoincrement=False),
+        sa.Column('event_id', sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column('subject', sa.String(length=80), nullable=False),
         sa.Column('salt', sa.String(length=64), nullable=True),
         sa.Column('content', sa.Text(), nullable=True),
@@ -275,8 +280,7 @@ def upgrade():
     op.create_index('ix_audit_personal_subject', 'audit_personal', ['subject'])
     op.create_table(
         'audit_redactions',
-        sa.Column('event_id', sa.Integer(), sa.ForeignKey('audit_events.id'),
-                  primary_key=True, autoincrement=False),
+        sa.Column('event_id', sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column('subject', sa.String(length=80), nullable=False),
         sa.Column('summary', sa.String(length=500), nullable=False),
         sa.Column('details', sa.Text(), nullable=False),

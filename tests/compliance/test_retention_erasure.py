@@ -221,8 +221,12 @@ def test_the_personal_part_is_tamper_evident_and_cannot_be_rewritten(app) -> Non
     db.session.commit()
     event = db.session.scalar(select(AuditEvent))
     assert "Erika" not in event.summary + event.details and verify_chain().ok
-    for statement in ("UPDATE audit_personal SET content = '{\"name\":\"Eve\"}'",
-                      "DELETE FROM audit_personal"):
+    db.session.rollback()  # no read lock of this session in TRUNCATE's way
+    refused = ["UPDATE audit_personal SET content = '{\"name\":\"Eve\"}'",
+               "DELETE FROM audit_personal"]
+    if db.engine.dialect.name == "postgresql":
+        refused.append("TRUNCATE audit_personal")
+    for statement in refused:
         with pytest.raises(DBAPIError, match="can only be erased"), db.engine.begin() as conn:
             conn.execute(text(statement))
     with db.engine.begin() as conn:  # behind the triggers' back
