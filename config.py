@@ -38,7 +38,12 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Absolute from the sign-in (kept server-side in user_sessions, see auth/sessions.py):
+    # requests do not extend it; SESSION_IDLE_MINUTES without a request end it sooner.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_REFRESH_EACH_REQUEST = False
+    SESSION_IDLE_MINUTES = 60
+    SESSION_TOUCH_SECONDS = 60  # last_seen_at is written at most this often per session
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Requests and uploads

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from clause_tracker.auth.models import User
-from clause_tracker.extensions import db, login_manager
+from clause_tracker.auth import sessions
+from clause_tracker.extensions import login_manager
 from clause_tracker.permissions import PUBLIC
 
 bp = Blueprint("auth", __name__)
@@ -44,13 +44,11 @@ def check_request() -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The signed-in user: only while the cookie's server-side session is current."""
     ident, _, token = user_id.partition(":")
-    if not ident.isdigit():
+    if not ident.isdigit() or len(ident) > 18:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+    return sessions.load(int(ident), token, session.get(sessions.SESSION_KEY))
 
 
 def init_app(app: Flask) -> None:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
-from clause_tracker.auth import bp, services
+from clause_tracker.auth import bp, services, sessions
 from clause_tracker.auth.forms import ConfirmForm, LoginForm, UserCreateForm
 from clause_tracker.auth.labels import ROLE_LABELS
 from clause_tracker.auth.models import User
@@ -37,6 +37,7 @@ def login():
         if outcome.ok:
             session.clear()
             session.permanent = True
+            session[sessions.SESSION_KEY] = outcome.session_key
             login_user(outcome.user)
             return redirect(_safe_next(request.args.get("next")))
         if outcome.locked_until:
@@ -52,7 +53,7 @@ def login():
 def logout():
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.record_logout(current_user)
+        services.sign_out(current_user, session.get(sessions.SESSION_KEY))
         logout_user()
         session.clear()
         flash(_("You are signed out."), "info")

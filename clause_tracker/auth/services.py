@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from clause_tracker.audit.services import Actor, record
+from clause_tracker.auth import sessions
 from clause_tracker.auth.models import User
 from clause_tracker.auth.passwords import check_password, dummy_check, hash_password
 from clause_tracker.clock import utcnow
@@ -36,6 +37,7 @@ class UserError(RefusedChange):
 class LoginOutcome:
     user: User | None
     locked_until: datetime | None = None
+    session_key: str | None = None  # the new server-side session's key, for the cookie
 
     @property
     def ok(self) -> bool:
@@ -78,13 +80,16 @@ def authenticate(username: str, password: str) -> LoginOutcome:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+    key = sessions.open_session(user)
     record("auth.login", "User", user.id, f"Signed in: {user.username}", actor=_as(user),
            changes_records=False)
-    return LoginOutcome(user)
+    return LoginOutcome(user, session_key=key)
 
 
 @transactional
-def record_logout(user: User) -> None:
+def sign_out(user: User, session_key: str | None) -> None:
+    """End this session server-side: its cookie is worthless from now on, copies included."""
+    sessions.revoke(session_key)
     record("auth.logout", "User", user.id, f"Signed out: {user.username}", actor=_as(user),
            changes_records=False)
 
@@ -134,6 +139,7 @@ def set_password(user: User, password: str) -> None:
     _check_password_strength(password)
     user.password_hash = hash_password(password)
     user.session_token = secrets.token_hex(16)
+    sessions.revoke_all(user.id)
     user.failed_logins = 0
     user.locked_until = None
     record("user.password_set", "User", user.id, f"Password set for {user.username}")
