@@ -172,3 +172,42 @@ def test_next_parameter_cannot_redirect_elsewhere(client, make_user, csrf) -> No
         assert "evil" not in location
         client.post("/logout", data={"csrf_token": csrf(client, "/")})
     assert location == "/clauses/"
+
+
+OFFSITE = ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "/\\/evil.example",
+           "//evil.example", "///evil.example", "https://evil.example/", "/%2F/evil.example",
+           "/%5Cevil.example", " //evil.example", "javascript:alert(1)", "/\x00/evil.example"]
+
+
+def _stays_here(location: str) -> bool:
+    from urllib.parse import urlsplit
+
+    cleaned = "".join(ch for ch in location if ch not in "\t\r\n ").replace("\\", "/")
+    parts = urlsplit(cleaned)
+    return (not parts.scheme and not parts.netloc and cleaned.startswith("/")
+            and not cleaned.startswith("//") and "evil" not in location)
+
+
+def test_language_switch_never_redirects_elsewhere(client, csrf) -> None:
+    for target in OFFSITE:
+        response = client.post("/language", data={"csrf_token": csrf(client, "/login"),
+                                                  "language": "en", "next": target})
+        assert response.status_code == 302, repr(target)
+        assert _stays_here(response.headers["Location"]), (target, response.headers["Location"])
+    kept = client.post("/language", data={"csrf_token": csrf(client, "/login"),
+                                          "language": "de", "next": "/clauses/?q=a"})
+    assert kept.headers["Location"] == "/clauses/?q=a"
+
+
+def test_sign_in_next_never_redirects_elsewhere(client, make_user, csrf) -> None:
+    from urllib.parse import quote
+
+    user = make_user("auditor")
+    for target in OFFSITE:
+        response = client.post(f"/login?next={quote(target, safe='')}", data={
+            "username": user.username, "password": "correct horse battery",
+            "csrf_token": csrf(client, "/login"),
+        })
+        assert response.status_code == 302, repr(target)
+        assert _stays_here(response.headers["Location"]), (target, response.headers["Location"])
+        client.post("/logout", data={"csrf_token": csrf(client, "/")})

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -15,15 +13,7 @@ from clause_tracker.extensions import db
 from clause_tracker.i18n import format_moment
 from clause_tracker.orgunits.services import all_units
 from clause_tracker.permissions import Permission, public, requires
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect would help phishing."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("main.index")
+from clause_tracker.redirects import safe_next
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,7 +29,7 @@ def login():
             session.permanent = True
             session[sessions.SESSION_KEY] = outcome.session_key
             login_user(outcome.user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         if outcome.locked_until:
             flash(_("Too many failed attempts. The account is locked until %(time)s.",
                     time=format_moment(outcome.locked_until)), "error")
