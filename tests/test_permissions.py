@@ -67,7 +67,8 @@ def test_role_route_matrix(app: Flask, client, signed_in, published_clauses,
         elif Permission(needed) in ROLE_PERMISSIONS[role]:
             # Allowed: the page, a redirect, or 404 for a sample record that does not exist.
             sample_record = rule.arguments & {"record_id", "agreement_id", "declaration_id",
-                                              "counterparty_id", "check_id", "measure_id"}
+                                              "counterparty_id", "check_id", "measure_id",
+                                              "user_id"}
             allowed = (200, 302, 404) if sample_record else (200, 302)
             assert response.status_code in allowed, (role, url, response.status_code)
         else:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, request, session
+from flask import Blueprint, Flask, abort, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from clause_tracker.auth import sessions
 from clause_tracker.extensions import login_manager
@@ -14,6 +15,9 @@ bp = Blueprint("auth", __name__)
 
 # Served by Flask itself; nothing secret there.
 BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
+# What an account whose password was reset by an administrator may open before it has
+# chosen a new one: that page, and signing out.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout"})
 
 
 def required_permission(endpoint: str | None) -> str | None:
@@ -25,7 +29,7 @@ def required_permission(endpoint: str | None) -> str | None:
     return getattr(view, "required_permission", None)
 
 
-def check_request() -> None:
+def check_request() -> Response | None:
     """Deny by default: unknown permission → 403; not signed in → sign-in page; lacking → 403."""
     if request.endpoint is None:  # 404/405: the error handlers answer
         return None
@@ -37,6 +41,8 @@ def check_request() -> None:
         abort(403)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("auth.change_password"))
     if not current_user.can(needed):
         abort(403)
     return None

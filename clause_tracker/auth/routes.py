@@ -6,7 +6,14 @@ from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
 from clause_tracker.auth import bp, services, sessions
-from clause_tracker.auth.forms import ConfirmForm, LoginForm, UserCreateForm
+from clause_tracker.auth.forms import (
+    ConfirmForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+    UserCreateForm,
+    UserRoleForm,
+)
 from clause_tracker.auth.labels import ROLE_LABELS
 from clause_tracker.auth.models import User
 from clause_tracker.extensions import db
@@ -55,9 +62,7 @@ def logout():
 def users():
     form = UserCreateForm()
     units = all_units()
-    form.org_unit.choices = [SelectChoice("0", _("— none —"))] + [
-        SelectChoice(str(u.id), u.name) for u in units
-    ]
+    form.org_unit.choices = _unit_choices(units)
     if form.validate_on_submit():
         unit = next((u for u in units if u.id == form.org_unit.data), None)
         try:
@@ -82,3 +87,126 @@ def unlock(user_id: int):
         services.unlock(user)
         flash(_("Account %(name)s unlocked.", name=user.username), "success")
     return redirect(url_for("auth.users"))
+
+
+def _unit_choices(units: list) -> list[SelectChoice]:
+    return [SelectChoice("0", _("— none —"))] + [SelectChoice(str(u.id), u.name) for u in units]
+
+
+def _account(user_id: int) -> User:
+    return db.session.get(User, user_id) or abort(404)
+
+
+@bp.route("/admin/users/<int:user_id>")
+@requires(Permission.USERS_MANAGE)
+def user_detail(user_id: int):
+    user = _account(user_id)
+    role_form = UserRoleForm(formdata=None, role=user.role, org_unit=user.org_unit_id or 0)
+    role_form.org_unit.choices = _unit_choices(all_units())
+    return render_template("auth/user.html", user=user, role_form=role_form,
+                           reset_form=PasswordResetForm(formdata=None), confirm=ConfirmForm(),
+                           role_labels=ROLE_LABELS, open_sessions=sessions.open_sessions(user.id),
+                           is_self=user.id == current_user.id)
+
+
+@bp.route("/admin/users/<int:user_id>/role", methods=["POST"])
+@requires(Permission.USERS_MANAGE)
+def user_role(user_id: int):
+    user = _account(user_id)
+    form = UserRoleForm()
+    units = all_units()
+    form.org_unit.choices = _unit_choices(units)
+    if form.validate_on_submit():
+        unit = next((u for u in units if u.id == form.org_unit.data), None)
+        try:
+            services.change_role(user, form.role.data, unit)
+        except services.UserError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Role and unit of %(name)s saved.", name=user.username), "success")
+    else:
+        flash(_("Please choose a role and a unit from the lists."), "error")
+    return redirect(url_for("auth.user_detail", user_id=user_id), 303)
+
+
+@bp.route("/admin/users/<int:user_id>/password", methods=["POST"])
+@requires(Permission.USERS_MANAGE)
+def user_password_reset(user_id: int):
+    user = _account(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(user, form.password.data or "")
+        except services.UserError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Password of %(name)s reset: a new one is due at the next sign-in.",
+                    name=user.username), "success")
+    else:
+        for error in form.password.errors:
+            flash(str(error), "error")
+    return redirect(url_for("auth.user_detail", user_id=user_id), 303)
+
+
+@bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])
+@requires(Permission.USERS_MANAGE)
+def user_deactivate(user_id: int):
+    return _set_active(user_id, False)
+
+
+@bp.route("/admin/users/<int:user_id>/activate", methods=["POST"])
+@requires(Permission.USERS_MANAGE)
+def user_activate(user_id: int):
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool):
+    user = _account(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.set_active(user, active)
+        except services.UserError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("Account %(name)s reactivated.", name=user.username) if active else
+                  _("Account %(name)s deactivated; its sessions have ended.",
+                    name=user.username), "success")
+    return redirect(url_for("auth.user_detail", user_id=user_id), 303)
+
+
+@bp.route("/admin/users/<int:user_id>/sessions/end", methods=["POST"])
+@requires(Permission.USERS_MANAGE)
+def user_end_sessions(user_id: int):
+    user = _account(user_id)
+    if ConfirmForm().validate_on_submit():
+        ended = services.end_sessions(user)
+        flash(_("Sessions of %(name)s ended: %(count)d.", name=user.username, count=ended),
+              "success")
+    return redirect(url_for("auth.user_detail", user_id=user_id), 303)
+
+
+@bp.route("/account")
+@requires(Permission.SIGNED_IN)
+def account():
+    return render_template("auth/account.html", role_labels=ROLE_LABELS)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(Permission.SIGNED_IN)
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            key = services.change_own_password(user, form.current_password.data or "",
+                                               form.new_password.data or "")
+        except services.WrongPassword as exc:
+            form.current_password.errors = [*form.current_password.errors, str(exc)]
+        except services.UserError as exc:
+            form.new_password.errors = [*form.new_password.errors, str(exc)]
+        else:
+            session[sessions.SESSION_KEY] = key
+            login_user(user)
+            flash(_("Your password has been changed. Other sessions have ended."), "success")
+            return redirect(url_for("auth.account"), 303)
+    return render_template("auth/password.html", form=form)

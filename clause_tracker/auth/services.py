@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from clause_tracker.audit.services import Actor, record
+from clause_tracker.audit.services import Actor, current_actor, record
 from clause_tracker.auth import sessions
 from clause_tracker.auth.models import User
 from clause_tracker.auth.passwords import check_password, dummy_check, hash_password
@@ -31,6 +31,10 @@ MIN_PASSWORD_LENGTH = 12
 
 class UserError(RefusedChange):
     """A user change that cannot be made; the message is shown to the person."""
+
+
+class WrongPassword(UserError):
+    """The current password given to confirm a change is not the account's."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,91 @@ def set_password(user: User, password: str) -> None:
 
 
 @transactional
+def change_own_password(user: User, current: str, new: str) -> str:
+    """The user's own new password (also the one an administrator's reset asks for): every
+    session of the user ends; returns the key of a fresh one for this browser."""
+    if not check_password(user.password_hash, current):
+        raise WrongPassword(_l("The current password is wrong."))
+    if current == new:
+        raise UserError(_l("Choose a password other than the current one."))
+    _check_password_strength(new)
+    user.password_hash = hash_password(new)
+    user.session_token = secrets.token_hex(16)
+    user.must_change_password = False
+    sessions.revoke_all(user.id)
+    record("user.password_changed", "User", user.id,
+           f"{user.username} chose a new password", actor=_as(user), changes_records=False)
+    return sessions.open_session(user)
+
+
+@transactional
+def reset_password(user: User, temporary: str) -> None:
+    """An administrator's reset: a temporary password, replaced by the user at the next
+    sign-in; the account's sessions end at once."""
+    _not_yourself(user, _l("Change your own password on your account page."))
+    _check_password_strength(temporary)
+    user.password_hash = hash_password(temporary)
+    user.session_token = secrets.token_hex(16)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    ended = sessions.revoke_all(user.id)
+    record("user.password_reset", "User", user.id,
+           f"Password of {user.username} reset; a new one is due at the next sign-in",
+           {"sessions_ended": ended})
+
+
+@transactional
+def set_active(user: User, active: bool) -> None:
+    """Deactivate (access ends at once, sessions included) or reactivate an account."""
+    _not_yourself(user, _l("You cannot deactivate your own account."))
+    if user.active == active:
+        return
+    user.active = active
+    ended = 0
+    if not active:
+        user.session_token = secrets.token_hex(16)
+        ended = sessions.revoke_all(user.id)
+    record("user.activate" if active else "user.deactivate", "User", user.id,
+           f"Account {user.username} {'reactivated' if active else 'deactivated'}",
+           {"sessions_ended": ended} if not active else None)
+
+
+@transactional
+def change_role(user: User, role: str, org_unit: OrgUnit | None) -> None:
+    """A new role and unit for an account (never one's own role)."""
+    if role not in set(Role):
+        raise UserError(
+            _l("Unknown role %(role)s; roles: %(roles)s.", role=role, roles=", ".join(Role))
+        )
+    if role != user.role:
+        _not_yourself(user, _l("You cannot change your own role."))
+    if role in (Role.PROCUREMENT_OFFICER, Role.GRANT_MANAGER) and org_unit is None:
+        raise UserError(_l("Procurement officers and grant managers belong to a unit."))
+    before = {"role": user.role, "unit": user.org_unit.code if user.org_unit else None}
+    after = {"role": role, "unit": org_unit.code if org_unit else None}
+    if before == after:
+        return
+    user.role = role
+    user.org_unit = org_unit
+    record("user.role", "User", user.id,
+           f"{user.username}: role {before['role']} → {role}, "
+           f"unit {before['unit'] or '—'} → {after['unit'] or '—'}",
+           {"before": before, "after": after})
+
+
+@transactional
+def end_sessions(user: User) -> int:
+    """An administrator signs the user out everywhere."""
+    user.session_token = secrets.token_hex(16)
+    ended = sessions.revoke_all(user.id)
+    record("user.sessions_ended", "User", user.id,
+           f"All sessions of {user.username} ended", {"sessions_ended": ended},
+           changes_records=False)
+    return ended
+
+
+@transactional
 def unlock(user: User) -> None:
     user.failed_logins = 0
     user.locked_until = None
@@ -169,6 +258,12 @@ def _check_password_strength(password: str) -> None:
         raise UserError(
             _l("Passwords have at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
         )
+
+
+def _not_yourself(user: User, message: object) -> None:
+    actor = current_actor()
+    if actor.id is not None and actor.id == user.id:
+        raise UserError(message)
 
 
 def _as(user: User) -> Actor:
