@@ -17,7 +17,6 @@ from clause_tracker.auth.forms import (
 from clause_tracker.auth.labels import ROLE_LABELS
 from clause_tracker.auth.models import User
 from clause_tracker.extensions import db
-from clause_tracker.i18n import format_moment
 from clause_tracker.orgunits.services import all_units
 from clause_tracker.permissions import Permission, public, requires
 from clause_tracker.redirects import safe_next
@@ -37,11 +36,10 @@ def login():
             session[sessions.SESSION_KEY] = outcome.session_key
             login_user(outcome.user)
             return redirect(safe_next(request.args.get("next")))
-        if outcome.locked_until:
-            flash(_("Too many failed attempts. The account is locked until %(time)s.",
-                    time=format_moment(outcome.locked_until)), "error")
-        else:
-            flash(_("Username or password is wrong."), "error")
+        # One answer for a wrong password, an unknown and a locked account alike: it must
+        # not tell anyone which accounts exist or are locked.
+        flash(_("Username or password is wrong, or the account is locked for a while "
+                "after repeated failed sign-ins."), "error")
     return render_template("auth/login.html", form=form)
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from clause_tracker.audit.services import Actor, current_actor, record
 from clause_tracker.auth import sessions
@@ -40,8 +40,8 @@ class WrongPassword(UserError):
 @dataclass(frozen=True)
 class LoginOutcome:
     user: User | None
-    locked_until: datetime | None = None
     session_key: str | None = None  # the new server-side session's key, for the cookie
+    second_factor_user: int | None = None  # password right; the second factor is awaited
 
     @property
     def ok(self) -> bool:
@@ -54,36 +54,102 @@ def find_user(username: str) -> User | None:
     )
 
 
-@transactional
 def authenticate(username: str, password: str) -> LoginOutcome:
-    """Check a login; count failures in the database and lock after too many."""
+    """Check a sign-in; count failures in the database and lock after too many.
+
+    Every attempt on an account is counted *before* its password is checked, by one atomic
+    `UPDATE … SET failed_logins = failed_logins + 1 … RETURNING` that also refuses a locked
+    account: however many attempts arrive at once, at most LOGIN_MAX_FAILURES passwords are
+    checked before the lock, and a right password after a lock (set by parallel attempts
+    meanwhile) does not sign in. A successful sign-in sets the counter back to zero.
+
+    Unknown, inactive and locked accounts get the same outcome as a wrong password (and
+    cost an argon2 check alike), so the answer tells nobody which accounts exist.
+
+    With a second factor set up, a right password only yields `second_factor_user`: the
+    sign-in is completed by `complete_second_factor`, and the counter stays until then."""
     user = find_user(username)
-    now = utcnow()
     if user is None or not user.active:
         dummy_check(password)
-        record("auth.login_failed", "User", user.id if user else None,
-               "Failed sign-in (unknown or inactive account)", actor=_anonymous(),
-               changes_records=False)
+        _record_failure(user, "auth.login_failed",
+                        "Failed sign-in (unknown or inactive account)", anonymous=True)
         return LoginOutcome(None)
-    if user.locked_until and user.locked_until > now:
+    attempt = reserve_attempt(user.id)
+    if attempt is None or attempt > current_app.config["LOGIN_MAX_FAILURES"]:
+        dummy_check(password)
+        _record_failure(user, "auth.login_refused_locked",
+                        f"Sign-in refused: {user.username} is locked")
+        return LoginOutcome(None)
+    if not check_password(user.password_hash, password):
+        _count_failure(user, attempt)
+        return LoginOutcome(None)
+    if user.has_second_factor:
+        _record_failure(user, "auth.password_ok",
+                        f"Password right, second factor awaited: {user.username}")
+        return LoginOutcome(None, second_factor_user=user.id)
+    return _signed_in(user)
+
+
+def reserve_attempt(user_id: int) -> int | None:
+    """Count one sign-in attempt on the account before its secret is checked; the number of
+    attempts in a row so far, or None while the account is locked.
+
+    Its own short transaction, committed at once so that parallel attempts see it; it is not
+    an audited change of its own: the outcome of the same attempt is recorded right after
+    (auth.login, auth.login_failed, auth.locked), in the unit of work that sets the counter
+    back or locks the account."""
+    now = utcnow()
+    table = User.__table__
+    with db.engine.begin() as conn:
+        return conn.execute(
+            update(table)
+            .where(table.c.id == user_id,
+                   or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
+            .values(failed_logins=table.c.failed_logins + 1)
+            .returning(table.c.failed_logins)
+        ).scalar()
+
+
+@transactional
+def _count_failure(user: User, attempt: int) -> None:
+    cfg = current_app.config
+    if attempt >= cfg["LOGIN_MAX_FAILURES"]:
+        locked_until = utcnow() + timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
+        db.session.execute(update(User).where(User.id == user.id).values(
+            locked_until=locked_until, failed_logins=0))
+        record("auth.locked", "User", user.id,
+               f"Account locked after repeated failed sign-ins: {user.username}",
+               {"locked_until": locked_until}, actor=_as(user), changes_records=False)
+    else:
+        record("auth.login_failed", "User", user.id, f"Failed sign-in: {user.username}",
+               actor=_as(user), changes_records=False)
+
+
+@transactional
+def _record_failure(user: User | None, action: str, summary: str,
+                    anonymous: bool = False) -> None:
+    record(action, "User", user.id if user else None, summary,
+           actor=_anonymous() if anonymous or user is None else _as(user),
+           changes_records=False)
+
+
+@transactional
+def _signed_in(user: User) -> LoginOutcome:
+    """The counter back to zero, unless the account was locked meanwhile; a new session."""
+    now = utcnow()
+    table = User.__table__
+    done = db.session.execute(
+        update(table)
+        .where(table.c.id == user.id,
+               or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
+        .values(failed_logins=0, locked_until=None, last_login_at=now)
+        .returning(table.c.id)
+    ).scalar()
+    if done is None:
         record("auth.login_refused_locked", "User", user.id,
                f"Sign-in refused: {user.username} is locked", actor=_as(user),
                changes_records=False)
-        return LoginOutcome(None, user.locked_until)
-    if not check_password(user.password_hash, password):
-        user.failed_logins += 1
-        locked = user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]
-        if locked:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-        record("auth.locked" if locked else "auth.login_failed", "User", user.id,
-               f"{'Account locked after repeated failed sign-ins' if locked else 'Failed sign-in'}"
-               f": {user.username}", {"locked_until": user.locked_until} if locked else None,
-               actor=_as(user), changes_records=False)
-        return LoginOutcome(None, user.locked_until if locked else None)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
+        return LoginOutcome(None)
     key = sessions.open_session(user)
     record("auth.login", "User", user.id, f"Signed in: {user.username}", actor=_as(user),
            changes_records=False)
