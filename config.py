@@ -53,6 +53,21 @@ class Config:
     # Login throttling
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
+    # Failed sign-ins (and second-factor codes) allowed per client address and per account
+    # name (known or not), counted by Flask-Limiter on shared storage; more answer 429.
+    LOGIN_RATE_LIMIT_ADDRESS = "20 per 10 minutes"
+    LOGIN_RATE_LIMIT_ACCOUNT = "10 per hour"
+    RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379"
+    RATELIMIT_KEY_PREFIX = "clause_tracker"
+    RATELIMIT_STRATEGY = "moving-window"
+    # Redis away: count in the worker's memory instead (weaker, but sign-in keeps working),
+    # and never answer an error because the counters cannot be reached.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_HEADERS_ENABLED = False
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0: none).
+    # Behind one TLS-terminating proxy set 1, or every client has the proxy's address.
+    PROXY_FIX_X_FOR = 0
 
     # Internationalisation
     BABEL_DEFAULT_LOCALE = "de"
@@ -152,6 +167,8 @@ class DevelopmentConfig(Config):
     # Local HTTP on 127.0.0.1: secure cookies would never be sent back.
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    # A first look needs no Redis: one process, its own counters.
+    RATELIMIT_STORAGE_URI = "memory://"
     GENERATE_SECRET_KEY = True  # kept in the instance folder, never in the code
 
 

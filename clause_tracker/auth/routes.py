@@ -1,7 +1,18 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
@@ -16,14 +27,45 @@ from clause_tracker.auth.forms import (
 )
 from clause_tracker.auth.labels import ROLE_LABELS
 from clause_tracker.auth.models import User
-from clause_tracker.extensions import db
+from clause_tracker.extensions import db, limiter
 from clause_tracker.orgunits.services import all_units
 from clause_tracker.permissions import Permission, public, requires
 from clause_tracker.redirects import safe_next
 
 
+def _address_key() -> str:
+    """The per-address throttle's key: the client's address (the proxy's X-Forwarded-For
+    with PROXY_FIX_X_FOR). Each key carries the app's RATELIMIT_KEY_PREFIX itself: the one
+    Limiter of the process keeps the prefix of the first app it was bound to."""
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}:address:{get_remote_address()}"
+
+
+def _account_key() -> str:
+    """The per-account throttle's key: the name as typed, known or not (so the answer is
+    the same either way), normalised as `find_user` reads it."""
+    name = str(request.form.get("username", "")).strip().lower()[:80]
+    return f"{current_app.config['RATELIMIT_KEY_PREFIX']}:account:{name}"
+
+
+def _failed(response: Response) -> bool:
+    """A sign-in step counts against the throttles unless it succeeded (a redirect)."""
+    return response.status_code != 302
+
+
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT_ADDRESS"])
+
+
+def _account_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"])
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@limiter.limit(_address_limit, key_func=_address_key, methods=["POST"], deduct_when=_failed,
+               scope="login-address")
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed,
+               scope="login-account")
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
