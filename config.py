@@ -65,6 +65,11 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = False
+    # The optional second factor (TOTP): required of administrators when on; the name the
+    # authenticator app shows; how long a right password waits for its code.
+    REQUIRE_2FA_ADMIN = False
+    TOTP_ISSUER = "Klausel-Tracker Jena"
+    SECOND_FACTOR_PENDING_SECONDS = 300
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0: none).
     # Behind one TLS-terminating proxy set 1, or every client has the proxy's address.
     PROXY_FIX_X_FOR = 0

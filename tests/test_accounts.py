@@ -4,13 +4,16 @@ each audited, never their own role or deactivation. Users change their own passw
 
 from __future__ import annotations
 
+import pyotp
 from sqlalchemy import select
 
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.auth.models import User
+from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import UnitKind
 from clause_tracker.orgunits.services import ensure_unit
+from tests.conftest import _login
 from tests.helpers import PASSWORD
 
 TEMPORARY = "temporary password 1"
@@ -102,8 +105,6 @@ def test_password_reset_ends_sessions_and_asks_for_a_new_one(app, client, make_u
 def test_own_password_change_needs_the_current_one(app, client, signed_in, csrf) -> None:
     user = signed_in("auditor")
     other = app.test_client()
-    from tests.conftest import _login
-
     _login(other, user.username)
     wrong = client.post("/account/password", data={
         "csrf_token": csrf(client, "/account/password"), "current_password": "wrong guess",
@@ -181,3 +182,16 @@ def test_only_administrators_manage_accounts(client, make_user, signed_in, csrf)
                      password=TEMPORARY).status_code == 403, path
     assert client.get(f"/admin/users/{user.id}").status_code == 403
     assert _user(user.id).active
+
+
+def test_admin_removes_a_lost_second_factor(app, client, make_user, signed_in, csrf) -> None:
+    user = make_user("auditor")
+    user.totp_secret = pyotp.random_base32()
+    user.totp_confirmed_at = utcnow()
+    db.session.commit()
+    signed_in("admin")
+    _post(client, csrf, f"/admin/users/{user.id}/second-factor/reset")
+    assert not _user(user.id).has_second_factor
+    assert _last_action() == "user.totp_reset"
+    browser = app.test_client()
+    assert _login(browser, user.username).headers["Location"] == "/"  # one step again

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from clause_tracker.auth import sessions
+from clause_tracker.auth import second_factor, sessions
 from clause_tracker.extensions import login_manager
 from clause_tracker.permissions import PUBLIC
 
@@ -18,6 +18,9 @@ BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
 # What an account whose password was reset by an administrator may open before it has
 # chosen a new one: that page, and signing out.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout"})
+# What an administrator without a second factor may open while REQUIRE_2FA_ADMIN is on.
+SECOND_FACTOR_SETUP_ENDPOINTS = frozenset({"auth.second_factor_page", "auth.second_factor_start",
+                                           "auth.second_factor_confirm", "auth.logout"})
 
 
 def required_permission(endpoint: str | None) -> str | None:
@@ -43,6 +46,9 @@ def check_request() -> Response | None:
         return login_manager.unauthorized()
     if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
         return redirect(url_for("auth.change_password"))
+    if (not current_user.has_second_factor and second_factor.required_for(current_user)
+            and request.endpoint not in SECOND_FACTOR_SETUP_ENDPOINTS):
+        return redirect(url_for("auth.second_factor_page"))
     if not current_user.can(needed):
         abort(403)
     return None

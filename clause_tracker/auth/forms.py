@@ -64,3 +64,16 @@ class PasswordChangeForm(FlaskForm):
                                 "new_password", message=_l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
     submit = SubmitField(_l("Change password"))
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text",
+                                  "spellcheck": "false"})
+    submit = SubmitField(_l("Confirm"))
+
+
+class SecondFactorDisableForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Remove second factor"))

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from clause_tracker.audit.services import Actor, current_actor, record
-from clause_tracker.auth import sessions
+from clause_tracker.auth import second_factor, sessions
 from clause_tracker.auth.models import User
 from clause_tracker.auth.passwords import check_password, dummy_check, hash_password
 from clause_tracker.clock import utcnow
@@ -111,7 +111,7 @@ def reserve_attempt(user_id: int) -> int | None:
 
 
 @transactional
-def _count_failure(user: User, attempt: int) -> None:
+def _count_failure(user: User, attempt: int, what: str = "Failed sign-in") -> None:
     cfg = current_app.config
     if attempt >= cfg["LOGIN_MAX_FAILURES"]:
         locked_until = utcnow() + timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
@@ -121,7 +121,7 @@ def _count_failure(user: User, attempt: int) -> None:
                f"Account locked after repeated failed sign-ins: {user.username}",
                {"locked_until": locked_until}, actor=_as(user), changes_records=False)
     else:
-        record("auth.login_failed", "User", user.id, f"Failed sign-in: {user.username}",
+        record("auth.login_failed", "User", user.id, f"{what}: {user.username}",
                actor=_as(user), changes_records=False)
 
 
@@ -133,8 +133,32 @@ def _record_failure(user: User | None, action: str, summary: str,
            changes_records=False)
 
 
+def complete_second_factor(user_id: int, token: str, code: str) -> LoginOutcome:
+    """The second step of a sign-in whose password was right: a TOTP or recovery code.
+    Counted against the lockout like a password (a code can be guessed as well)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not user.has_second_factor \
+            or not secrets.compare_digest(user.session_token, token):
+        return LoginOutcome(None)
+    attempt = reserve_attempt(user.id)
+    if attempt is None or attempt > current_app.config["LOGIN_MAX_FAILURES"]:
+        _record_failure(user, "auth.login_refused_locked",
+                        f"Sign-in refused: {user.username} is locked")
+        return LoginOutcome(None)
+    return _second_factor_checked(user, code, attempt)
+
+
 @transactional
-def _signed_in(user: User) -> LoginOutcome:
+def _second_factor_checked(user: User, code: str, attempt: int) -> LoginOutcome:
+    kind = second_factor.check(user, code)
+    if kind is None:
+        _count_failure(user, attempt, "Wrong second-factor code")
+        return LoginOutcome(None)
+    return _signed_in(user, kind)
+
+
+@transactional
+def _signed_in(user: User, second: str | None = None) -> LoginOutcome:
     """The counter back to zero, unless the account was locked meanwhile; a new session."""
     now = utcnow()
     table = User.__table__
@@ -151,7 +175,8 @@ def _signed_in(user: User) -> LoginOutcome:
                changes_records=False)
         return LoginOutcome(None)
     key = sessions.open_session(user)
-    record("auth.login", "User", user.id, f"Signed in: {user.username}", actor=_as(user),
+    record("auth.login", "User", user.id, f"Signed in: {user.username}",
+           {"second_factor": second} if second else None, actor=_as(user),
            changes_records=False)
     return LoginOutcome(user, session_key=key)
 
