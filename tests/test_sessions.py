@@ -9,8 +9,11 @@ import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from clause_tracker import create_app
 from clause_tracker.auth.models import User, UserSession
+from clause_tracker.auth.services import create_user
 from clause_tracker.extensions import db
+from tests.conftest import IsolatedClient
 
 START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 
@@ -75,10 +78,6 @@ def test_idle_session_ends(app, client, make_user, login) -> None:
 
 
 def test_idle_timeout_is_configurable(app_config, login) -> None:
-    from clause_tracker import create_app
-    from clause_tracker.auth.services import create_user
-    from tests.conftest import IsolatedClient
-
     app_config.update(SESSION_IDLE_MINUTES=5)
     application = create_app(app_config)
     application.test_client_class = IsolatedClient
@@ -137,3 +136,20 @@ def test_a_cookie_without_a_server_side_session_signs_nobody_in(app, client, mak
     db.session.query(UserSession).delete()
     db.session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_lifetime_set_in_seconds(app_config, login) -> None:
+    """CLAUSE_TRACKER_PERMANENT_SESSION_LIFETIME=3600 arrives as a number of seconds."""
+    app_config.update(PERMANENT_SESSION_LIFETIME=3600, SESSION_IDLE_MINUTES=600)
+    application = create_app(app_config)
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        create_user("short.day", "correct horse battery", "auditor")
+        db.session.remove()
+    client = application.test_client()
+    with time_machine.travel(START, tick=False) as clock:
+        login(client, "short.day")
+        clock.shift(timedelta(minutes=59))
+        assert client.get("/").status_code == 200
+        clock.shift(timedelta(minutes=2))
+        assert client.get("/").status_code == 302

@@ -63,9 +63,9 @@ def open_sessions(user_id: int) -> int:
     cfg = current_app.config
     rows = db.session.execute(select(UserSession.created_at, UserSession.last_seen_at).where(
         UserSession.user_id == user_id, UserSession.revoked_at.is_(None))).all()
+    lifetime = current_app.permanent_session_lifetime  # a timedelta, also when set in seconds
     return sum(1 for created, seen in rows
-               if created > now - cfg["PERMANENT_SESSION_LIFETIME"]
-               and seen > now - _idle(cfg))
+               if created > now - lifetime and seen > now - _idle(cfg))
 
 
 def load(user_id: int, token: str, key: object) -> User | None:
@@ -87,7 +87,8 @@ def load(user_id: int, token: str, key: object) -> User | None:
         return None
     cfg = current_app.config
     now = utcnow()
-    if created_at <= now - cfg["PERMANENT_SESSION_LIFETIME"] or last_seen_at <= now - _idle(cfg):
+    lifetime = current_app.permanent_session_lifetime  # a timedelta, also when set in seconds
+    if created_at <= now - lifetime or last_seen_at <= now - _idle(cfg):
         return None
     if now - last_seen_at >= timedelta(seconds=cfg["SESSION_TOUCH_SECONDS"]):
         _touch(sid, now)
