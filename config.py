@@ -115,6 +115,11 @@ class Config:
     PENALTY_PERCENT_PER_BREACH = "1"
     PENALTY_PERCENT_CAP = "5"
     EXCLUSION_MAX_YEARS = 3
+    # Complaints are linked by the anti-discrimination office's case reference and nothing
+    # else (no names, contact details, origin: the case file stays with the office). A
+    # reference must match the pattern as a whole; the example is shown in the message.
+    COMPLAINT_REFERENCE_PATTERN = r"^ADS-\d{4}-\d{4}$"
+    COMPLAINT_REFERENCE_EXAMPLE = "ADS-2026-0042"
     # Retention (years): contracts after end or award, grants after the proof of use.
     RETENTION_CONTRACT_YEARS = 3
     RETENTION_GRANT_YEARS = 5
@@ -125,6 +130,11 @@ class Config:
     SCHEDULER_DISPATCH_SECONDS = 60
     SCHEDULER_HEARTBEAT_SECONDS = 15
     SCHEDULER_AUDIT_VERIFY_HOUR = 4  # the nightly check of the audit trail's hash chain
+    # The nightly check appends the chain's newest event as an anchor (ID:HASH) to this log,
+    # kept outside the database (default: audit_anchors.log in the instance folder; better
+    # on another volume), and mails it to these addresses (the audit office), `|`-separated.
+    AUDIT_ANCHOR_FILE: str | None = None
+    AUDIT_ANCHOR_MAIL_TO: tuple[str, ...] = ()
     SCHEDULER_OVERVIEW_SECONDS = 60  # how soon the overview's figures follow a change
     SCHEDULER_STANDBY_RETRY_SECONDS = 10
     SCHEDULER_STALE_SECONDS = 120  # /healthz calls a heartbeat older than this stale

@@ -27,8 +27,9 @@ def add_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.endpoint != "static":
-        # Pages show records of named people and firms: keep them out of shared caches.
-        headers.setdefault("Cache-Control", "no-store")
+        # Pages, downloads and exports show records of named people and firms: keep them
+        # out of every cache (send_file's "no-cache, max-age=0" still lets a cache store).
+        headers["Cache-Control"] = "no-store"
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response

@@ -89,11 +89,23 @@ def safe_filename(filename: str, default: str = "document.docx") -> str:
     return name[:200] or default
 
 
+def with_extension(filename: str, extension: str) -> str:
+    """`filename` ending in `.extension` (the type the content shows), whatever ending the
+    uploader gave it: "x.html" holding a PDF becomes "x.pdf"."""
+    stem, dot, _old = filename.rpartition(".")
+    if dot and stem:
+        filename = stem
+    return f"{filename.strip(' .') or 'document'}.{extension}"
+
+
 def send_stored(key: str, mimetype: str | None, filename: str) -> Response:
-    """A stored file as a download (never shown inline); 404 when it is not there."""
+    """A stored file as a download (never shown inline, never kept by a cache: the files
+    are contracts and signed declarations); 404 when it is not there."""
     try:
         data = storage().get(key)
     except StorageKeyError:
         abort(404)
-    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                     download_name=filename, max_age=0)
+    response = send_file(io.BytesIO(data), mimetype=mimetype or "application/octet-stream",
+                         as_attachment=True, download_name=filename, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response

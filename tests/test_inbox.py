@@ -78,7 +78,7 @@ def test_proposals_wait_on_a_second_person_never_the_proposer(app, office, agree
     vera, otto, admin = office
     app.config["EXEMPTION_REASONS"] = ("Notvergabe",)
     contract = agreement(reference="BREACH", value=Decimal("1000"))
-    check = checks.record_complaint(contract, "ADS-1", today(), vera, today())
+    check = checks.record_complaint(contract, "ADS-2026-0001", today(), vera, today())
     checks.record_outcome(check, "findings", "", "Befund", vera, None, today())
     checks.record_hearing(check, today(), "gehört", vera, today())
     checks.decide_breach(check, "breach_confirmed", "belegt", vera, None, today())
@@ -95,7 +95,7 @@ def test_proposals_wait_on_a_second_person_never_the_proposer(app, office, agree
 def test_hearing_and_decision_are_tasks_too(office, agreement) -> None:
     vera, _otto, _admin = office
     contract = agreement(reference="HEAR")
-    check = checks.record_complaint(contract, "ADS-2", today(), vera, today())
+    check = checks.record_complaint(contract, "ADS-2026-0002", today(), vera, today())
     checks.record_outcome(check, "findings", "", "Befund", vera, None, today())
     assert ("hearing", "HEAR") in _kinds(vera)
     checks.record_hearing(check, today(), "gehört", vera, today())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +23,7 @@ from flask import has_request_context
 from flask_login import current_user
 from sqlalchemy import select
 
+from clause_tracker.audit import anchors
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
@@ -128,7 +129,7 @@ def record(
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int
-    kind: str  # "edited" | "removed" | "reordered"
+    kind: str  # "edited" | "removed" | "reordered" | "anchor_log" (the log unreadable)
     message: str
 
 
@@ -136,6 +137,7 @@ class ChainProblem:
 class VerifyResult:
     checked: int
     problem: ChainProblem | None
+    anchors: int = 0  # anchors found in place (checked only once the chain is intact)
 
     @property
     def ok(self) -> bool:
@@ -150,19 +152,39 @@ def head() -> AuditEvent | None:
 def check_anchor(anchor: str) -> ChainProblem | None:
     """An anchor `ID:HASH` noted earlier must still be in the chain, unchanged.
 
-    The chain alone cannot show that its newest events were cut off; an anchor can.
+    The chain alone cannot show that its newest events were cut off (or all of them); an
+    anchor can: the chain is shorter than it says, or its event has another hash.
     """
-    ident, _, expected = anchor.partition(":")
-    if not ident.isdigit() or len(expected) != 64:
-        raise ValueError(f"an anchor looks like 1234:<64 hex digits>, not {anchor!r}")
-    event = db.session.get(AuditEvent, int(ident))
+    ident, expected = anchors.parse(anchor)
+    event = db.session.get(AuditEvent, ident)
     if event is None:
-        return ChainProblem(int(ident), "removed",
+        return ChainProblem(ident, "removed",
                             f"anchored event {ident} is gone: the trail was cut after it")
     if event.hash != expected:
         return ChainProblem(event.id, "edited",
                             f"anchored event {ident} has another hash than was noted")
     return None
+
+
+def verify_anchored(extra: Sequence[str] = (), use_log: bool = True) -> VerifyResult:
+    """The chain (verify_chain), then the newest anchor of the anchor log (unless
+    `use_log` is off) and the `extra` anchors given: the check the CLI, the web page and the
+    nightly job run. An empty or shortened trail fails against an earlier anchor."""
+    result = verify_chain()
+    if not result.ok:
+        return result
+    found = list(extra)
+    try:
+        newest = anchors.newest() if use_log else None
+    except anchors.AnchorLogUnreadable as exc:  # fails closed: no anchor, no "intact"
+        return VerifyResult(result.checked, ChainProblem(0, "anchor_log", str(exc)))
+    if newest is not None:
+        found.append(newest)
+    for count, anchor in enumerate(found):
+        problem = check_anchor(anchor)
+        if problem is not None:
+            return VerifyResult(result.checked, problem, count)
+    return VerifyResult(result.checked, None, len(found))
 
 
 # The columns an event's hash covers, in hash order, then the hash itself.
@@ -248,7 +270,7 @@ def record_verification(result: VerifyResult) -> AuditEvent:
     nightly check), so the viewer can show when the chain was last found intact — without
     making an auditor's page walk a million events. Its own transaction: it is its own fact."""
     problem = result.problem
-    details = {"ok": result.ok, "checked": result.checked,
+    details = {"ok": result.ok, "checked": result.checked, "anchors": result.anchors,
                "problem": None if problem is None else
                {"event_id": problem.event_id, "kind": problem.kind, "message": problem.message}}
     summary = (f"audit trail intact: {result.checked} events" if problem is None

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
 from clause_tracker.checks.labels import DECISION_LABELS, MEASURE_LABELS, OUTCOME_LABELS
@@ -78,8 +78,6 @@ class DecisionForm(VersionedForm):
 class ComplaintForm(FlaskForm):
     case_reference = StringField(
         _l("Case reference of the anti-discrimination office"),
-        validators=[DataRequired(), Length(max=60),
-                    Regexp(r"^[\w./ -]+$", message=_l("Only the case reference: letters, "
-                                                      "digits and . / - _"))])
+        validators=[DataRequired(), Length(max=60)])  # its format: services.record_complaint
     received_on = GermanDateField(_l("Complaint received by the office on"),
                                   validators=[DataRequired()], default=date.today)

@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import force_locale
-from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy import and_, exists, func, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from clause_tracker.agreements.models import Agreement
@@ -70,7 +70,8 @@ def bundle(day: date, now: datetime | None = None) -> int:
                literal(0), literal(now), literal(now))
         .where(Reminder.message_id.is_(None),
                ~exists().where(pending_other.recipient == Reminder.recipient,
-                               pending_other.status == PENDING))
+                               pending_other.status == PENDING,
+                               pending_other.prepared.is_(False)))
         .group_by(Reminder.recipient)
     )
     db.session.execute(dialect_insert(msg).from_select(
@@ -79,18 +80,35 @@ def bundle(day: date, now: datetime | None = None) -> int:
     # Lock the pending messages we attach to (a no-op UPDATE takes the row lock), so a
     # dispatcher cannot claim one between our choice and our commit: its claim waits,
     # then sees the items.
-    db.session.execute(update(msg).where(msg.status == PENDING, msg.recipient.in_(waiting))
+    bundles = msg.prepared.is_(False)
+    db.session.execute(update(msg).where(msg.status == PENDING, bundles,
+                                         msg.recipient.in_(waiting))
                        .values(attempts=msg.attempts))
     target = (select(func.min(msg.id)).where(msg.recipient == Reminder.recipient,
-                                             msg.status == PENDING)
+                                             msg.status == PENDING, bundles)
               .scalar_subquery())
     attached = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Reminder).where(Reminder.message_id.is_(None),
                                exists().where(msg.recipient == Reminder.recipient,
-                                              msg.status == PENDING))
+                                              msg.status == PENDING, bundles))
         .values(message_id=target)).rowcount or 0
     db.session.commit()
     return attached
+
+
+# --- prepared messages -----------------------------------------------------------------------
+
+def queue_prepared(recipient: str, subject: str, body: str, day: date,
+                   now: datetime | None = None) -> bool:
+    """Queue a message written whole now (not rendered from reminders at sending), one per
+    recipient and day, in the caller's transaction; False when that day's is queued already.
+    Sent by the dispatcher like every message: never twice, retried with back-off."""
+    now = now or utcnow()
+    result = db.session.connection().execute(dialect_insert(OutboxMessage).values(
+        recipient=recipient, day=day, locale="de", status=PENDING, subject=subject[:300],
+        body=body, attempts=0, next_attempt_at=now, created_at=now, prepared=True)
+        .on_conflict_do_nothing())
+    return bool(result.rowcount)
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -166,7 +184,8 @@ def claim(message_id: int, now: datetime, worker: str) -> OutboxMessage | None:
         return None
     message = db.session.get(OutboxMessage, message_id, populate_existing=True)
     assert message is not None
-    message.subject, message.body = render(message)
+    if not message.prepared:  # a prepared message was written whole when queued
+        message.subject, message.body = render(message)
     db.session.commit()
     return message
 
@@ -229,7 +248,9 @@ def dispatch(now: datetime | None = None, day: date | None = None,
     candidates = list(db.session.scalars(
         select(OutboxMessage.id).where(OutboxMessage.status == PENDING,
                                        OutboxMessage.next_attempt_at <= now,
-                                       exists().where(Reminder.message_id == OutboxMessage.id))
+                                       or_(OutboxMessage.prepared,
+                                           exists().where(Reminder.message_id
+                                                          == OutboxMessage.id)))
         .order_by(OutboxMessage.id).limit(limit)))
     db.session.commit()
     worker = worker_name()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clause_tracker.extensions import Model
@@ -61,8 +61,13 @@ class OutboxMessage(Model):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
+    # Written whole when queued (subject and body), never bundled with reminders: the
+    # nightly audit check's anchor for the audit office. Beside the recipient's daily
+    # reminder message, one a day.
+    prepared: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (
-        UniqueConstraint("recipient", "day", name="uq_outbox_messages_recipient_day"),
+        UniqueConstraint("recipient", "day", "prepared",
+                         name="uq_outbox_messages_recipient_day"),
         Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
     )

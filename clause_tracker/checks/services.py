@@ -8,11 +8,13 @@ contract, grant manager for a grant), or an administrator.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select, update
 
@@ -332,12 +334,30 @@ def record_plan_completion(measure: Measure, done: bool, on: date, note: str, us
 
 # --- complaints ------------------------------------------------------------------------------
 
+def case_reference_refused(case_reference: str) -> str | None:
+    """Why `case_reference` is not a case reference of the anti-discrimination office
+    (`COMPLAINT_REFERENCE_PATTERN`, matched as a whole, ASCII digits only), or None."""
+    config = current_app.config
+    pattern = re.compile(config["COMPLAINT_REFERENCE_PATTERN"], re.ASCII)
+    if pattern.fullmatch(case_reference):
+        return None
+    return str(_l("Enter only the case reference of the anti-discrimination office, in its "
+                  "format (e.g. %(example)s): no names, contact details, dates of birth, "
+                  "origin or anything about the incident. Such details stay in the office's "
+                  "case file.", example=config["COMPLAINT_REFERENCE_EXAMPLE"]))
+
+
 @transactional
 def record_complaint(agreement: Agreement, case_reference: str, received_on: date,
                      user: User, today: date) -> ComplianceCheck:
     """A complaint known only by the anti-discrimination office's case reference opens an
-    ad-hoc check (which, like every check, needs a hearing before any measure)."""
+    ad-hoc check (which, like every check, needs a hearing before any measure). Anything
+    but a reference in the office's format is refused before it reaches a table or the
+    audit trail."""
     case_reference = case_reference.strip()
+    refused = case_reference_refused(case_reference)
+    if refused:
+        raise CheckError(refused)
     if db.session.scalar(select(Complaint.id).where(
             Complaint.agreement_id == agreement.id,
             Complaint.case_reference == case_reference)):
@@ -345,17 +365,18 @@ def record_complaint(agreement: Agreement, case_reference: str, received_on: dat
     if received_on > today:
         raise CheckError(_l("The date of receipt cannot lie in the future."))
     now = utcnow()
+    complaint = Complaint(agreement_id=agreement.id, case_reference=case_reference,
+                          received_on=received_on, recorded_at=now, recorded_by_id=user.id)
+    db.session.add(complaint)
+    db.session.flush()
+    # The check's occasion names the complaint row, never text that was typed in.
     check = ComplianceCheck(
-        agreement=agreement, trigger=COMPLAINT, occasion=f"complaint:{case_reference}"[:80],
+        agreement=agreement, trigger=COMPLAINT, occasion=f"complaint:{complaint.id}",
         due_on=today, deadline=today + timedelta(days=settings().grace_days),
         stage=DUE, assigned_to_id=user.id, created_at=now)
     db.session.add(check)
     db.session.flush()
-    complaint = Complaint(agreement_id=agreement.id, case_reference=case_reference,
-                            received_on=received_on, check_id=check.id, recorded_at=now,
-                            recorded_by_id=user.id)
-    db.session.add(complaint)
-    db.session.flush()
+    complaint.check_id = check.id
     _audit(check, "complaint", f"complaint {case_reference} linked; ad-hoc check opened",
            {"complaint_id": complaint.id, "case_reference": case_reference,
             "received_on": str(received_on)})

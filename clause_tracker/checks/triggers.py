@@ -55,7 +55,7 @@ from clause_tracker.clock import utcnow
 from clause_tracker.declarations.models import SUBCONTRACTOR, Declaration
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
-from clause_tracker.sql import add_days, add_months, days_between, dialect_insert
+from clause_tracker.sql import add_days, add_months, counted_insert, days_between, dialect_insert
 
 # Agreements under monitoring: awarded or running, not exempted.
 MONITORED_STATUSES = ("awarded", "active")
@@ -99,7 +99,7 @@ def schedule(rows: Select, ctx: Context) -> Insert:
     )
     columns = [c.agreement_id, c.trigger, c.occasion, c.due_on, c.deadline, c.stage,
                c.sweep_id, c.created_at, c.version_id]
-    return dialect_insert(ComplianceCheck).from_select([col.key for col in columns], source)
+    return counted_insert(ComplianceCheck).from_select([col.key for col in columns], source)
 
 
 def _months_expression(settings: Settings) -> ColumnElement[int]:

@@ -14,7 +14,7 @@ from werkzeug.datastructures import FileStorage
 
 from clause_tracker.documents import DocumentError
 from clause_tracker.documents.ingest import Limits, check_bytes
-from clause_tracker.storage import safe_filename, storage
+from clause_tracker.storage import safe_filename, storage, with_extension
 from clause_tracker.versioning import RefusedChange
 
 PDF = "application/pdf"
@@ -69,7 +69,18 @@ def accept(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> Ev
             raise EvidenceError(str(exc)) from exc
     key = storage().put(data)
     return Evidence(key=key, sha256=hashlib.sha256(data).hexdigest(), mimetype=mimetype,
-                    size=len(data), filename=filename)
+                    size=len(data), filename=download_name(filename, mimetype))
+
+
+def download_name(filename: str | None, mimetype: str | None) -> str:
+    """The evidence's name with the extension of the type its content showed ("x.html"
+    holding a PDF is "x.pdf"); a type not among the evidence types gets ".bin"."""
+    return with_extension(filename or "evidence", EXTENSIONS.get(mimetype or "", "bin"))
+
+
+def download_type(mimetype: str | None) -> str:
+    """The Content-Type of a download: the detected evidence type, else plain bytes."""
+    return mimetype if mimetype in EXTENSIONS else "application/octet-stream"
 
 
 def accept_upload(file: FileStorage, max_bytes: int = DEFAULT_MAX_BYTES) -> Evidence:

@@ -10,7 +10,12 @@ from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.agreements.services import RegistryError
 from clause_tracker.declarations import bp, services
-from clause_tracker.declarations.evidence import EvidenceError, accept_upload
+from clause_tracker.declarations.evidence import (
+    EvidenceError,
+    accept_upload,
+    download_name,
+    download_type,
+)
 from clause_tracker.declarations.forms import (
     PARTY_CHOICES,
     CommitmentForm,
@@ -153,8 +158,10 @@ def evidence(declaration_id: int):
     decl = _visible_declaration(declaration_id)
     if not decl.evidence_key:
         abort(404)
-    return send_stored(decl.evidence_key, decl.evidence_mimetype,
-                       decl.evidence_filename or "evidence")
+    # Name and type from the content's detected type, also for evidence stored before
+    # the name was corrected on upload.
+    return send_stored(decl.evidence_key, download_type(decl.evidence_mimetype),
+                       download_name(decl.evidence_filename, decl.evidence_mimetype))
 
 
 @bp.route("/commitment/<int:agreement_id>", methods=["POST"])

@@ -11,13 +11,14 @@ from __future__ import annotations
 import io
 import logging
 
+import pypdfium2 as pdfium
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError, PdfReadError, PyPdfError
 
 from clause_tracker.documents import ocr
 from clause_tracker.documents.analysis import Analysis
 from clause_tracker.documents.pdf_safety import active_content
-from clause_tracker.documents.pdf_text import page_lines
+from clause_tracker.documents.pdf_text import PageText, page_lines, quick_page_lines
 from clause_tracker.documents.sandbox import Refused, ReturnedLimits
 from clause_tracker.documents.signatures import check_signatures
 
@@ -49,7 +50,7 @@ def _analyse_pdf(data: bytes, limits: ReturnedLimits, trust_dir: str | None) -> 
     if count > limits.max_pages:
         raise Refused("too_many_pages", pages=count, limit=limits.max_pages)
     warnings = active_content(reader)
-    texts = [page_lines(page) for page in reader.pages]
+    texts = _page_texts(data, reader)
     pages = [text.lines for text in texts]
     visible = sum(len("".join(line.split())) for page in pages for line in page)
     if any(text.hidden for text in texts):
@@ -64,3 +65,25 @@ def _analyse_pdf(data: bytes, limits: ReturnedLimits, trust_dir: str | None) -> 
     ocr.check_page_sizes(sizes, limits)
     scanned = ocr.ocr_pdf(data, limits)
     return Analysis("ocr", [t.splitlines() for t in scanned], count, warnings, signatures)
+
+
+def _page_texts(data: bytes, reader: PdfReader) -> list[PageText]:
+    """Each page by PDFium where it can read it alone, else by pypdf (pdf_text.py)."""
+    document = pdfium.PdfDocument(data)
+    try:
+        texts = []
+        for index, page in enumerate(reader.pages):
+            # pypdf caps the decompressed size (LimitReachedError); PDFium would not stop
+            # before the memory limit. So the content is inflated here first.
+            contents = page.get_contents()
+            if contents is not None:
+                contents.get_data()
+            quick = document[index]
+            try:
+                lines = quick_page_lines(quick)
+            finally:
+                quick.close()
+            texts.append(PageText(lines, 0) if lines is not None else page_lines(page))
+        return texts
+    finally:
+        document.close()

@@ -4,6 +4,12 @@ Fields are written `{{ name }}` in the template and may be split over runs by
 Word. Values are set as text nodes, so lxml escapes `<`, `&` and quotes; a
 field without a value is an error that names the field. The clause
 placeholder `{{ antirassismusklausel }}` is left for `insert_clause`.
+
+Values are data, never template syntax: fields are replaced in one pass that never scans
+inserted text again, and a doubled brace in a value gets a word joiner (U+2060, invisible)
+between its braces, so neither this pass nor `insert_clause` (which puts the clause in
+place of the first `{{ antirassismusklausel }}` it finds) can take a value for a
+placeholder.
 """
 
 from __future__ import annotations
@@ -45,6 +51,9 @@ TEMPLATE_KINDS: dict[str, tuple[str, str]] = {
 # Characters XML 1.0 does not allow (lxml refuses them): dropped from values.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _STORIES = ("header", "footer", "footnotes", "endnotes")
+# "{{" and "}}" (any run of braces) in a value: a word joiner between each pair of braces.
+_DOUBLE_BRACE = re.compile(r"([{}])(?=[{}])")
+WORD_JOINER = "\u2060"
 
 
 def template_bytes(kind: str) -> bytes:
@@ -65,7 +74,12 @@ def format_value(value: Any) -> str | None:
     if isinstance(value, int | float | Decimal):
         return format_money(value, locale="de")
     text = _NOT_XML.sub("", str(value)).strip()
-    return text or None
+    return inert(text) or None
+
+
+def inert(text: str) -> str:
+    """`text` as shown, but with no `{{` or `}}` a placeholder search could match."""
+    return _DOUBLE_BRACE.sub(r"\1" + WORD_JOINER, text)
 
 
 def template_fields(data: bytes) -> list[str]:

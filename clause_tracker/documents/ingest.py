@@ -40,6 +40,10 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 # never runs them, so only the VBA parts and Word's main-part types count.
 _VBA_NAMES = ("vbaproject", "vbadata")
 _VBA_TYPES = ("application/vnd.ms-office.vbaproject", "application/vnd.ms-word.vbadata")
+# A relationship of one of these types makes Word load the target as VBA, whatever the part
+# is called and whatever content type it declares (…/relationships/vbaProject, wordVbaData,
+# and the project's signatures).
+_VBA_RELATIONSHIPS = ("vbaproject", "wordvbadata")
 # Metafiles, bitmaps and OLE compound files (an embedded PDF, a chart's workbook) are mostly
 # zero padding and legitimately compress past 100:1 (a PDF page as EMF: 130:1). Their parts
 # get this many times the ratio; the part and total size caps still bound what they unpack to.
@@ -142,6 +146,7 @@ def check_bytes(data: bytes, limits: Limits) -> CheckedZip:
             _l("The file is a ZIP archive but not an Office document (no [Content_Types].xml)."),
         )
     _check_macros(infos, types)
+    _check_macro_relationships(xml)
     return CheckedZip(data=data, infos=infos, xml=xml, content_types=content_types)
 
 
@@ -391,6 +396,22 @@ def _check_macros(infos: list[zipfile.ZipInfo], types: dict[str, str]) -> None:
             "macro_enabled",
             _l("The document contains macros (VBA). Save it as a macro-free .docx."),
         )
+
+
+def _check_macro_relationships(xml: dict[str, bytes]) -> None:
+    """Refuse a relationship that points a VBA type at any part, however it is named."""
+    for name, data in xml.items():
+        if not name.lower().endswith(".rels") or b"vba" not in data.lower():
+            continue
+        for el in parse_xml(data, name).iter():
+            kind = (el.get("Type") or "").rsplit("/", 1)[-1].strip().lower() \
+                if isinstance(el.tag, str) else ""
+            if kind.startswith(_VBA_RELATIONSHIPS):
+                raise reject(
+                    "macro_enabled",
+                    _l("The document contains macros (VBA) under another name (a link "
+                       "in %(name)s). Save it as a macro-free .docx.", name=name[:200]),
+                )
 
 
 # --- the safe XML parser ---------------------------------------------------

@@ -5,6 +5,11 @@ as a clear refusal (`Refused("resource_limit")`), never as a crash of the web wo
 The children fork from a forkserver that has the parsers imported already
 (starting a fresh interpreter per file would cost more than the parsing); each child
 makes itself a process group, so Tesseract or pdftoppm started by it die with it.
+
+Each child reads exactly one file and ends. To keep the fork off the request's path,
+the next child is forked when one finishes and waits, without limits and holding no
+data, until it is given its job (a spare per worker process: one idle process, its
+memory shared with the forkserver's).
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
-# Imported into the forkserver once, so each child starts with them loaded. "__main__"
-# too, or every child would import the main script again (that of pytest or gunicorn);
-# like any multiprocessing user, a script calling the engine needs its __main__ guard.
-PRELOAD = ["__main__", "clause_tracker.documents.analyse"]
+# Imported into the forkserver once, so each child starts with them loaded (warm_up also
+# runs the readers once). "__main__" too, or every child would import the main script
+# again (that of pytest or gunicorn); like any multiprocessing user, a script calling the
+# engine needs its __main__ guard.
+PRELOAD = ["__main__", "clause_tracker.documents.analyse", "clause_tracker.documents.warm_up"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,18 @@ class Refused(Exception):  # a refusal, not an error of ours
 
 _lock = threading.Lock()
 _context: Any = None
+
+
+@dataclass
+class _Child:
+    process: Any
+    jobs: Connection  # ours to send the one job
+    results: Connection  # ours to receive its outcome
+    owner: int  # the pid that forked it: a forked web worker must not use its parent's
+
+
+_spare: _Child | None = None
+SPARE_CHILD = True  # False: fork when asked (the benchmark's comparison)
 
 
 def _ctx() -> Any:
@@ -134,29 +152,87 @@ def run_limited(func: Callable[..., Any] | str, *args: Any, limits: ReturnedLimi
     pickle.
     A parser failure (an exception other than Refused) becomes Refused("corrupt_file").
     """
-    ctx = _ctx()
-    receiver, sender = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(sender, limits, func, args), daemon=True)
-    process.start()
-    sender.close()
+    child = _ready_child()
     try:
-        if not receiver.poll(limits.wall_seconds):
-            _kill(process)
+        child.jobs.send((limits, func, args))
+    except OSError:  # the spare died while it waited (a signal, the OOM killer)
+        _end(child)
+        child = _fork()
+        child.jobs.send((limits, func, args))
+    child.jobs.close()
+    try:
+        if not child.results.poll(limits.wall_seconds):
+            _kill(child.process)
             raise Refused("resource_limit", what="time")
         try:
-            outcome = receiver.recv()
+            outcome = child.results.recv()
         except EOFError:  # died without a word: SIGXCPU, SIGKILL, a segfault
-            process.join(5)
-            what = "cpu" if process.exitcode == -signal.SIGXCPU else "crash"
+            child.process.join(5)
+            what = "cpu" if child.process.exitcode == -signal.SIGXCPU else "crash"
             raise Refused("resource_limit", what=what) from None
     finally:
-        receiver.close()
-        _kill(process)
+        _end(child)
     if outcome[0] == "ok":
         return outcome[1]
     if outcome[0] == "refused":
         raise Refused(outcome[1], **outcome[2])
     raise Refused("corrupt_file", detail=f"{outcome[1]}: {outcome[2]}")
+
+
+def _ready_child() -> _Child:
+    """The spare child if there is one (and it is ours), else a new one."""
+    global _spare
+    with _lock:
+        child, _spare = _spare, None
+    if child is not None and child.owner == os.getpid():
+        return child
+    return _fork()
+
+
+def _fork() -> _Child:
+    ctx = _ctx()
+    job_out, job_in = ctx.Pipe(duplex=False)
+    result_out, result_in = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_waiting_child, args=(job_out, result_in), daemon=True)
+    process.start()
+    job_out.close()
+    result_in.close()
+    return _Child(process, job_in, result_out, os.getpid())
+
+
+def _waiting_child(jobs: Connection, results: Connection) -> None:
+    try:
+        limits, func, args = jobs.recv()
+    except EOFError:  # discarded unused: its parent ended
+        return
+    jobs.close()
+    _child(results, limits, func, args)
+
+
+def _end(child: _Child) -> None:
+    """Kill the used child's process group now; reap it and fork the next spare aside."""
+    child.results.close()
+    if not SPARE_CHILD:
+        _kill(child.process)
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.process.pid, signal.SIGKILL)
+    threading.Thread(target=_replace, args=(child,), daemon=True).start()
+
+
+def _replace(used: _Child) -> None:
+    global _spare
+    _kill(used.process)
+    with _lock:
+        if _spare is not None:
+            return
+    fresh = _fork()
+    with _lock:
+        if _spare is None:
+            _spare = fresh
+            return
+    fresh.jobs.close()  # another call was faster: this one reads EOF and ends
+    fresh.results.close()
 
 
 def _kill(process: Any) -> None:

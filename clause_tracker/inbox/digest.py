@@ -42,7 +42,8 @@ def queue(day: date) -> int:
     for user in _recipients():
         assert user.email is not None  # selected so
         pending = exists().where(OutboxMessage.recipient == user.email,
-                                 OutboxMessage.status == PENDING)
+                                 OutboxMessage.status == PENDING,
+                                 OutboxMessage.prepared.is_(False))
         if db.session.scalar(select(pending)) or not _tasks(user, day):
             continue
         # On the session's connection (Core): a CursorResult whose rowcount says whether

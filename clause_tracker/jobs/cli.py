@@ -10,10 +10,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from clause_tracker.audit import anchors
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today
 from clause_tracker.inbox import digest
-from clause_tracker.jobs import heartbeat
+from clause_tracker.jobs import anchoring, heartbeat
 from clause_tracker.jobs.scheduler import run
 from clause_tracker.overview import snapshots
 
@@ -58,6 +59,21 @@ def dispatch_now() -> None:
 def overview_now() -> None:
     """Compute the overview's figures of today's records, unless stored already."""
     click.echo(f"overview: {snapshots.refresh(today())} views computed")
+
+
+@scheduler_cli.command("audit")
+def audit_now() -> None:
+    """The nightly check of the audit trail now: chain and newest anchor, the result
+    recorded, a new anchor appended to the anchor log and mailed (AUDIT_ANCHOR_MAIL_TO)."""
+    done = anchoring.nightly_check()
+    if not done.result.ok:
+        problem = done.result.problem
+        assert problem is not None
+        click.echo(f"TAMPERED: {problem.message} ({problem.kind}); no anchor written, "
+                   f"{done.mailed} alarm(s) queued", err=True)
+        raise SystemExit(1)
+    click.echo(f"ok: {done.result.checked} events, chain intact; anchor {done.anchor} "
+               f"appended to {anchors.log_path()}, {done.mailed} e-mail(s) queued")
 
 
 @scheduler_cli.command("status")

@@ -34,11 +34,11 @@ from flask import Flask
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
-from clause_tracker.audit.services import record_verification, verify_chain
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today, utcnow
 from clause_tracker.extensions import db
 from clause_tracker.inbox import digest
+from clause_tracker.jobs import anchoring
 from clause_tracker.jobs import heartbeat as hb
 from clause_tracker.locks import Lock
 from clause_tracker.overview import snapshots
@@ -238,15 +238,9 @@ class SchedulerProcess:
         self._job("overview", work)
 
     def audit_job(self) -> None:
-        """Check the audit trail's hash chain each night and record the result in it."""
-
-        def work() -> None:
-            result = verify_chain()
-            record_verification(result)
-            if not result.ok:
-                log.error("audit trail TAMPERED: %s", result.problem)
-
-        self._job("audit", work)
+        """Check the audit trail's hash chain and newest anchor each night, record the
+        result in it and keep a new anchor outside the database (jobs/anchoring.py)."""
+        self._job("audit", anchoring.nightly_check)
 
     def heartbeat_job(self) -> None:
         self._job("heartbeat", lambda: beat(self.started_at))

@@ -3,6 +3,7 @@
 German headers and German number formats whatever the user's language (the files go to
 German spreadsheets). CSV uses ';' and a UTF-8 byte order mark, which German Excel needs to
 open it correctly by double-click; numbers carry a decimal comma and no thousands separator.
+Every text goes through spreadsheets.py: never a formula, in CSV or in XLSX.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from clause_tracker.i18n import format_money
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview.tables import DATE, INT, MONEY, PCT, Cell, Table
 from clause_tracker.registry.queries import ListFilter, filtered
+from clause_tracker.spreadsheets import csv_text, xlsx_value
 
 BOM = "\ufeff"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -38,7 +40,7 @@ MONEY_FORMAT = '#,##0.00 "€"'
 PCT_FORMAT = '0.0 "%"'
 
 
-def csv_number(cell: Cell) -> str:
+def csv_cell(cell: Cell) -> str:
     value = cell.value
     if value is None:
         return ""
@@ -50,7 +52,7 @@ def csv_number(cell: Cell) -> str:
         return format_money(Decimal(value), locale="de", symbol=False, grouping=False)
     if cell.kind == PCT:
         return format_decimal(value, "0.0", locale="de")
-    return str(value)
+    return csv_text(str(value))
 
 
 def _csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
@@ -67,10 +69,10 @@ def _csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
 def tables_csv(tables: list[Table]) -> str:
     def rows() -> Iterator[list[str]]:
         for table in tables:
-            yield [table.title]
-            yield table.columns
+            yield [csv_text(table.title)]
+            yield [csv_text(column) for column in table.columns]
             for row in table.rows:
-                yield [csv_number(cell) for cell in row]
+                yield [csv_cell(cell) for cell in row]
             yield []
 
     with force_locale("de"):
@@ -102,11 +104,11 @@ def tables_xlsx(tables: list[Table]) -> bytes:
     used: set[str] = set()
     for table in tables:
         sheet = workbook.create_sheet(_sheet_title(table.title, used))
-        sheet.append([table.title])
+        sheet.append([xlsx_value(table.title, sheet)])
         sheet["A1"].font = Font(bold=True)
-        sheet.append(table.columns)
+        sheet.append([xlsx_value(column, sheet) for column in table.columns])
         for row in table.rows:
-            sheet.append([_xlsx_value(cell) for cell in row])
+            sheet.append([xlsx_value(_xlsx_value(cell), sheet) for cell in row])
             for index, cell in enumerate(row, start=1):
                 target = sheet.cell(row=sheet.max_row, column=index)
                 if cell.kind == MONEY:
@@ -178,7 +180,7 @@ def list_csv(user: User, flt: ListFilter, day: date) -> Iterator[str]:
                 value, decided = values[4], values[7]
                 values[4] = format_money(value, locale="de", symbol=False, grouping=False)
                 values[7] = decided.strftime("%d.%m.%Y") if decided else ""
-                yield [str(v) for v in values]
+                yield [v if i in (4, 7) else csv_text(str(v)) for i, v in enumerate(values)]
 
     return _csv_lines(rows())
 
@@ -193,7 +195,7 @@ def list_xlsx(user: User, flt: ListFilter, day: date) -> bytes:
             values = labels(row)
             if values[4] is not None:
                 values[4] = float(values[4])
-            sheet.append(values)
+            sheet.append([xlsx_value(value, sheet) for value in values])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

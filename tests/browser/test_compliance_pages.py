@@ -318,27 +318,30 @@ def test_complaint_by_case_reference_opens_an_adhoc_check(page, make_user,
     assert refused.value.status == 400
     _ok(page, check_axe)
     assert page.locator("#case_reference-error").inner_text().strip() == german(
-        "Only the case reference: letters, digits and . / - _")
+        "Enter only the case reference of the anti-discrimination office, in its format "
+        "(e.g. %(example)s): no names, contact details, dates of birth, origin or anything "
+        "about the incident. Such details stay in the office's case file.",
+        example="ADS-2026-0042")
     assert db.session.scalar(select(m.Complaint)) is None
     assert db.session.scalar(select(m.ComplianceCheck)) is None
 
     received = today() - timedelta(days=2)
     form = page.locator("main form[method=post]")
-    form.locator("[name=case_reference]").fill("ADS-2025/017")
+    form.locator("[name=case_reference]").fill("ADS-2025-0017")
     form.locator("[name=received_on]").fill(de_date(received))
     _submit(page, form)
     _ok(page, check_axe)
     db.session.expire_all()
     complaint = db.session.scalar(select(m.Complaint))
     assert (complaint.agreement_id, complaint.case_reference, complaint.received_on,
-            complaint.recorded_by_id) == (contract.id, "ADS-2025/017", received, officer.id)
+            complaint.recorded_by_id) == (contract.id, "ADS-2025-0017", received, officer.id)
     check = db.session.get(m.ComplianceCheck, complaint.check_id)
     assert (check.trigger, check.stage, check.assigned_to_id) == ("complaint", "due",
                                                                    officer.id)
     assert path_of(page.url) == f"/compliance/checks/{check.id}"
     assert german("The complaint is linked and an ad-hoc check is open.") in \
         page.locator(".flashes").inner_text()
-    assert "ADS-2025/017" in page.locator("main dl.meta").inner_text()
+    assert "ADS-2025-0017" in page.locator("main dl.meta").inner_text()
     # It is on the officer's deadlines, assigned to them.
     _ok(page, check_axe, page.goto("/compliance/"))
     row = page.locator("main table tbody tr", has_text=contract.reference)
@@ -388,7 +391,7 @@ def test_auditor_reads_only_and_another_unit_sees_nothing(new_page, make_user,
             (f"/compliance/measures/{measure.id}/decision",
              {"decision": "approve", "version": str(measure.version_id)}),
             (f"/compliance/complaints/{contract.id}",
-             {"case_reference": "ADS-1", "received_on": de_date(today())})):
+             {"case_reference": "ADS-2026-0001", "received_on": de_date(today())})):
         response = page.request.post(path, form={"csrf_token": token, **form},
                                      max_redirects=0)
         assert response.status == 403, path

@@ -217,19 +217,19 @@ def test_complaint_only_case_reference_opens_adhoc_check(app, client, signed_in,
     page = client.get(path).get_data(as_text=True)
     assert "nur das Aktenzeichen der Antidiskriminierungsstelle" in page
     response = client.post(path, data={"csrf_token": _token(client, path),
-                                       "case_reference": "ADS-2025/017",
+                                       "case_reference": "ADS-2025-0017",
                                        "received_on": date.today().strftime("%d.%m.%Y")})
     assert response.status_code == 302
     check = db.session.scalar(select(m.ComplianceCheck).where(
         m.ComplianceCheck.trigger == "complaint"))
     assert check.agreement_id == contract.id and check.stage == "due"
     complaint = db.session.scalar(select(m.Complaint))
-    assert complaint.case_reference == "ADS-2025/017"
+    assert complaint.case_reference == "ADS-2025-0017"
     assert {c.key for c in m.Complaint.__table__.c} == {
         "id", "agreement_id", "case_reference", "received_on", "check_id", "recorded_at",
         "recorded_by_id"}
     again = client.post(path, data={"csrf_token": _token(client, path),
-                                    "case_reference": "ADS-2025/017",
+                                    "case_reference": "ADS-2025-0017",
                                     "received_on": date.today().strftime("%d.%m.%Y")})
     assert again.status_code == 400
 
@@ -328,7 +328,7 @@ def test_retention_erases_the_new_texts_of_the_loop(app, agreement, make_user) -
     old = agreement(status="terminated", end_date=date(2019, 12, 31), decided_on=date(2018, 1, 5),
                     end_reason="Insolvenz, Herr Muster", ended_on=date(2019, 6, 1))
     day = date(2019, 3, 1)
-    check = services.record_complaint(old, "ADS-9", day, officer, day)
+    check = services.record_complaint(old, "ADS-2019-0009", day, officer, day)
     services.record_outcome(check, "findings", "", "Befund", officer, None, day)
     services.record_hearing(check, day, "gehört", officer, day, "Herr Muster bestreitet es.")
     services.decide_breach(check, "breach_confirmed", "Zeugin Frau Beispiel", officer, None, day)

@@ -3,6 +3,7 @@ an agreement (termination, revocation) through the agreements service."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,11 +21,13 @@ from clause_tracker.registry.queries import ListFilter, filtered
 from tests.factories import add_declaration, file_signed_copy
 
 DAY = date(2026, 3, 2)
+_CASES = itertools.count(1)  # case references of the anti-discrimination office
 
 
 def _measure(agreement, kind: str, officer, approver, approve: bool = True, **values):
     """Complaint → ad-hoc check → findings → hearing → measure proposed (and decided)."""
-    check = services.record_complaint(agreement, f"ADS-{kind}-{approve}", DAY, officer, DAY)
+    check = services.record_complaint(agreement, f"ADS-2026-{next(_CASES):04d}", DAY, officer,
+                                      DAY)
     if not check.outcome:
         services.record_outcome(check, "findings", "", "Befund", officer, None, DAY)
         services.record_hearing(check, DAY, "Der Auftragnehmer wurde gehört.", officer, DAY)

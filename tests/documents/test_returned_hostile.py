@@ -4,13 +4,17 @@ the parsing runs in a child with CPU and memory limits."""
 from __future__ import annotations
 
 import io
+import os
+import resource
+import signal
+import time
 
 import pytest
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
 from clause_tracker.clauses.texts import ClauseText
-from clause_tracker.documents import DocumentRejected
+from clause_tracker.documents import DocumentRejected, sandbox
 from clause_tracker.documents.returned import verify_returned
 from clause_tracker.documents.sandbox import Refused, ReturnedLimits, run_limited
 from tests.documents.pdf_builders import (
@@ -127,3 +131,36 @@ def test_the_child_stops_at_the_wall_clock_limit() -> None:
     with pytest.raises(Refused) as caught:
         run_limited(_spin, limits=ReturnedLimits(cpu_seconds=60, wall_seconds=1))
     assert caught.value.params["what"] == "time"
+
+
+def _whoami() -> tuple[int, int]:
+    return os.getpid(), resource.getrlimit(resource.RLIMIT_AS)[0]
+
+
+def _wait_for_spare(deadline: float = 20.0) -> sandbox._Child:
+    end = time.monotonic() + deadline
+    while sandbox._spare is None:
+        assert time.monotonic() < end, "no spare child was forked"
+        time.sleep(0.01)
+    return sandbox._spare
+
+
+def test_each_file_has_a_child_of_its_own_even_with_a_spare_waiting() -> None:
+    limits = ReturnedLimits(memory_bytes=700 * 1024 * 1024)
+    first, _ = run_limited(_whoami, limits=limits)
+    spare = _wait_for_spare()
+    assert spare.process.pid != first
+    # The spare takes the next file: a new process, with this call's limits, not its own.
+    second, memory = run_limited(_whoami, limits=limits)
+    assert (second, memory) == (spare.process.pid, 700 * 1024 * 1024)
+    third, _ = run_limited(_whoami, limits=limits)
+    assert len({first, second, third}) == 3
+
+
+def test_a_spare_that_died_waiting_is_replaced() -> None:
+    run_limited(_whoami, limits=ReturnedLimits())
+    spare = _wait_for_spare()
+    os.kill(spare.process.pid, signal.SIGKILL)
+    spare.process.join(5)
+    pid, _ = run_limited(_whoami, limits=ReturnedLimits())
+    assert pid != spare.process.pid

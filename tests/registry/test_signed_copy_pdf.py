@@ -31,14 +31,17 @@ TESSERACT = shutil.which("tesseract")
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("libreoffice")]
 
 
-def _to_pdf(folder: Path, name: str, docx: bytes) -> bytes:
+def _to_pdfs(folder: Path, **documents: bytes) -> dict[str, bytes]:
+    """The DOCX files exported to PDF by LibreOffice, in one run of it."""
     if not SOFFICE:
         pytest.skip("LibreOffice (soffice) not installed: apt-get install libreoffice-writer-nogui")
-    (folder / f"{name}.docx").write_bytes(docx)
+    for name, docx in documents.items():
+        (folder / f"{name}.docx").write_bytes(docx)
     subprocess.run([SOFFICE, f"-env:UserInstallation=file://{folder / 'profile'}", "--headless",
                     "--norestore", "--convert-to", "pdf", "--outdir", str(folder),
-                    str(folder / f"{name}.docx")], check=True, capture_output=True, timeout=240)
-    return (folder / f"{name}.pdf").read_bytes()
+                    *(str(folder / f"{name}.docx") for name in documents)],
+                   check=True, capture_output=True, timeout=240)
+    return {name: (folder / f"{name}.pdf").read_bytes() for name in documents}
 
 
 def _scan(folder: Path, pdf: bytes) -> bytes:
@@ -46,9 +49,9 @@ def _scan(folder: Path, pdf: bytes) -> bytes:
     if not PDFTOPPM or not TESSERACT:
         pytest.skip("apt-get install poppler-utils tesseract-ocr tesseract-ocr-deu")
     (folder / "in.pdf").write_bytes(pdf)
-    subprocess.run([PDFTOPPM, "-r", "300", "-gray", "-png", str(folder / "in.pdf"),
+    subprocess.run([PDFTOPPM, "-r", "300", "-gray", str(folder / "in.pdf"),
                     str(folder / "scan")], check=True, timeout=120)
-    pages = [Image.open(p) for p in sorted(folder.glob("scan*.png"))]
+    pages = [Image.open(p) for p in sorted(folder.glob("scan*.pgm"))]
     out = io.BytesIO()
     pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=300)
     return out.getvalue()
@@ -98,15 +101,16 @@ def test_pdf_deviation_scan_and_confirmation(client, awarded, tmp_path) -> None:
     contract, issued = awarded
     assert _state(contract.id) == ("pending", "signed_copy_awaited")
 
-    pdf = _to_pdf(tmp_path, "vertrag", issued)
+    exported = _to_pdfs(tmp_path, vertrag=issued,
+                        geaendert=replace_in_docx(issued, "unverzüglich", "umgehend"))
+    pdf = exported["vertrag"]
     record_id = _file(client, contract.id, pdf, "vertrag-unterschrieben.pdf")
     assert signed_copy.current(contract.id).status == "verbatim"
     assert _state(contract.id) == ("compliant", "declaration_valid")
     shown = client.get(f"/documents/{record_id}").get_data(as_text=True)
     assert "PDF" in shown and "100\u00a0%" in shown
 
-    changed = _to_pdf(tmp_path, "geaendert", replace_in_docx(issued, "unverzüglich", "umgehend"))
-    record_id = _file(client, contract.id, changed, "geaendert.pdf")
+    record_id = _file(client, contract.id, exported["geaendert"], "geaendert.pdf")
     assert _state(contract.id) == ("non_compliant", "signed_copy_deviates")
     shown = client.get(f"/documents/{record_id}").get_data(as_text=True)
     assert "unverzüglich" in shown and "umgehend" in shown
@@ -128,7 +132,7 @@ def test_pdf_deviation_scan_and_confirmation(client, awarded, tmp_path) -> None:
 def test_electronically_signed_pdf(client, awarded, app, tmp_path) -> None:
     contract, issued = awarded
     signer, ca_path = make_ca_and_signer(tmp_path / "trust")
-    signed = sign(_to_pdf(tmp_path, "vertrag", issued), signer)
+    signed = sign(_to_pdfs(tmp_path, vertrag=issued)["vertrag"], signer)
 
     record_id = _file(client, contract.id, signed, "signiert.pdf")
     [signature] = signed_copy.current(contract.id).details["signatures"]

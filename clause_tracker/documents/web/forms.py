@@ -34,7 +34,9 @@ class InsertForm(FlaskForm):
 
 
 class ConfirmInsertForm(FlaskForm):
-    upload = HiddenField(validators=[DataRequired(), Regexp(r"\A[0-9a-f]{64}\Z")])
+    # A signed token naming the user's own pending upload (services.upload_token).
+    upload = HiddenField(validators=[DataRequired(), Length(max=500),
+                                     Regexp(r"\A[A-Za-z0-9_.\-]+\Z")])
     filename = HiddenField(validators=[Length(max=255)])
     variant = HiddenField(validators=[DataRequired()])
     language = HiddenField(validators=[DataRequired()])

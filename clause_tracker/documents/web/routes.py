@@ -15,7 +15,7 @@ from clause_tracker.documents.web.forms import (
 )
 from clause_tracker.documents.web.labels import COVERAGE_LABELS, METHOD_LABELS, STATUS_LABELS
 from clause_tracker.permissions import Permission, requires
-from clause_tracker.storage import StorageKeyError, send_stored, storage
+from clause_tracker.storage import StorageKeyError, send_stored, storage, with_extension
 
 LOCATION_LABELS = {
     "existing": _l("in place of the clause already in the document"),
@@ -57,7 +57,8 @@ def insert():
     except (services.UploadError, DocumentError) as exc:
         _refuse(exc)
         return _render_index(insert_form=form, status=422)
-    confirm = ConfirmInsertForm(formdata=None, upload=key, filename=filename,
+    confirm = ConfirmInsertForm(formdata=None, upload=services.upload_token(key, current_user),
+                                filename=filename,
                                 variant=form.variant.data, language=form.language.data)
     return render_template("documents/preview.html", form=confirm, location=location,
                            filename=filename, location_labels=LOCATION_LABELS)
@@ -67,12 +68,15 @@ def insert():
 @requires(Permission.DOCUMENTS_PREPARE)
 def insert_confirm():
     form = ConfirmInsertForm()
-    if not form.validate_on_submit() or not storage().exists(form.upload.data or ""):
+    # Only the signed-in user's own pending upload: never any stored file by its hash.
+    key = services.pending_upload(form.upload.data or "", current_user) \
+        if form.validate_on_submit() else None
+    if key is None:
         flash(_("The upload has expired. Please upload the document again."), "error")
         return redirect(url_for("documents.index"))
     try:
         # No file name sent (it is optional) is the default name, not a crash.
-        record = services.insert(form.upload.data or "",
+        record = services.insert(key,
                                  services.display_name(form.filename.data or ""),
                                  form.variant.data or "", form.language.data or "",
                                  current_user)
@@ -135,4 +139,6 @@ def download(record_id: int):
     record = services.get_visible(record_id, current_user) or abort(404)
     if not record.output_sha256:
         abort(404)
-    return send_stored(record.output_sha256, services.DOCX_MIMETYPE, record.filename)
+    # Always a DOCX the city issued, whatever name the upload had.
+    return send_stored(record.output_sha256, services.DOCX_MIMETYPE,
+                       with_extension(record.filename, "docx"))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Select, or_, select, update
 from werkzeug.datastructures import FileStorage
 
@@ -70,6 +72,37 @@ def prepare_insert(data: bytes, variant: str, language: str) -> tuple[str, Locat
     location = preview_location(data, known=clauses.published_texts(), variant=variant,
                                 language=language)
     return storage().put(data), location
+
+
+# The confirmation of an insert names the upload by a token signed with the app's secret key,
+# bound to the user who uploaded it and valid for a while: a stored file's SHA-256 alone never
+# lets anyone turn another unit's document into their own record.
+UPLOAD_TOKEN_MAX_AGE = 3600  # seconds
+_UPLOAD_SALT = "documents.insert.upload"
+
+
+def _upload_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_UPLOAD_SALT)
+
+
+def upload_token(upload_key: str, user: User) -> str:
+    """A token for the confirmation form: this user's pending upload `upload_key`."""
+    return str(_upload_serializer().dumps({"user": user.id, "sha256": upload_key}))
+
+
+def pending_upload(token: str, user: User) -> str | None:
+    """The storage key of `user`'s pending upload named by `token`; None when the token is
+    forged, expired, another user's, or its file is gone."""
+    try:
+        payload = _upload_serializer().loads(token, max_age=UPLOAD_TOKEN_MAX_AGE)
+    except (BadData, UnicodeError):
+        return None
+    if not isinstance(payload, dict) or payload.get("user") != user.id:
+        return None
+    key = payload.get("sha256")
+    if not isinstance(key, str) or not storage().exists(key):
+        return None
+    return key
 
 
 def _new_record(action: str, user: User, filename: str, **values: object) -> DocumentRecord:
@@ -146,11 +179,13 @@ def check(data: bytes, filename: str, user: User,
     """Verify a returned file of any kind and store the result; returns the record and it.
     `details` holds method, similarity and signatures beside diff and warnings."""
     result = _verify(data)
-    issued = db.session.scalar(select(DocumentRecord).where(
-        DocumentRecord.output_sha256 == result.sha256).limit(1))
+    # Matched by its hash only among the documents the uploader may see: another unit's
+    # issued document is neither named on the result nor linked.
+    issued = db.session.scalar(visible(user).where(
+        DocumentRecord.output_sha256 == result.sha256).order_by(DocumentRecord.id).limit(1))
     # A returned copy of a document issued for an agreement belongs to that agreement, when
     # the uploader is an officer of its unit: a file matched by its hash never files itself
-    # on a record its uploader may not work on.
+    # on a record its uploader may not work on (an auditor sees it, but works on nothing).
     if agreement_id is None and issued is not None and issued.org_unit_id is not None \
             and issued.org_unit_id == user.org_unit_id:
         agreement_id = issued.agreement_id
