@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clause_tracker import ROOT, auth, errors, i18n, security_headers, templating
+from clause_tracker import ROOT, auth, errors, i18n, request_args, security_headers, templating
 from clause_tracker.agreements import lifecycle as agreement_lifecycle
 from clause_tracker.audit import routes as audit_routes
 from clause_tracker.auth import routes as auth_routes
@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The daily message lists Meine Aufgaben too (the inbox is a layer above the outbox).
     notifications.init_app(app, sections=[digest.lines])
     errors.init_app(app)
+    request_args.init_app(app)
     security_headers.init_app(app)
     templating.init_app(app)
     register_commands(app)

@@ -34,7 +34,7 @@ def _render(code: int, detail: str | None = None):
 
 
 def handle_http(error: HTTPException):
-    return _render(error.code or 500)
+    return _render(error.code or 500, getattr(error, "user_message", None))
 
 
 def handle_csrf(error: CSRFError):

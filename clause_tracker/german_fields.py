@@ -15,8 +15,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, widgets
 
 from clause_tracker.i18n import format_money
+from clause_tracker.request_args import FIRST_DAY, LAST_DAY
 
 AMOUNT_LOCALE = "de"
+MAX_AMOUNT = Decimal("999999999999.99")  # the columns' NUMERIC(14, 2)
+
+
+class AmountTooLarge(ValueError):
+    pass
 # What may be left once spaces and the euro sign are gone. Decimal() behind Babel's parser
 # also takes "1e3", "1_000", "+5", "NaN" and "Infinity", which are no amounts anyone types.
 _AMOUNT_CHARACTERS = frozenset("0123456789-" + get_group_symbol(AMOUNT_LOCALE)
@@ -40,6 +46,8 @@ def parse_amount(text: str) -> Decimal:
         raise ValueError(text) from exc
     if amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise ValueError(text)
+    if abs(amount) > MAX_AMOUNT:
+        raise AmountTooLarge(text)
     return amount
 
 
@@ -67,6 +75,10 @@ class GermanDateField(DateField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(str(_l("Please enter a date like 05.03.2026."))) from exc
+        # 31.12.9999 is a date, but a day later is none: date arithmetic would overflow.
+        if self.data is not None and not FIRST_DAY <= self.data <= LAST_DAY:
+            self.data = None
+            raise ValueError(str(_l("Please enter a day between 1900 and 2199.")))
 
 
 class EuroField(Field):
@@ -97,6 +109,9 @@ class EuroField(Field):
             return
         try:
             self.data = parse_amount(valuelist[0])
+        except AmountTooLarge as exc:
+            self.data = None
+            raise ValueError(str(_l("The amount may be at most 999.999.999.999,99 €."))) from exc
         except ValueError as exc:
             self.data = None
             raise ValueError(str(_l("Please enter an amount like 1.234,56."))) from exc

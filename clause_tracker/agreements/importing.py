@@ -2,7 +2,10 @@
 are saved in one transaction, or none.
 
 - CSV: UTF-8 (a BOM is fine), `;` or `,` as delimiter (sniffed from the header line).
-- XLSX: the first sheet, read with openpyxl in read-only mode.
+- XLSX: the first sheet, read with openpyxl in read-only mode (streamed), after the same
+  package checks as a DOCX (sizes, compression ratio, parts, DTD, macros; IMPORT_MAX_*).
+  The sheet's declared dimension is ignored (a file may claim A1:XFD1048576 for one
+  cell); at most MAX_COLUMNS columns and MAX_LINES lines are read.
 - Headers: English codes or the usual German names (see COLUMNS); unknown headers are errors.
 - German formats: 1.234,56 and 05.03.2026 (ISO dates are accepted too).
 - Every imported record is a draft of its unit; the lifecycle (clause, declaration, award)
@@ -22,6 +25,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -36,13 +40,21 @@ from clause_tracker.agreements.models import (
 from clause_tracker.audit.services import record as audit
 from clause_tracker.clock import utcnow
 from clause_tracker.counterparties.models import Counterparty
+from clause_tracker.documents import DocumentRejected
+from clause_tracker.documents.ingest import Limits, check_bytes
 from clause_tracker.extensions import db
-from clause_tracker.german_fields import parse_amount
+from clause_tracker.german_fields import MAX_AMOUNT, AmountTooLarge, parse_amount
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import RefusedChange
 
 MAX_ROWS = 100_000
+MAX_LINES = MAX_ROWS + 10_000  # blank lines between the rows are skipped, not counted
+MAX_COLUMNS = 64
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted workbook, or an old .xls
+# Control characters but tab and line breaks: nothing anyone types, and PostgreSQL
+# refuses NUL in text.
+_CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r") | {"\x7f"}
 
 
 def _norm(text: str) -> str:
@@ -136,20 +148,76 @@ def _read_csv(data: bytes) -> Iterator[tuple[int, list[Any]]]:
     except csv.Error:
         delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ImportFileError(_csv_problem(reader.line_num, str(exc))) from exc
+        if reader.line_num > MAX_LINES:
+            raise _too_many_lines()
         yield reader.line_num, row
 
 
-def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _csv_problem(line: int, error: str) -> object:
+    # (A NUL is no CSV error since Python 3.11: it reaches the cell, and the row check.)
+    if "field larger" in error:
+        return _l("Line %(line)d has a cell longer than %(n)d characters.", line=line,
+                  n=csv.field_size_limit())
+    return _l("Line %(line)d cannot be read as CSV.", line=line)
 
+
+def _too_many_lines() -> ImportFileError:
+    return ImportFileError(_l("The file has more than %(n)d lines; split it.", n=MAX_LINES))
+
+
+def import_limits() -> Limits:
+    config = current_app.config if has_app_context() else {}
+    defaults = Limits(max_uncompressed_bytes=150 * 1024 * 1024,
+                      max_part_bytes=100 * 1024 * 1024, max_compression_ratio=200)
+    return Limits(
+        max_file_bytes=int(config.get("IMPORT_MAX_FILE_BYTES", defaults.max_file_bytes)),
+        max_uncompressed_bytes=int(config.get("IMPORT_MAX_UNCOMPRESSED_BYTES",
+                                              defaults.max_uncompressed_bytes)),
+        max_part_bytes=int(config.get("IMPORT_MAX_PART_BYTES", defaults.max_part_bytes)),
+        max_compression_ratio=int(config.get("IMPORT_MAX_COMPRESSION_RATIO",
+                                             defaults.max_compression_ratio)),
+        max_parts=defaults.max_parts)
+
+
+def _check_package(data: bytes) -> None:
+    """The DOCX engine's checks of an OOXML package, with the import's limits."""
+    try:
+        check_bytes(data, import_limits())
+    except DocumentRejected as exc:
+        if exc.code == "macro_enabled":
+            raise ImportFileError(_l("The workbook contains macros (VBA); save it as a "
+                                     "macro-free .xlsx.")) from exc
+        if exc.code in ("not_zip", "not_ooxml", "corrupt_zip", "unsafe_name",
+                        "unsupported_compression", "encrypted"):
+            raise ImportFileError(_l("The XLSX file cannot be read.")) from exc
+        raise ImportFileError(exc.message) from exc
+
+
+def _read_xlsx(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    _check_package(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for damaged files
         raise ImportFileError(_l("The XLSX file cannot be read.")) from exc
     try:
         sheet = book.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+        sheet.reset_dimensions()  # read the rows there are, not the ones it claims
+        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
+        for number, row in enumerate(rows, start=1):
+            if number > MAX_LINES:
+                raise _too_many_lines()
             yield number, list(row)
+    except ImportFileError:
+        raise
+    except Exception as exc:  # a damaged sheet shows only while its rows are read
+        raise ImportFileError(_l("The XLSX file cannot be read.")) from exc
     finally:
         book.close()
 
@@ -160,6 +228,9 @@ def read_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
         raise ImportFileError(_l("The file is empty."))
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data)
+    if data.startswith(_OLE):
+        raise ImportFileError(_l("The file is an encrypted workbook or an old Excel file "
+                                 "(.xls); save it as .xlsx without a password."))
     if filename.lower().endswith(".xlsx"):
         raise ImportFileError(_l("The file is named .xlsx but is no XLSX file."))
     return _read_csv(data)
@@ -195,10 +266,16 @@ def _amount(value: Any) -> Decimal:
     else:
         try:
             amount = parse_amount(_cell_text(value))
+        except AmountTooLarge:
+            raise ValueError(_l("more than 999.999.999.999,99 €")) from None
         except ValueError:
             raise ValueError(_l("not an amount like 1.234,56")) from None
+    if not amount.is_finite():
+        raise ValueError(_l("not an amount like 1.234,56"))
     if amount < 0:
         raise ValueError(_l("negative amount"))
+    if amount > MAX_AMOUNT:
+        raise ValueError(_l("more than 999.999.999.999,99 €"))
     return amount.quantize(Decimal("0.01"))
 
 
@@ -220,10 +297,11 @@ def _header_map(kind: str, header: list[Any], line: int,
         if not text:
             continue
         name = lookup.get(_norm(text))
+        shown = text if len(text) <= 60 else text[:59] + "…"
         if name is None:
-            errors.append(RowError(line, text, str(_l("unknown column"))))
+            errors.append(RowError(line, shown, str(_l("unknown column"))))
         elif name in mapping.values():
-            errors.append(RowError(line, text, str(_l("column appears twice"))))
+            errors.append(RowError(line, shown, str(_l("column appears twice"))))
         else:
             mapping[index] = name
     for name in REQUIRED[kind]:
@@ -258,6 +336,8 @@ def _check_row(kind: str, cells: dict[str, Any], line: int, units: dict[str, Org
                 values[name] = _code(raw, PROCEDURES, PROCEDURE_WORDS)
             else:
                 text = _cell_text(raw)
+                if _CONTROL.intersection(text):
+                    raise ValueError(_l("contains control characters (such as NUL)"))
                 if len(text) > TEXT_LIMITS.get(name, 2000):
                     raise ValueError(_l("longer than %(n)d characters",
                                         n=TEXT_LIMITS.get(name, 2000)))

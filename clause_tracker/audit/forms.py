@@ -4,6 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Form, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from clause_tracker.request_args import day_in_range
+
 
 class EventFilterForm(Form):
     """A GET form: filters are part of the URL, nothing changes, so no CSRF token."""
@@ -12,5 +14,5 @@ class EventFilterForm(Form):
     actor = StringField(_l("User"), validators=[Optional(), Length(max=80)])
     object_type = SelectField(_l("Record type"), validators=[Optional()], validate_choice=False)
     object_id = StringField(_l("Record ID"), validators=[Optional(), Length(max=80)])
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional(), day_in_range])
+    until = DateField(_l("To"), validators=[Optional(), day_in_range])

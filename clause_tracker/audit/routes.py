@@ -9,6 +9,7 @@ from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.queries import EventFilter, distinct_values, events_page
 from clause_tracker.audit.services import last_verification, verify_anchored
 from clause_tracker.permissions import Permission, requires
+from clause_tracker.request_args import page_number
 
 
 def _choices(values: list[str]) -> list[SelectChoice]:
@@ -31,7 +32,7 @@ def events():
             since=form.since.data,
             until=form.until.data,
         )
-    page = events_page(filters, request.args.get("page", 1, type=int))
+    page = events_page(filters, request.args.get("page", 1, type=page_number))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("audit/events.html", form=form, page=page, args=args,
                            verification=last_verification())

@@ -11,10 +11,11 @@ from wtforms.widgets import HiddenInput
 
 from clause_tracker.checks.labels import DECISION_LABELS, MEASURE_LABELS, OUTCOME_LABELS
 from clause_tracker.german_fields import GermanDateField
+from clause_tracker.request_args import INT_LIMIT
 
 
 class VersionedForm(FlaskForm):
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(0, INT_LIMIT)])
 
 
 class AssignForm(VersionedForm):

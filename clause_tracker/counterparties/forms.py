@@ -3,10 +3,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
 from clause_tracker.idempotency import once_field
+from clause_tracker.request_args import INT_LIMIT
 
 
 class CounterpartyForm(FlaskForm):
@@ -17,7 +18,7 @@ class CounterpartyForm(FlaskForm):
                                                                       Length(max=80)])
     vat_id = StringField(_l("VAT ID"), validators=[Optional(), Length(max=40)])
     once = once_field()
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(0, INT_LIMIT)])
 
     def values(self) -> dict[str, str]:
         return {name: (getattr(self, name).data or "").strip()

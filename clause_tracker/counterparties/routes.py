@@ -9,6 +9,7 @@ from clause_tracker.counterparties.forms import ContactForm, CounterpartyForm
 from clause_tracker.idempotency import AlreadySubmitted
 from clause_tracker.pagination import page_count
 from clause_tracker.permissions import Permission, requires
+from clause_tracker.request_args import page_number
 
 
 def _duplicate(token: str):
@@ -23,7 +24,7 @@ def _duplicate(token: str):
 @requires(Permission.REGISTRY_READ)
 def index():
     search = request.args.get("q", "").strip()
-    number = request.args.get("page", 1, type=int)
+    number = request.args.get("page", 1, type=page_number)
     rows, total, number = services.page(search, number)
     pages = page_count(total, services.PAGE_SIZE)
     return render_template("counterparties/index.html", rows=rows, total=total, q=search,

@@ -16,6 +16,7 @@ from clause_tracker.declarations.lifecycle import ACTIONS
 from clause_tracker.declarations.models import CHANNELS, MAX_SCORE
 from clause_tracker.german_fields import GermanDateField
 from clause_tracker.idempotency import once_field
+from clause_tracker.request_args import INT_LIMIT
 from clause_tracker.workdays import DEFAULT_DECLARATION_DAYS
 
 CHANNEL_LABELS = {"post": _l("By post"), "email": _l("By e-mail"),
@@ -40,7 +41,7 @@ class RequestForm(FlaskForm):
 
 
 class ReceiveForm(FlaskForm):
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(0, INT_LIMIT)])
     signer_name = StringField(_l("Signed by"), validators=[DataRequired(), Length(max=120)])
     signer_function = StringField(_l("Function of the signer"),
                                   validators=[DataRequired(), Length(max=120)])
@@ -70,7 +71,7 @@ class ReceiveForm(FlaskForm):
 
 
 class TransitionForm(FlaskForm):
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(0, INT_LIMIT)])
     action = HiddenField(validators=[DataRequired()])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=1000)])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from flask import Response, abort, render_template, request
@@ -15,18 +15,9 @@ from clause_tracker.overview import eccar as report
 from clause_tracker.overview.metrics import Period
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.registry.queries import ListFilter
+from clause_tracker.request_args import parse_day
 
 FORMATS = ("csv", "xlsx")
-
-
-def parse_day(value: str | None) -> date | None:
-    """ISO (from a date input) or German (TT.MM.JJJJ)."""
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime((value or "").strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def period_from_args() -> Period:

@@ -29,6 +29,7 @@ from clause_tracker.compliance.signed_copy import has_verified_copy
 from clause_tracker.compliance.state import EXEMPT, ComplianceColumns
 from clause_tracker.declarations.models import MAIN, Declaration, valid_on
 from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.request_args import db_int, in_range
 
 DECLARATION_FILTERS = ("requested", "returned", "on_time")
 EXPIRY_WINDOWS = (30, 60, 90)
@@ -149,7 +150,7 @@ SCOPES = ("in_scope",)
 
 def _day(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        return in_range(date.fromisoformat(value)) if value else None
     except ValueError:
         return None
 
@@ -161,7 +162,7 @@ def drilldown_args(args) -> dict[str, Any]:
         value = args.get(name, "")
         return value if value in allowed else ""
 
-    expiring = args.get("expiring_within", type=int)
+    expiring = args.get("expiring_within", type=db_int)
     quarter = args.get("quarter", "")
     return {
         "scope": pick("scope", SCOPES),
@@ -169,7 +170,7 @@ def drilldown_args(args) -> dict[str, Any]:
         "declaration": pick("declaration", DECLARATION_FILTERS),
         "expiring_within": expiring if expiring in EXPIRY_WINDOWS else None,
         "exemption": args.get("exemption", "").strip()[:200],
-        "clause_version": args.get("clause_version", type=int),
+        "clause_version": args.get("clause_version", type=db_int),
         "clause": pick("clause", CLAUSE_FILTERS),
         "quarter": quarter if quarter_bounds(quarter) else "",
         "decided_from": _day(args.get("decided_from")),

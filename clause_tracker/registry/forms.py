@@ -18,6 +18,7 @@ from clause_tracker.agreements.labels import (
 from clause_tracker.agreements.models import CLAUSE_METHODS, CONTRACT_KINDS, PROCEDURES
 from clause_tracker.german_fields import EuroField, GermanDateField, PercentField
 from clause_tracker.idempotency import once_field
+from clause_tracker.request_args import INT_LIMIT
 
 
 def _choices(codes, labels) -> list[SelectChoice]:
@@ -31,7 +32,7 @@ KIND_CHOICES = [SelectChoice("contract", _l("Contracts")), SelectChoice("grant",
 class VersionedForm(FlaskForm):
     """Carries the record's version counter: a save on top of someone else's is refused."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(0, INT_LIMIT)])
 
 
 class AgreementForm(VersionedForm):

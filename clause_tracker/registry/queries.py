@@ -22,6 +22,7 @@ from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
 from clause_tracker.pagination import clamp, page_count
 from clause_tracker.registry.conditions import drilldown_args, drilldown_conditions
+from clause_tracker.request_args import db_int
 
 PAGE_SIZE = 25
 SORTS = {
@@ -65,7 +66,7 @@ class ListFilter:
         sort = args.get("sort", "-updated")
         if sort.lstrip("-") not in (*SORTS, "compliance"):
             sort = "-updated"
-        return cls(q=args.get("q", "").strip()[:100], unit=args.get("unit", type=int),
+        return cls(q=args.get("q", "").strip()[:100], unit=args.get("unit", type=db_int),
                     kind=pick("kind", KINDS), status=pick("status", STATUSES),
                     compliance=pick("compliance", STATES), sort=sort,
                     **drilldown_args(args))

@@ -44,6 +44,7 @@ from clause_tracker.registry.forms import (
     ThresholdForm,
     VerifyDocumentForm,
 )
+from clause_tracker.request_args import page_number
 from clause_tracker.versioning import EditConflict
 
 FORMS = {CONTRACT: ContractForm, GRANT: GrantForm}
@@ -81,7 +82,7 @@ def _action(agreement_id: int, make_form: Callable[[Agreement], FlaskForm],
 @requires(Permission.REGISTRY_READ)
 def index():
     filters = queries.ListFilter.from_args(request.args)
-    page = queries.page(current_user, filters, request.args.get("page", 1, type=int))
+    page = queries.page(current_user, filters, request.args.get("page", 1, type=page_number))
     units = all_units() if current_user.can(Permission.ALL_UNITS) else []
     return render_template("agreements/index.html", page=page, filters=filters, units=units)
 
