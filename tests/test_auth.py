@@ -192,6 +192,9 @@ def test_language_switch_never_redirects_elsewhere(client, csrf) -> None:
     for target in OFFSITE:
         response = client.post("/language", data={"csrf_token": csrf(client, "/login"),
                                                   "language": "en", "next": target})
+        if response.status_code == 400:  # a NUL byte is refused before any view
+            assert "\x00" in target
+            continue
         assert response.status_code == 302, repr(target)
         assert _stays_here(response.headers["Location"]), (target, response.headers["Location"])
     kept = client.post("/language", data={"csrf_token": csrf(client, "/login"),
@@ -208,6 +211,9 @@ def test_sign_in_next_never_redirects_elsewhere(client, make_user, csrf) -> None
             "username": user.username, "password": "correct horse battery",
             "csrf_token": csrf(client, "/login"),
         })
+        if response.status_code == 400:  # a NUL byte is refused before any view
+            assert "\x00" in target
+            continue
         assert response.status_code == 302, repr(target)
         assert _stays_here(response.headers["Location"]), (target, response.headers["Location"])
         client.post("/logout", data={"csrf_token": csrf(client, "/")})
