@@ -48,6 +48,15 @@ class Config:
 
     # Requests and uploads
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Imports (agreements/importing.py): larger files run as a job of the scheduler process
+    # with a progress page (about 2,000 rows); a job silent for this long is taken up again.
+    IMPORT_BACKGROUND_BYTES = 256 * 1024
+    IMPORT_STALE_MINUTES = 10
+    # XLSX imports go through the DOCX package checks with these limits.
+    IMPORT_MAX_FILE_BYTES = 20 * 1024 * 1024
+    IMPORT_MAX_UNCOMPRESSED_BYTES = 150 * 1024 * 1024
+    IMPORT_MAX_PART_BYTES = 100 * 1024 * 1024
+    IMPORT_MAX_COMPRESSION_RATIO = 200
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
 
     # Login throttling
@@ -129,6 +138,7 @@ class Config:
     SCHEDULER_SWEEP_HOUR = 5
     SCHEDULER_DISPATCH_SECONDS = 60
     SCHEDULER_HEARTBEAT_SECONDS = 15
+    SCHEDULER_IMPORT_SECONDS = 5  # how often the scheduler looks for queued imports
     SCHEDULER_AUDIT_VERIFY_HOUR = 4  # the nightly check of the audit trail's hash chain
     # The nightly check appends the chain's newest event as an anchor (ID:HASH) to this log,
     # kept outside the database (default: audit_anchors.log in the instance folder; better
