@@ -57,6 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Before any route is added: ids in paths are bounded to what the database holds.
+    app.url_map.converters["int"] = request_args.DatabaseInt
     for routes in BLUEPRINTS:
         app.register_blueprint(routes.bp)
     # Awarding asks the declarations (a layer above the agreements) whether one is in place.

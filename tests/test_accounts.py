@@ -195,3 +195,10 @@ def test_admin_removes_a_lost_second_factor(app, client, make_user, signed_in, c
     assert _last_action() == "user.totp_reset"
     browser = app.test_client()
     assert _login(browser, user.username).headers["Location"] == "/"  # one step again
+
+
+def test_an_id_beyond_the_database_is_not_found(client, signed_in) -> None:
+    signed_in("admin")
+    huge = 2**70
+    assert client.get(f"/admin/users/{huge}").status_code == 404
+    assert client.get(f"/declarations/{huge}/evidence").status_code == 404
