@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -29,7 +30,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from clause_tracker.agreements.models import (
@@ -48,6 +49,7 @@ from clause_tracker.documents.ingest import Limits, check_bytes
 from clause_tracker.extensions import db
 from clause_tracker.german_fields import MAX_AMOUNT, AmountTooLarge, parse_amount
 from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.sql import insert_with_ids
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import RefusedChange
 
@@ -253,17 +255,26 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+_GERMAN_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     text = _cell_text(value)
-    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
+    # By pattern, not strptime: a third of the time of checking a row went to strptime.
+    german = _GERMAN_DAY.fullmatch(text)
+    try:
+        if german:
+            day, month, year = (int(part) for part in german.groups())
+            return date(year, month, day)
+        if _ISO_DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
     raise ValueError(_l("not a date like 05.03.2026"))
 
 
@@ -471,11 +482,7 @@ def _save(kind: str, checked: list[tuple[int, dict[str, Any]]], report: ImportRe
              "counterparty_id": parties.get(values.get("counterparty") or ""),
              "created_at": now, "updated_at": now, "version_id": 1, "import_id": job.id,
              "created_by_id": user.id if user else None} for _, values in checked]
-    table = Agreement.__table__
-    ids: list[int] = []
-    for chunk in _chunks(rows):
-        ids += db.session.execute(insert(table).returning(
-            table.c.id, sort_by_parameter_order=True), chunk).scalars().all()
+    ids = insert_with_ids(Agreement.__table__, rows)
     report.created = [values["reference"] for _, values in checked]
     lines = [line for line, _ in checked]
     new_parties = [(name, ident) for name, ident in parties.items() if ident in created_parties]
@@ -511,15 +518,10 @@ def _counterparties(names: list[str | None], now: datetime) -> tuple[dict[str, i
                 .where(Counterparty.name.in_(chunk)).order_by(Counterparty.id)):
             known.setdefault(name, ident)
     missing = [name for name in wanted if name not in known]
-    table = Counterparty.__table__
-    new: set[int] = set()
-    for chunk in _chunks(missing):
-        created = db.session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            [{"name": name, "created_at": now} for name in chunk]).scalars().all()
-        known.update(zip(chunk, created, strict=True))
-        new.update(created)
-    return known, new
+    created = insert_with_ids(Counterparty.__table__,
+                              [{"name": name, "created_at": now} for name in missing])
+    known.update(zip(missing, created, strict=True))
+    return known, set(created)
 
 
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:
