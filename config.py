@@ -38,16 +38,50 @@ class Config:
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Absolute from the sign-in (kept server-side in user_sessions, see auth/sessions.py):
+    # requests do not extend it; SESSION_IDLE_MINUTES without a request end it sooner.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    SESSION_REFRESH_EACH_REQUEST = False
+    SESSION_IDLE_MINUTES = 60
+    SESSION_TOUCH_SECONDS = 60  # last_seen_at is written at most this often per session
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
     # Requests and uploads
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    # Imports (agreements/importing.py): larger files run as a job of the scheduler process
+    # with a progress page (about 2,000 rows); a job silent for this long is taken up again.
+    IMPORT_BACKGROUND_BYTES = 256 * 1024
+    IMPORT_STALE_MINUTES = 10
+    # XLSX imports go through the DOCX package checks with these limits.
+    IMPORT_MAX_FILE_BYTES = 20 * 1024 * 1024
+    IMPORT_MAX_UNCOMPRESSED_BYTES = 150 * 1024 * 1024
+    IMPORT_MAX_PART_BYTES = 100 * 1024 * 1024
+    IMPORT_MAX_COMPRESSION_RATIO = 200
     MAX_FORM_MEMORY_SIZE = 2 * 1024 * 1024
 
     # Login throttling
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT_MINUTES = 15
+    # Failed sign-ins (and second-factor codes) allowed per client address and per account
+    # name (known or not), counted by Flask-Limiter on shared storage; more answer 429.
+    LOGIN_RATE_LIMIT_ADDRESS = "20 per 10 minutes"
+    LOGIN_RATE_LIMIT_ACCOUNT = "10 per hour"
+    RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379"
+    RATELIMIT_KEY_PREFIX = "clause_tracker"
+    RATELIMIT_STRATEGY = "moving-window"
+    # Redis away: count in the worker's memory instead (weaker, but sign-in keeps working),
+    # and never answer an error because the counters cannot be reached.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_HEADERS_ENABLED = False
+    # The optional second factor (TOTP): required of administrators when on; the name the
+    # authenticator app shows; how long a right password waits for its code.
+    REQUIRE_2FA_ADMIN = False
+    TOTP_ISSUER = "Klausel-Tracker Jena"
+    SECOND_FACTOR_PENDING_SECONDS = 300
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0: none).
+    # Behind one TLS-terminating proxy set 1, or every client has the proxy's address.
+    PROXY_FIX_X_FOR = 0
 
     # Internationalisation
     BABEL_DEFAULT_LOCALE = "de"
@@ -104,6 +138,7 @@ class Config:
     SCHEDULER_SWEEP_HOUR = 5
     SCHEDULER_DISPATCH_SECONDS = 60
     SCHEDULER_HEARTBEAT_SECONDS = 15
+    SCHEDULER_IMPORT_SECONDS = 5  # how often the scheduler looks for queued imports
     SCHEDULER_AUDIT_VERIFY_HOUR = 4  # the nightly check of the audit trail's hash chain
     # The nightly check appends the chain's newest event as an anchor (ID:HASH) to this log,
     # kept outside the database (default: audit_anchors.log in the instance folder; better
@@ -157,6 +192,8 @@ class DevelopmentConfig(Config):
     # Local HTTP on 127.0.0.1: secure cookies would never be sent back.
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    # A first look needs no Redis: one process, its own counters.
+    RATELIMIT_STORAGE_URI = "memory://"
     GENERATE_SECRET_KEY = True  # kept in the instance folder, never in the code
 
 

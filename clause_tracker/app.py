@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from clause_tracker import ROOT, auth, errors, i18n, request_args, security_headers, templating
 from clause_tracker.agreements import lifecycle as agreement_lifecycle
@@ -24,7 +25,7 @@ from clause_tracker.counterparties import routes as counterparty_routes
 from clause_tracker.declarations import routes as declaration_routes
 from clause_tracker.declarations.services import award_blockers, void_not_required
 from clause_tracker.documents.web import routes as document_routes
-from clause_tracker.extensions import csrf, db, login_manager, migrate
+from clause_tracker.extensions import csrf, db, limiter, login_manager, migrate
 from clause_tracker.inbox import digest
 from clause_tracker.inbox import routes as inbox_routes
 from clause_tracker.jobs import routes as job_routes
@@ -44,6 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     _finish_configuration(app)
+    if app.config.get("PROXY_FIX_X_FOR"):
+        hops = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -52,6 +56,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The permission check runs before the CSRF check: a forbidden POST is a 403.
     auth.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
+    # Before any route is added: ids in paths are bounded to what the database holds.
+    app.url_map.converters["int"] = request_args.DatabaseInt
     for routes in BLUEPRINTS:
         app.register_blueprint(routes.bp)
     # Awarding asks the declarations (a layer above the agreements) whether one is in place.

@@ -18,6 +18,8 @@ MESSAGES = {
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
     413: (_l("File too large"),
           _l("The upload is larger than allowed. Please choose a smaller file.")),
+    429: (_l("Too many attempts"),
+          _l("Too many attempts in a short time. Please wait a few minutes and try again.")),
     500: (_l("Something went wrong"),
           _l("An unexpected error occurred. Nothing was saved. Please try again later.")),
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -51,3 +53,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Sign-in throttling (auth.routes): counters on the storage RATELIMIT_STORAGE_URI names
+# (Redis: shared by every worker and node), only on the routes that declare a limit.
+limiter = Limiter(key_func=get_remote_address)

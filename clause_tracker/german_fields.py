@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
-from babel.numbers import (
-    NumberFormatError,
-    format_decimal,
-    get_decimal_symbol,
-    get_group_symbol,
-    parse_decimal,
-)
+from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, widgets
 
@@ -23,10 +18,11 @@ MAX_AMOUNT = Decimal("999999999999.99")  # the columns' NUMERIC(14, 2)
 
 class AmountTooLarge(ValueError):
     pass
-# What may be left once spaces and the euro sign are gone. Decimal() behind Babel's parser
-# also takes "1e3", "1_000", "+5", "NaN" and "Infinity", which are no amounts anyone types.
-_AMOUNT_CHARACTERS = frozenset("0123456789-" + get_group_symbol(AMOUNT_LOCALE)
-                               + get_decimal_symbol(AMOUNT_LOCALE))
+
+
+# Groups of three after a point (the first not led by a zero: "0.500" is no amount), or
+# no points at all; at most two decimals after the comma.
+_AMOUNT = re.compile(r"-?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d{1,2})?")
 
 
 def parse_amount(text: str) -> Decimal:
@@ -34,18 +30,13 @@ def parse_amount(text: str) -> Decimal:
 
     Always German, whatever the interface language; ValueError otherwise, among others
     for the English '1,234.56' and '1234.56', for misplaced groups ('1.2.3', '1.23') and
-    for more than two decimals. Babel's strict mode checks the thousands separators.
+    for more than two decimals. A pattern, not Babel's strict parser: an import reads
+    100,000 amounts, and the parser took a fifth of the time of checking a row.
     """
     cleaned = text.strip().replace("\u00a0", "").replace(" ", "").removesuffix("€")
-    digits = cleaned.removeprefix("-")
-    if not (set(cleaned) <= _AMOUNT_CHARACTERS and digits[:1].isdigit() and digits[-1:].isdigit()):
+    if not _AMOUNT.fullmatch(cleaned):
         raise ValueError(text)
-    try:
-        amount = parse_decimal(cleaned, locale=AMOUNT_LOCALE, strict=True)
-    except NumberFormatError as exc:
-        raise ValueError(text) from exc
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValueError(text)
+    amount = Decimal(cleaned.replace(".", "").replace(",", "."))
     if abs(amount) > MAX_AMOUNT:
         raise AmountTooLarge(text)
     return amount

@@ -17,11 +17,21 @@ from datetime import date, datetime
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 from wtforms import Field, Form, ValidationError
 
 INT_LIMIT = 2**63 - 1
 MAX_PAGE = 1_000_000
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+class DatabaseInt(IntegerConverter):
+    """`<int:…>` in a route path: only values a database integer holds; a larger id matches
+    no route (404) instead of overflowing the driver (SQLite) or the column (PostgreSQL)."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", INT_LIMIT)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 class OddInput(BadRequest):

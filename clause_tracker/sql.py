@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date, Integer, insert
+import psycopg
+from sqlalchemy import Date, Integer, Table, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -100,3 +102,55 @@ def dialect_insert(model):
     stmt = (postgresql.insert if name == "postgresql" else sqlite.insert)(model.__table__)
     # SQLAlchemy reports an INSERT's row count only when asked to keep it.
     return stmt.execution_options(preserve_rowcount=True)
+
+
+def insert_rows(table: Table, columns: list[str], rows: list[tuple]) -> None:
+    """Plain INSERT of many rows in this transaction. PostgreSQL: COPY, which streams the
+    rows without a statement per row (25,000 audit events: about a third of the time of
+    executemany); elsewhere an executemany in chunks."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        names = ", ".join(f'"{name}"' for name in columns)
+        try:
+            with connection.connection.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]  # psycopg's cursor is one
+                    f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.IntegrityError as exc:  # as SQLAlchemy reports it for its statements
+            raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+        return
+    for i in range(0, len(rows), 5000):
+        connection.execute(table.insert(),
+                           [dict(zip(columns, row, strict=True)) for row in rows[i:i + 5000]])
+
+
+def insert_with_ids(table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT the rows (dicts with the same keys) and return their new ids in order.
+
+    PostgreSQL: the ids drawn from the table's sequence in one query, then COPY. An INSERT
+    … VALUES of 1,000 rows with RETURNING cost psycopg more time to parse than the server
+    to run (100,000 imported rows: most of the import's time). Elsewhere (SQLite): an
+    executemany with RETURNING in chunks."""
+    if not rows:
+        return []
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        ids = list(connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                 "FROM generate_series(1, :count)"),
+            {"table": table.name, "count": len(rows)}).scalars())
+        # COPY knows nothing of the columns' defaults in the models: they are added here.
+        defaults = {column.key: column.default.arg for column in table.c  # type: ignore[attr-defined]  # a ScalarElementColumnDefault
+                    if column.default is not None and column.default.is_scalar
+                    and column.key not in rows[0]}
+        columns = ["id", *rows[0], *defaults]
+        insert_rows(table, columns, [(ident, *row.values(), *defaults.values())
+                                     for ident, row in zip(ids, rows, strict=True)])
+        return ids
+    ids = []
+    for start in range(0, len(rows), 1000):
+        ids += connection.execute(insert(table).returning(
+            table.c.id, sort_by_parameter_order=True), rows[start:start + 1000]).scalars().all()
+    return ids

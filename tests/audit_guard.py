@@ -32,6 +32,7 @@ TECHNICAL_TABLES = frozenset({
     "compliance_reminders",  # who is reminded of an audited due check, and when it was sent
     "compliance_sweeps",     # a sweep's run record (its changes are audited in its steps)
     "compliance_sample_draws",  # the monthly sample's seed, kept for reproduction
+    "imports",               # an import job's progress (queueing and the result are audited)
     "overview_snapshots",    # figures derived from the audited records
 })
 _KEY = "audit_guard"

@@ -34,6 +34,7 @@ from tests import audit_guard
 from tests.helpers import PASSWORD
 
 TEST_DATABASE_ENV = "CLAUSE_TRACKER_TEST_DATABASE_URL"
+TEST_REDIS_ENV = "CLAUSE_TRACKER_TEST_REDIS_URL"
 REQUIRE_ALL_ENV = "CLAUSE_TRACKER_REQUIRE_ALL"
 pytest_plugins = ("tests.factories",)  # make_user, officer, counterparty, agreement, …
 
@@ -151,6 +152,12 @@ def _base_config(url: str, tmp: Path) -> dict[str, object]:
         "ARGON2_MEMORY_COST": 1024,
         "ARGON2_PARALLELISM": 1,
         "SERVER_NAME": None,
+        # The real Redis (as in production), each app's counters under a key prefix of its
+        # own so that no test sees another's sign-in attempts.
+        "RATELIMIT_STORAGE_URI": os.environ.get(TEST_REDIS_ENV, "redis://127.0.0.1:6379"),
+        "RATELIMIT_KEY_PREFIX": f"clause_tracker_test_{uuid.uuid4().hex}",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
+        "RATELIMIT_SWALLOW_ERRORS": False,
     }
 
 

@@ -11,7 +11,7 @@ from clause_tracker.permissions import PUBLIC, ROLE_PERMISSIONS, Permission, Rol
 SAMPLE_ARGS = {"variant": "procurement", "language": "de", "version": "1.0", "user_id": 1,
                "record_id": 1, "agreement_id": 1, "declaration_id": 1, "counterparty_id": 1,
                "filename": "css/app.css", "check_id": 1, "measure_id": 1, "message_id": 1,
-               "fmt": "csv", "status": "terminated"}
+               "fmt": "csv", "status": "terminated", "job_id": 1}
 
 
 def test_every_endpoint_declares_a_permission(app: Flask) -> None:
@@ -23,12 +23,14 @@ def test_every_endpoint_declares_a_permission(app: Flask) -> None:
     assert missing == []
 
 
-def test_only_login_language_and_health_are_public(app: Flask) -> None:
+def test_only_sign_in_language_and_health_are_public(app: Flask) -> None:
     public = sorted({
         rule.endpoint for rule in app.url_map.iter_rules()
         if required_permission(rule.endpoint) == PUBLIC and rule.endpoint != "static"
     })
-    assert public == ["auth.login", "main.healthz", "main.set_language"]
+    # The second step of a sign-in is public: half signed in is not signed in.
+    assert public == ["auth.login", "auth.login_second_factor", "main.healthz",
+                      "main.set_language"]
 
 
 def test_an_undeclared_endpoint_is_refused(app: Flask, client, signed_in) -> None:
@@ -67,7 +69,8 @@ def test_role_route_matrix(app: Flask, client, signed_in, published_clauses,
         elif Permission(needed) in ROLE_PERMISSIONS[role]:
             # Allowed: the page, a redirect, or 404 for a sample record that does not exist.
             sample_record = rule.arguments & {"record_id", "agreement_id", "declaration_id",
-                                              "counterparty_id", "check_id", "measure_id"}
+                                              "counterparty_id", "check_id", "measure_id",
+                                              "job_id", "user_id"}
             allowed = (200, 302, 404) if sample_record else (200, 302)
             assert response.status_code in allowed, (role, url, response.status_code)
         else:

@@ -1,13 +1,16 @@
-"""`clause-tracker import contracts|grants FILE [--dry-run] [--unit CODE]`."""
+"""`clause-tracker import contracts|grants FILE [--dry-run] [--unit CODE]` (at once, in
+this process) and `clause-tracker import run-queued` (the jobs queued by the web)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from clause_tracker.agreements import import_jobs
 from clause_tracker.agreements.importing import ImportFileError, import_file
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
@@ -53,3 +56,11 @@ def import_contracts(path: Path, dry_run: bool, unit_code: str | None) -> None:
 def import_grants(path: Path, dry_run: bool, unit_code: str | None) -> None:
     """Import grants; all rows or none. Known references are skipped."""
     _run("grant", path, dry_run, unit_code)
+
+
+@import_cli.command("run-queued")
+@click.option("--limit", default=100, show_default=True, help="At most this many jobs.")
+def run_queued(limit: int) -> None:
+    """Run the imports queued by the web (the scheduler process does so every few seconds)."""
+    done = import_jobs.run_pending(f"cli:{os.getpid()}", limit)
+    click.echo(f"{done} import job(s) run")

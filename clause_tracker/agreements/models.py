@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clause_tracker.auth.models import User
@@ -111,6 +111,7 @@ class Agreement(Model):
 
     created_at: Mapped[datetime]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id"))  # imported by
     updated_at: Mapped[datetime]
     version_id: Mapped[int] = mapped_column(default=1)
 
@@ -172,3 +173,39 @@ class ValueThreshold(Model):
     updated_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("org_unit_id", "kind"),)
+
+
+class ImportJob(Model):
+    """One import of a CSV or XLSX file: run at once when small, else queued for the
+    scheduler process (any node's, claimed here in the database), with its progress.
+
+    The file waits here (not on a node's disk) until its job ends, then only its SHA-256
+    stays. The agreements it created point back to it (Agreement.import_id).
+    """
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    # The importing user's unit; restricted: rows only for that unit (officers)
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
+    restrict_unit: Mapped[bool] = mapped_column(default=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    rows_checked: Mapped[int] = mapped_column(default=0)
+    rows: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    report: Mapped[str | None] = mapped_column(Text)  # JSON: errors, created, skipped
+    message: Mapped[str | None] = mapped_column(Text)  # why it failed
+    queued_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_imports_status", "status", "id"),)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, Flask, abort, current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
-from clause_tracker.auth.models import User
-from clause_tracker.extensions import db, login_manager
+from clause_tracker.auth import second_factor, sessions
+from clause_tracker.extensions import login_manager
 from clause_tracker.permissions import PUBLIC
 
 bp = Blueprint("auth", __name__)
 
 # Served by Flask itself; nothing secret there.
 BUILTIN_PUBLIC_ENDPOINTS = frozenset({"static"})
+# What an account whose password was reset by an administrator may open before it has
+# chosen a new one: that page, and signing out.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout"})
+# What an administrator without a second factor may open while REQUIRE_2FA_ADMIN is on.
+SECOND_FACTOR_SETUP_ENDPOINTS = frozenset({"auth.second_factor_page", "auth.second_factor_start",
+                                           "auth.second_factor_confirm", "auth.logout"})
 
 
 def required_permission(endpoint: str | None) -> str | None:
@@ -25,7 +32,7 @@ def required_permission(endpoint: str | None) -> str | None:
     return getattr(view, "required_permission", None)
 
 
-def check_request() -> None:
+def check_request() -> Response | None:
     """Deny by default: unknown permission → 403; not signed in → sign-in page; lacking → 403."""
     if request.endpoint is None:  # 404/405: the error handlers answer
         return None
@@ -37,6 +44,11 @@ def check_request() -> None:
         abort(403)
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.must_change_password and request.endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        return redirect(url_for("auth.change_password"))
+    if (not current_user.has_second_factor and second_factor.required_for(current_user)
+            and request.endpoint not in SECOND_FACTOR_SETUP_ENDPOINTS):
+        return redirect(url_for("auth.second_factor_page"))
     if not current_user.can(needed):
         abort(403)
     return None
@@ -44,13 +56,11 @@ def check_request() -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The signed-in user: only while the cookie's server-side session is current."""
     ident, _, token = user_id.partition(":")
-    if not ident.isdigit():
+    if not ident.isdigit() or len(ident) > 18:
         return None
-    user = db.session.get(User, int(ident))
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+    return sessions.load(int(ident), token, session.get(sessions.SESSION_KEY))
 
 
 def init_app(app: Flask) -> None:

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from clause_tracker.auth.labels import ROLE_LABELS
 
@@ -35,3 +35,45 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: CSRF-protected POST, no fields."""
 
     submit = SubmitField(_l("Confirm"))
+
+
+class UserRoleForm(FlaskForm):
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
+    )
+    org_unit = SelectField(_l("Unit"), coerce=int)
+    submit = SubmitField(_l("Save role and unit"))
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(_l("Temporary password"),
+                             validators=[DataRequired(), Length(min=12, max=200)],
+                             render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Reset password"))
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"),
+                                     validators=[DataRequired(), Length(max=200)],
+                                     render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"),
+                                 validators=[DataRequired(), Length(min=12, max=200)],
+                                 render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(), EqualTo(
+                                "new_password", message=_l("The two passwords differ."))],
+                            render_kw={"autocomplete": "new-password"})
+    submit = SubmitField(_l("Change password"))
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text",
+                                  "spellcheck": "false"})
+    submit = SubmitField(_l("Confirm"))
+
+
+class SecondFactorDisableForm(FlaskForm):
+    password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+    submit = SubmitField(_l("Remove second factor"))

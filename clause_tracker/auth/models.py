@@ -30,6 +30,14 @@ class User(UserMixin, Model):
     created_at: Mapped[datetime]
     # Changes on password change or deactivation: old session cookies stop working.
     session_token: Mapped[str] = mapped_column(String(64))
+    # Set when an administrator resets the password: the user chooses a new one first.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    # The TOTP second factor (RFC 6238): the base32 secret, confirmed once a code from it
+    # was entered (until then it is only being set up).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    # The time step of the last TOTP code accepted: a code is good once only.
+    totp_last_step: Mapped[int | None]
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -38,5 +46,37 @@ class User(UserMixin, Model):
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
         return self.active
 
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_secret is not None and self.totp_confirmed_at is not None
+
     def can(self, permission: Permission | str) -> bool:
         return role_has(self.role, permission)
+
+
+class UserSession(Model):
+    """One sign-in: the session cookie carries a random key whose SHA-256 is the id here.
+
+    Signing out, deactivation, a new password and an administrator's "end all sessions" set
+    `revoked_at`; a request whose session is revoked, idle too long or older than the
+    absolute lifetime is not signed in. `last_seen_at` is updated at most once a minute."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Model):
+    """A one-time code that stands in for a TOTP code (the phone is lost); argon2-hashed."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

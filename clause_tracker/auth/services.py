@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
-from clause_tracker.audit.services import Actor, record
+from clause_tracker.audit.services import Actor, current_actor, record
+from clause_tracker.auth import second_factor, sessions
 from clause_tracker.auth.models import User
 from clause_tracker.auth.passwords import check_password, dummy_check, hash_password
 from clause_tracker.clock import utcnow
@@ -32,10 +33,15 @@ class UserError(RefusedChange):
     """A user change that cannot be made; the message is shown to the person."""
 
 
+class WrongPassword(UserError):
+    """The current password given to confirm a change is not the account's."""
+
+
 @dataclass(frozen=True)
 class LoginOutcome:
     user: User | None
-    locked_until: datetime | None = None
+    session_key: str | None = None  # the new server-side session's key, for the cookie
+    second_factor_user: int | None = None  # password right; the second factor is awaited
 
     @property
     def ok(self) -> bool:
@@ -48,43 +54,137 @@ def find_user(username: str) -> User | None:
     )
 
 
-@transactional
 def authenticate(username: str, password: str) -> LoginOutcome:
-    """Check a login; count failures in the database and lock after too many."""
+    """Check a sign-in; count failures in the database and lock after too many.
+
+    Every attempt on an account is counted *before* its password is checked, by one atomic
+    `UPDATE … SET failed_logins = failed_logins + 1 … RETURNING` that also refuses a locked
+    account: however many attempts arrive at once, at most LOGIN_MAX_FAILURES passwords are
+    checked before the lock, and a right password after a lock (set by parallel attempts
+    meanwhile) does not sign in. A successful sign-in sets the counter back to zero.
+
+    Unknown, inactive and locked accounts get the same outcome as a wrong password (and
+    cost an argon2 check alike), so the answer tells nobody which accounts exist.
+
+    With a second factor set up, a right password only yields `second_factor_user`: the
+    sign-in is completed by `complete_second_factor`, and the counter stays until then."""
     user = find_user(username)
-    now = utcnow()
     if user is None or not user.active:
         dummy_check(password)
-        record("auth.login_failed", "User", user.id if user else None,
-               "Failed sign-in (unknown or inactive account)", actor=_anonymous(),
-               changes_records=False)
+        _record_failure(user, "auth.login_failed",
+                        "Failed sign-in (unknown or inactive account)", anonymous=True)
         return LoginOutcome(None)
-    if user.locked_until and user.locked_until > now:
+    attempt = reserve_attempt(user.id)
+    if attempt is None or attempt > current_app.config["LOGIN_MAX_FAILURES"]:
+        dummy_check(password)
+        _record_failure(user, "auth.login_refused_locked",
+                        f"Sign-in refused: {user.username} is locked")
+        return LoginOutcome(None)
+    if not check_password(user.password_hash, password):
+        _count_failure(user, attempt)
+        return LoginOutcome(None)
+    if user.has_second_factor:
+        _record_failure(user, "auth.password_ok",
+                        f"Password right, second factor awaited: {user.username}")
+        return LoginOutcome(None, second_factor_user=user.id)
+    return _signed_in(user)
+
+
+def reserve_attempt(user_id: int) -> int | None:
+    """Count one sign-in attempt on the account before its secret is checked; the number of
+    attempts in a row so far, or None while the account is locked.
+
+    Its own short transaction, committed at once so that parallel attempts see it; it is not
+    an audited change of its own: the outcome of the same attempt is recorded right after
+    (auth.login, auth.login_failed, auth.locked), in the unit of work that sets the counter
+    back or locks the account."""
+    now = utcnow()
+    table = User.__table__
+    with db.engine.begin() as conn:
+        return conn.execute(
+            update(table)
+            .where(table.c.id == user_id,
+                   or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
+            .values(failed_logins=table.c.failed_logins + 1)
+            .returning(table.c.failed_logins)
+        ).scalar()
+
+
+@transactional
+def _count_failure(user: User, attempt: int, what: str = "Failed sign-in") -> None:
+    cfg = current_app.config
+    if attempt >= cfg["LOGIN_MAX_FAILURES"]:
+        locked_until = utcnow() + timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])
+        db.session.execute(update(User).where(User.id == user.id).values(
+            locked_until=locked_until, failed_logins=0))
+        record("auth.locked", "User", user.id,
+               f"Account locked after repeated failed sign-ins: {user.username}",
+               {"locked_until": locked_until}, actor=_as(user), changes_records=False)
+    else:
+        record("auth.login_failed", "User", user.id, f"{what}: {user.username}",
+               actor=_as(user), changes_records=False)
+
+
+@transactional
+def _record_failure(user: User | None, action: str, summary: str,
+                    anonymous: bool = False) -> None:
+    record(action, "User", user.id if user else None, summary,
+           actor=_anonymous() if anonymous or user is None else _as(user),
+           changes_records=False)
+
+
+def complete_second_factor(user_id: int, token: str, code: str) -> LoginOutcome:
+    """The second step of a sign-in whose password was right: a TOTP or recovery code.
+    Counted against the lockout like a password (a code can be guessed as well)."""
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or not user.has_second_factor \
+            or not secrets.compare_digest(user.session_token, token):
+        return LoginOutcome(None)
+    attempt = reserve_attempt(user.id)
+    if attempt is None or attempt > current_app.config["LOGIN_MAX_FAILURES"]:
+        _record_failure(user, "auth.login_refused_locked",
+                        f"Sign-in refused: {user.username} is locked")
+        return LoginOutcome(None)
+    return _second_factor_checked(user, code, attempt)
+
+
+@transactional
+def _second_factor_checked(user: User, code: str, attempt: int) -> LoginOutcome:
+    kind = second_factor.check(user, code)
+    if kind is None:
+        _count_failure(user, attempt, "Wrong second-factor code")
+        return LoginOutcome(None)
+    return _signed_in(user, kind)
+
+
+@transactional
+def _signed_in(user: User, second: str | None = None) -> LoginOutcome:
+    """The counter back to zero, unless the account was locked meanwhile; a new session."""
+    now = utcnow()
+    table = User.__table__
+    done = db.session.execute(
+        update(table)
+        .where(table.c.id == user.id,
+               or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
+        .values(failed_logins=0, locked_until=None, last_login_at=now)
+        .returning(table.c.id)
+    ).scalar()
+    if done is None:
         record("auth.login_refused_locked", "User", user.id,
                f"Sign-in refused: {user.username} is locked", actor=_as(user),
                changes_records=False)
-        return LoginOutcome(None, user.locked_until)
-    if not check_password(user.password_hash, password):
-        user.failed_logins += 1
-        locked = user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]
-        if locked:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
-            user.failed_logins = 0
-        record("auth.locked" if locked else "auth.login_failed", "User", user.id,
-               f"{'Account locked after repeated failed sign-ins' if locked else 'Failed sign-in'}"
-               f": {user.username}", {"locked_until": user.locked_until} if locked else None,
-               actor=_as(user), changes_records=False)
-        return LoginOutcome(None, user.locked_until if locked else None)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    record("auth.login", "User", user.id, f"Signed in: {user.username}", actor=_as(user),
+        return LoginOutcome(None)
+    key = sessions.open_session(user)
+    record("auth.login", "User", user.id, f"Signed in: {user.username}",
+           {"second_factor": second} if second else None, actor=_as(user),
            changes_records=False)
-    return LoginOutcome(user)
+    return LoginOutcome(user, session_key=key)
 
 
 @transactional
-def record_logout(user: User) -> None:
+def sign_out(user: User, session_key: str | None) -> None:
+    """End this session server-side: its cookie is worthless from now on, copies included."""
+    sessions.revoke(session_key)
     record("auth.logout", "User", user.id, f"Signed out: {user.username}", actor=_as(user),
            changes_records=False)
 
@@ -134,9 +234,95 @@ def set_password(user: User, password: str) -> None:
     _check_password_strength(password)
     user.password_hash = hash_password(password)
     user.session_token = secrets.token_hex(16)
+    sessions.revoke_all(user.id)
     user.failed_logins = 0
     user.locked_until = None
     record("user.password_set", "User", user.id, f"Password set for {user.username}")
+
+
+@transactional
+def change_own_password(user: User, current: str, new: str) -> str:
+    """The user's own new password (also the one an administrator's reset asks for): every
+    session of the user ends; returns the key of a fresh one for this browser."""
+    if not check_password(user.password_hash, current):
+        raise WrongPassword(_l("The current password is wrong."))
+    if current == new:
+        raise UserError(_l("Choose a password other than the current one."))
+    _check_password_strength(new)
+    user.password_hash = hash_password(new)
+    user.session_token = secrets.token_hex(16)
+    user.must_change_password = False
+    sessions.revoke_all(user.id)
+    record("user.password_changed", "User", user.id,
+           f"{user.username} chose a new password", actor=_as(user), changes_records=False)
+    return sessions.open_session(user)
+
+
+@transactional
+def reset_password(user: User, temporary: str) -> None:
+    """An administrator's reset: a temporary password, replaced by the user at the next
+    sign-in; the account's sessions end at once."""
+    _not_yourself(user, _l("Change your own password on your account page."))
+    _check_password_strength(temporary)
+    user.password_hash = hash_password(temporary)
+    user.session_token = secrets.token_hex(16)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    ended = sessions.revoke_all(user.id)
+    record("user.password_reset", "User", user.id,
+           f"Password of {user.username} reset; a new one is due at the next sign-in",
+           {"sessions_ended": ended})
+
+
+@transactional
+def set_active(user: User, active: bool) -> None:
+    """Deactivate (access ends at once, sessions included) or reactivate an account."""
+    _not_yourself(user, _l("You cannot deactivate your own account."))
+    if user.active == active:
+        return
+    user.active = active
+    ended = 0
+    if not active:
+        user.session_token = secrets.token_hex(16)
+        ended = sessions.revoke_all(user.id)
+    record("user.activate" if active else "user.deactivate", "User", user.id,
+           f"Account {user.username} {'reactivated' if active else 'deactivated'}",
+           {"sessions_ended": ended} if not active else None)
+
+
+@transactional
+def change_role(user: User, role: str, org_unit: OrgUnit | None) -> None:
+    """A new role and unit for an account (never one's own role)."""
+    if role not in set(Role):
+        raise UserError(
+            _l("Unknown role %(role)s; roles: %(roles)s.", role=role, roles=", ".join(Role))
+        )
+    if role != user.role:
+        _not_yourself(user, _l("You cannot change your own role."))
+    if role in (Role.PROCUREMENT_OFFICER, Role.GRANT_MANAGER) and org_unit is None:
+        raise UserError(_l("Procurement officers and grant managers belong to a unit."))
+    before = {"role": user.role, "unit": user.org_unit.code if user.org_unit else None}
+    after = {"role": role, "unit": org_unit.code if org_unit else None}
+    if before == after:
+        return
+    user.role = role
+    user.org_unit = org_unit
+    record("user.role", "User", user.id,
+           f"{user.username}: role {before['role']} → {role}, "
+           f"unit {before['unit'] or '—'} → {after['unit'] or '—'}",
+           {"before": before, "after": after})
+
+
+@transactional
+def end_sessions(user: User) -> int:
+    """An administrator signs the user out everywhere."""
+    user.session_token = secrets.token_hex(16)
+    ended = sessions.revoke_all(user.id)
+    record("user.sessions_ended", "User", user.id,
+           f"All sessions of {user.username} ended", {"sessions_ended": ended},
+           changes_records=False)
+    return ended
 
 
 @transactional
@@ -163,6 +349,12 @@ def _check_password_strength(password: str) -> None:
         raise UserError(
             _l("Passwords have at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
         )
+
+
+def _not_yourself(user: User, message: object) -> None:
+    actor = current_actor()
+    if actor.id is not None and actor.id == user.id:
+        raise UserError(message)
 
 
 def _as(user: User) -> Actor:

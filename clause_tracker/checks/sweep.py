@@ -19,7 +19,7 @@ from datetime import date
 from functools import partial
 
 from flask import current_app
-from sqlalchemy import Select, Table, and_, exists, literal, select, text, update
+from sqlalchemy import Select, and_, exists, literal, select, text, update
 
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.audit.models import AuditEvent
@@ -51,7 +51,7 @@ from clause_tracker.extensions import db
 from clause_tracker.locks import Lock, hold_for_transaction
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.permissions import roles_for
-from clause_tracker.sql import dialect_insert
+from clause_tracker.sql import dialect_insert, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -226,31 +226,12 @@ def record_many(events: list[tuple[str, str, object, str, dict]]) -> None:
         next_id, prev = next_id + 1, digest
     columns = [c.key for c in AuditEvent.__table__.c]
     assert columns == _AUDIT_COLUMNS, columns
-    _insert_rows(AuditEvent.__table__, columns, rows)
+    insert_rows(AuditEvent.__table__, columns, rows)
 
 
 _AUDIT_COLUMNS = ["id", "occurred_at", "actor_id", "actor_name", "actor_role", "action",
                   "object_type", "object_id", "summary", "details", "prev_hash", "hash",
                   "changes_records"]
-
-
-def _insert_rows(table: Table, columns: list[str], rows: list[tuple]) -> None:
-    """Plain INSERT of many rows in this transaction. PostgreSQL: COPY, which streams the
-    rows without a statement per row (25,000 audit events: about a third of the time of
-    executemany); elsewhere an executemany in chunks."""
-    if not rows:
-        return
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        names = ", ".join(f'"{name}"' for name in columns)
-        with connection.connection.cursor() as cursor, cursor.copy(  # type: ignore[attr-defined]  # psycopg's cursor is one
-                f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    for i in range(0, len(rows), 5000):
-        connection.execute(table.insert(),
-                           [dict(zip(columns, row, strict=True)) for row in rows[i:i + 5000]])
 
 
 # --- reminders -------------------------------------------------------------------------------

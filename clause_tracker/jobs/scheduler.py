@@ -34,6 +34,7 @@ from flask import Flask
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
+from clause_tracker.agreements import import_jobs
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today, utcnow
 from clause_tracker.extensions import db
@@ -242,6 +243,10 @@ class SchedulerProcess:
         result in it and keep a new anchor outside the database (jobs/anchoring.py)."""
         self._job("audit", anchoring.nightly_check)
 
+    def import_job(self) -> None:
+        """Run the imports queued by the web, one at a time (agreements/import_jobs.py)."""
+        self._job("imports", lambda: import_jobs.run_pending(holder_name(), limit=1))
+
     def heartbeat_job(self) -> None:
         self._job("heartbeat", lambda: beat(self.started_at))
 
@@ -268,6 +273,9 @@ class SchedulerProcess:
             next_run_time=now)
         self.scheduler.add_job(self.audit_job, CronTrigger(
             hour=int(c["SCHEDULER_AUDIT_VERIFY_HOUR"]), timezone=zone), id="audit")
+        self.scheduler.add_job(self.import_job, IntervalTrigger(
+            seconds=int(c["SCHEDULER_IMPORT_SECONDS"]), timezone=zone), id="imports",
+            next_run_time=now)
         self.scheduler.add_job(self.overview_job, IntervalTrigger(
             seconds=int(c["SCHEDULER_OVERVIEW_SECONDS"]), timezone=zone), id="overview",
             next_run_time=now)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, url_for
+from flask import current_app, jsonify, redirect, render_template
 from flask_login import current_user
 
 from clause_tracker.auth.services import set_locale
@@ -9,6 +9,7 @@ from clause_tracker.main import bp
 from clause_tracker.main.forms import LanguageForm
 from clause_tracker.main.health import health
 from clause_tracker.permissions import Permission, public, requires
+from clause_tracker.redirects import safe_next
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -23,12 +24,7 @@ def index():
 @public
 def set_language():
     form = LanguageForm()
-    target = form.next.data or ""
-    if not target.startswith("/"):
-        target = url_for("main.index")
-    if target.startswith("//"):
-        target = url_for("main.index")
-    response = redirect(target)
+    response = redirect(safe_next(form.next.data))
     if form.validate_on_submit():
         language = form.language.data
         response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="Lax",

@@ -1,5 +1,5 @@
-"""An agreement's history: its own audit events and those of its declarations and
-documents, oldest first."""
+"""An agreement's history: its own audit events, those of its declarations and documents,
+and the import of the file it came from, oldest first."""
 
 from __future__ import annotations
 
@@ -39,5 +39,9 @@ def of(agreement: Agreement) -> list[AuditEvent]:
     if ids.documents:
         clauses_.append(and_(AuditEvent.object_type == "DocumentRecord",
                              AuditEvent.object_id.in_([str(i) for i in ids.documents])))
+    if agreement.import_id is not None:  # the file it came from (one event per file)
+        clauses_.append(and_(AuditEvent.object_type == "Import",
+                             AuditEvent.object_id == str(agreement.import_id),
+                             AuditEvent.action == f"{agreement.kind}.import_file"))
     return list(db.session.scalars(select(AuditEvent).where(or_(*clauses_))
                                    .order_by(AuditEvent.id)))

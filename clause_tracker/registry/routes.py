@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
 from clause_tracker import idempotency
-from clause_tracker.agreements import documents, services, signed_copy
+from clause_tracker.agreements import documents, import_jobs, services, signed_copy
 from clause_tracker.agreements.importing import ImportFileError, import_file
-from clause_tracker.agreements.models import CONTRACT, ENDED_EARLY, GRANT, Agreement
+from clause_tracker.agreements.models import CONTRACT, ENDED_EARLY, GRANT, Agreement, ImportJob
 from clause_tracker.agreements.services import RegistryError
 from clause_tracker.audit.queries import personal_parts
 from clause_tracker.clock import today
@@ -26,6 +26,7 @@ from clause_tracker.declarations.forms import (
     TransitionForm,
 )
 from clause_tracker.errors import returns_to
+from clause_tracker.extensions import db
 from clause_tracker.idempotency import AlreadySubmitted
 from clause_tracker.orgunits.services import all_units
 from clause_tracker.permissions import Permission, requires
@@ -318,9 +319,19 @@ def import_records():
             abort(403)
         upload = form.file.data
         data = upload.stream.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
+        if import_jobs.runs_in_background(data):
+            if current_user.org_unit is None:
+                form.file.errors.append(_("Your account belongs to no unit; ask an "
+                                          "administrator."))
+                return render_template("agreements/import.html", form=form, report=None), 422
+            job = import_jobs.queue(kind, data, upload.filename or "", dry_run=form.dry_run.data,
+                                    unit=current_user.org_unit, restrict_unit=True,
+                                    user=current_user)
+            return redirect(url_for("registry.import_job", job_id=job.id), 303)
         try:
             report = import_file(kind, data, upload.filename or "", dry_run=form.dry_run.data,
-                                 unit=current_user.org_unit, restrict_unit=True)
+                                 unit=current_user.org_unit, restrict_unit=True,
+                                 user=current_user)
         except ImportFileError as exc:
             form.file.errors.append(str(exc))
             status = 422
@@ -329,6 +340,34 @@ def import_records():
     elif form.errors:
         status = 400
     return render_template("agreements/import.html", form=form, report=report), status
+
+
+def _own_job(job_id: int) -> ImportJob:
+    job = db.session.get(ImportJob, job_id)
+    if job is None or not import_jobs.visible_to(job, current_user):
+        abort(404)
+    return job
+
+
+@bp.route("/imports/<int:job_id>")
+@requires(Permission.RECORDS_WORK)
+def import_job(job_id: int):
+    """A queued import: its progress while it runs, its report when it has ended."""
+    job = _own_job(job_id)
+    return render_template("agreements/import_job.html", job=job,
+                           report=import_jobs.report_of(job),
+                           expected=import_jobs.expected_rows(job),
+                           progress=import_jobs.progress_text(job))
+
+
+@bp.route("/imports/<int:job_id>/status")
+@requires(Permission.RECORDS_WORK)
+def import_job_status(job_id: int):
+    job = _own_job(job_id)
+    return {"status": job.status, "finished": job.status in (import_jobs.DONE,
+                                                             import_jobs.FAILED),
+            "rows_checked": job.rows_checked, "rows_expected": import_jobs.expected_rows(job),
+            "text": import_jobs.progress_text(job)}
 
 
 @bp.route("/thresholds", methods=["GET", "POST"])

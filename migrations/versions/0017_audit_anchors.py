@@ -6,7 +6,7 @@ The outbox gets `prepared` messages, written whole when queued (the nightly chec
 for the audit office) beside the daily reminder message of the same recipient.
 
 Revision ID: 0017_audit_anchors
-Revises: 0015_action_plan_completion
+Revises: 0016_auth_sessions
 Create Date: 2026-12-01 23:30:00
 """
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0017_audit_anchors'
-down_revision = '0015_action_plan_completion'
+down_revision = '0016_auth_sessions'
 branch_labels = None
 depends_on = None
 

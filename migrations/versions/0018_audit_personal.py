@@ -14,7 +14,7 @@ The UPDATE trigger of `audit_events` lets only that through: summary and details
 pinned redaction, every other column unchanged.
 
 Revision ID: 0018_audit_personal
-Revises: 0017_audit_anchors
+Revises: 0019_import_jobs
 Create Date: 2026-12-02 00:00:00
 """
 import hashlib
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0018_audit_personal'
-down_revision = '0017_audit_anchors'
+down_revision = '0019_import_jobs'
 branch_labels = None
 depends_on = None
 

@@ -287,7 +287,7 @@ def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
     old_values = ("Altkuendigung", "Altunterzeichner", "Almut", "almut@alt.example")
     old = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch})
     with old.app_context():
-        upgrade(revision="0017_audit_anchors")
+        upgrade(revision="0019_import_jobs")
         prev, at = GENESIS, datetime(2026, 1, 5, 8, 30)
         with db.engine.begin() as conn:
             for ident, (action, kind, obj, summary, details) in enumerate(legacy, start=1):
@@ -344,7 +344,7 @@ def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
                          {"h": "0" * 64})
         assert verify_chain().problem.kind == "edited"
         db.session.remove()
-        downgrade(revision="0017_audit_anchors")
+        downgrade(revision="0019_import_jobs")
         upgrade()
         db.session.remove()
         db.engine.dispose()

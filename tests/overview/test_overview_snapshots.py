@@ -17,7 +17,7 @@ from clause_tracker.audit.services import (
     record_verification,
     verify_chain,
 )
-from clause_tracker.auth.services import record_logout, set_locale
+from clause_tracker.auth.services import set_locale, sign_out
 from clause_tracker.auth.visibility import unit_scope
 from clause_tracker.extensions import db
 from clause_tracker.overview import metrics, snapshots
@@ -129,7 +129,7 @@ def test_sign_ins_and_other_neutral_events_change_no_key(app, dataset, make_user
     assert login(app.test_client(), user.username).status_code == 302
     assert login(app.test_client(), user.username, "wrong password").status_code == 200
     set_locale(user, "en")  # read by no figure or state
-    record_logout(user)
+    sign_out(user, None)
     record_verification(verify_chain())
     assert newest_change() == mark
     record("test.touch", "test", None, "a change")

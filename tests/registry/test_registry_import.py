@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -16,6 +17,7 @@ from clause_tracker.audit.models import AuditEvent
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import UnitKind
 from clause_tracker.orgunits.services import ensure_unit
+from clause_tracker.registry import history
 from tests.helpers import german, hidden_fields
 
 GOOD_CSV = (
@@ -44,8 +46,20 @@ def test_csv_with_german_formats_and_idempotency(app, units) -> None:
     assert first.value == Decimal("1234567.89") and first.decided_on == date(2026, 3, 5)
     assert first.contract_kind == "works" and first.procedure == "public_tender"
     assert first.counterparty.name == "Muster Bau GmbH" and first.status == "draft"
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "contract.import")) == 2
+    # One event for each thousand rows, naming each agreement it created, and one for
+    # the file; the agreements point to their import.
+    [event] = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "contract.import")).all()
+    second = db.session.scalar(select(Agreement).where(Agreement.reference == "KIJ-2026-002"))
+    assert json.loads(event.details)["agreements"] == {"KIJ-2026-001": first.id,
+                                                       "KIJ-2026-002": second.id}
+    assert json.loads(event.details)["lines"] == [2, 3]
+    assert first.import_id == second.import_id == int(event.object_id)
+    [new_party] = db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "counterparty.import")).all()
+    assert set(json.loads(new_party.details)["counterparties"]) == {"Muster Bau GmbH",
+                                                                   "Clean AG"}
+    assert "contract.import_file" in [e.action for e in history.of(first)]
 
     again = import_file("contract", GOOD_CSV.encode(), "vergaben.csv")
     assert again.created == [] and again.skipped == ["KIJ-2026-001", "KIJ-2026-002"]
