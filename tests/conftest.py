@@ -232,7 +232,7 @@ class Database:
             shutil.copyfile(self.published_template if published else self.template, copy)
             return f"sqlite:///{copy}"
         with self._engine.begin() as conn:
-            # The audit trail refuses TRUNCATE (migrations 0017, 0018): lifted for this one
+            # The audit trail refuses TRUNCATE (migrations 0017, 0019): lifted for this one
             # statement, inside this transaction, as only the table's owner can.
             names = ", ".join(f'"{t}"' for t in self._tables)
             guarded = [("audit_events", "audit_events_no_truncate"),

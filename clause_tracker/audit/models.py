@@ -60,7 +60,7 @@ class AuditPersonal(Model):
 
 
 class AuditRedaction(Model):
-    """An event written before migration 0018 whose chained content holds personal data:
+    """An event written before migration 0019 whose chained content holds personal data:
     `sha256` pins the one form it may be redacted to (every column of the row, the personal
     values replaced by the erasure mark, its hash unchanged). The pins were fixed by that
     migration and committed to by a chained `audit.redactions_pinned` event, so `audit

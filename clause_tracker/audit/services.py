@@ -166,7 +166,7 @@ def erase_personal(subjects: Collection[str], by: str = ERASED_BY_RETENTION,
                    actor: Actor | None = None) -> int:
     """Erase the personal part of every event about `subjects` (inside the caller's
     transaction): the content and salt of events written with a personal part, and the
-    pinned redaction of events written before migration 0018 (their summary and details
+    pinned redaction of events written before migration 0019 (their summary and details
     replaced by the form the migration fixed). The chain verifies as before; the erasure
     is itself an event naming the subjects, and `verify_chain` accepts an erased part only
     where one names its subject. Returns the events erased."""
@@ -277,7 +277,7 @@ def _events() -> Iterator[tuple]:
         yield from partition
 
 
-PINNED = "audit.redactions_pinned"  # migration 0018's commitment to the legacy redactions
+PINNED = "audit.redactions_pinned"  # migration 0019's commitment to the legacy redactions
 
 
 def redaction_pin(row: Sequence[Any]) -> str:
@@ -288,7 +288,7 @@ def redaction_pin(row: Sequence[Any]) -> str:
 
 
 def pins_root(pins: dict[int, str]) -> str:
-    """The digest over all pins that migration 0018's chained event committed to."""
+    """The digest over all pins that migration 0019's chained event committed to."""
     lines = "".join(f"{ident}:{pins[ident]}\n" for ident in sorted(pins))
     return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
@@ -300,7 +300,7 @@ def _pins() -> tuple[dict[int, str], ChainProblem | None]:
                 .tuples().all())
     commitment = db.session.execute(select(AuditEvent.id, AuditEvent.details)
                                     .where(AuditEvent.action == PINNED)
-                                    # migration 0018 writes it (again after a
+                                    # migration 0019 writes it (again after a
                                     # downgrade); any other shows in the trail
                                     .order_by(AuditEvent.id.desc()).limit(1)).first()
     if not pins and commitment is None:
@@ -356,7 +356,7 @@ def verify_chain() -> VerifyResult:
     """Walk the chain in order and report the first event that does not fit.
 
     Events hashed without changes_records come first: once an event's hash covers the flag,
-    every later one's must. An event written before migration 0018 that retention redacted
+    every later one's must. An event written before migration 0019 that retention redacted
     fits when its row is exactly the form pinned for it (redaction_pin); the personal parts
     not erased must fit their events' digests."""
     pins, pin_problem = _pins()

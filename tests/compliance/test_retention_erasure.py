@@ -252,7 +252,7 @@ def test_the_personal_part_is_tamper_evident_and_cannot_be_rewritten(app) -> Non
 
 def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
         app_config, request) -> None:
-    """Events written before migration 0018 hold personal data in their chained content.
+    """Events written before migration 0019 hold personal data in their chained content.
     The migration pins the one redacted form each may take (and commits to the pins in the
     chain); erasure applies exactly that form, `audit verify` passes, and no other change
     of such an event — nor of a pin — goes unseen. Downgrade and upgrade again work."""
@@ -287,7 +287,7 @@ def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
     old_values = ("Altkuendigung", "Altunterzeichner", "Almut", "almut@alt.example")
     old = create_app(app_config | {"SQLALCHEMY_DATABASE_URI": scratch})
     with old.app_context():
-        upgrade(revision="0019_import_jobs")
+        upgrade(revision="0018_import_jobs")
         prev, at = GENESIS, datetime(2026, 1, 5, 8, 30)
         with db.engine.begin() as conn:
             for ident, (action, kind, obj, summary, details) in enumerate(legacy, start=1):
@@ -344,7 +344,7 @@ def test_events_written_before_the_split_are_redacted_to_their_pinned_form(
                          {"h": "0" * 64})
         assert verify_chain().problem.kind == "edited"
         db.session.remove()
-        downgrade(revision="0019_import_jobs")
+        downgrade(revision="0018_import_jobs")
         upgrade()
         db.session.remove()
         db.engine.dispose()

@@ -13,8 +13,8 @@ applies a pin when it erases the event's agreement; `audit verify` accepts exact
 The UPDATE trigger of `audit_events` lets only that through: summary and details set to the
 pinned redaction, every other column unchanged.
 
-Revision ID: 0018_audit_personal
-Revises: 0019_import_jobs
+Revision ID: 0019_audit_personal
+Revises: 0018_import_jobs
 Create Date: 2026-12-02 00:00:00
 """
 import hashlib
@@ -25,8 +25,8 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0018_audit_personal'
-down_revision = '0019_import_jobs'
+revision = '0019_audit_personal'
+down_revision = '0018_import_jobs'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """import jobs: each import of a file is a row (queued for the scheduler when large, with its
 progress), and the agreements it created point back to it
 
-Revision ID: 0019_import_jobs
+Revision ID: 0018_import_jobs
 Revises: 0017_audit_anchors
 Create Date: 2026-12-01 23:40:00
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0019_import_jobs'
+revision = '0018_import_jobs'
 down_revision = '0017_audit_anchors'
 branch_labels = None
 depends_on = None
