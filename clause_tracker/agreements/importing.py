@@ -183,18 +183,14 @@ def _too_many_lines() -> ImportFileError:
     return ImportFileError(_l("The file has more than %(n)d lines; split it.", n=MAX_LINES))
 
 
+# A sheet's XML is larger and compresses better than a document's (config.py: IMPORT_MAX_*).
+IMPORT_LIMITS = Limits(max_uncompressed_bytes=150 * 1024 * 1024,
+                       max_part_bytes=100 * 1024 * 1024, max_compression_ratio=200)
+
+
 def import_limits() -> Limits:
     config = current_app.config if has_app_context() else {}
-    defaults = Limits(max_uncompressed_bytes=150 * 1024 * 1024,
-                      max_part_bytes=100 * 1024 * 1024, max_compression_ratio=200)
-    return Limits(
-        max_file_bytes=int(config.get("IMPORT_MAX_FILE_BYTES", defaults.max_file_bytes)),
-        max_uncompressed_bytes=int(config.get("IMPORT_MAX_UNCOMPRESSED_BYTES",
-                                              defaults.max_uncompressed_bytes)),
-        max_part_bytes=int(config.get("IMPORT_MAX_PART_BYTES", defaults.max_part_bytes)),
-        max_compression_ratio=int(config.get("IMPORT_MAX_COMPRESSION_RATIO",
-                                             defaults.max_compression_ratio)),
-        max_parts=defaults.max_parts)
+    return Limits.from_config(config, "IMPORT_", IMPORT_LIMITS)
 
 
 def _check_package(data: bytes) -> None:

@@ -15,7 +15,7 @@ import struct
 import threading
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -75,17 +75,20 @@ class Limits:
     max_parts: int = 1000
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Limits:
-        """Limits from a Flask config (or any mapping); missing keys keep their defaults."""
+    def from_config(cls, config: Mapping[str, Any], prefix: str = "DOCX_",
+                    defaults: Limits | None = None) -> Limits:
+        """Limits from a Flask config (or any mapping), its keys named PREFIX + MAX_…;
+        missing keys keep the defaults (the imports' XLSX checks use IMPORT_)."""
         keys = {
-            "max_file_bytes": "DOCX_MAX_FILE_BYTES",
-            "max_uncompressed_bytes": "DOCX_MAX_UNCOMPRESSED_BYTES",
-            "max_part_bytes": "DOCX_MAX_PART_BYTES",
-            "max_compression_ratio": "DOCX_MAX_COMPRESSION_RATIO",
-            "max_parts": "DOCX_MAX_PARTS",
+            "max_file_bytes": "MAX_FILE_BYTES",
+            "max_uncompressed_bytes": "MAX_UNCOMPRESSED_BYTES",
+            "max_part_bytes": "MAX_PART_BYTES",
+            "max_compression_ratio": "MAX_COMPRESSION_RATIO",
+            "max_parts": "MAX_PARTS",
         }
-        values = {field: int(config[key]) for field, key in keys.items() if key in config}
-        return cls(**values)
+        values = {field: int(config[prefix + key]) for field, key in keys.items()
+                  if prefix + key in config}
+        return replace(defaults or cls(), **values)
 
     @classmethod
     def current(cls) -> Limits:

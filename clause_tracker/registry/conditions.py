@@ -29,7 +29,7 @@ from clause_tracker.compliance.signed_copy import has_verified_copy
 from clause_tracker.compliance.state import EXEMPT, ComplianceColumns
 from clause_tracker.declarations.models import MAIN, Declaration, valid_on
 from clause_tracker.orgunits.models import OrgUnit
-from clause_tracker.request_args import db_int, in_range
+from clause_tracker.request_args import db_int, parse_day
 
 DECLARATION_FILTERS = ("requested", "returned", "on_time")
 EXPIRY_WINDOWS = (30, 60, 90)
@@ -148,13 +148,6 @@ CLAUSE_FILTERS = ("attached", "verified")
 SCOPES = ("in_scope",)
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return in_range(date.fromisoformat(value)) if value else None
-    except ValueError:
-        return None
-
-
 def drilldown_args(args) -> dict[str, Any]:
     """The drill-down fields of a ListFilter from request arguments; anything unknown is
     dropped, so a hand-edited URL cannot widen what a user sees (visibility is separate)."""
@@ -173,8 +166,8 @@ def drilldown_args(args) -> dict[str, Any]:
         "clause_version": args.get("clause_version", type=db_int),
         "clause": pick("clause", CLAUSE_FILTERS),
         "quarter": quarter if quarter_bounds(quarter) else "",
-        "decided_from": _day(args.get("decided_from")),
-        "decided_to": _day(args.get("decided_to")),
+        "decided_from": parse_day(args.get("decided_from")),
+        "decided_to": parse_day(args.get("decided_to")),
         "check": pick("check", CHECK_FILTERS),
         "measure": pick("measure", MEASURE_FILTERS),
         "complaint": pick("complaint", COMPLAINT_FILTERS),

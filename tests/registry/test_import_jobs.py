@@ -94,12 +94,12 @@ def test_a_job_with_an_error_imports_nothing_and_reports_the_line(app, officer_c
         "import.checked"
 
 
-def test_a_reference_registered_meanwhile_fails_the_job_whole(app, officer_client,
-                                                              counterparty) -> None:
+def test_a_reference_registered_meanwhile_fails_the_job_whole(app, officer_client, counterparty,
+                                                              monkeypatch) -> None:
     data = _csv(1200)
     _upload(officer_client, data)
     job = db.session.scalar(select(ImportJob))
-    real_progress = import_jobs.import_file
+    real = import_jobs.import_file
 
     def racing(*args, **kwargs):
         # Between checking and saving, another officer registers one of the references.
@@ -115,13 +115,10 @@ def test_a_reference_registered_meanwhile_fails_the_job_whole(app, officer_clien
                 db.session.commit()
 
         kwargs["progress"] = and_meanwhile
-        return real_progress(*args, **kwargs)
+        return real(*args, **kwargs)
 
-    import_jobs.import_file = racing
-    try:
-        import_jobs.run_pending("test-node")
-    finally:
-        import_jobs.import_file = real_progress
+    monkeypatch.setattr(import_jobs, "import_file", racing)
+    import_jobs.run_pending("test-node")
     db.session.expire_all()
     job = db.session.get(ImportJob, job.id)
     assert job.status == "failed" and "registered by someone else" in job.message
@@ -167,7 +164,7 @@ def test_a_small_file_is_imported_at_once(app, officer_client) -> None:
     assert db.session.scalar(select(ImportJob.status)) == "done"
 
 
-def test_other_writes_go_on_while_a_job_checks(app, officer_client) -> None:
+def test_other_writes_go_on_while_a_job_checks(app, officer_client, monkeypatch) -> None:
     """The chain lock is not held while rows are checked: another change commits then."""
     _upload(officer_client, _csv(4000))
     job = import_jobs.claim("test-node")
@@ -192,10 +189,7 @@ def test_other_writes_go_on_while_a_job_checks(app, officer_client) -> None:
         kwargs["progress"] = and_write
         return real(*args, **kwargs)
 
-    import_jobs.import_file = slow
-    try:
-        import_jobs.run(job)
-    finally:
-        import_jobs.import_file = real
+    monkeypatch.setattr(import_jobs, "import_file", slow)
+    import_jobs.run(job)
     assert committed.is_set() and _count() == 4000
     assert verify_chain().ok
