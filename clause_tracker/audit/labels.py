@@ -19,3 +19,9 @@ PERSONAL_FIELD_LABELS = {
     "case_reference": _l("Case reference"),
 }
 ERASED_BY_LABELS = {"retention": _l("after the retention period")}
+CHAIN_PROBLEM_LABELS = {
+    "edited": _l("changed after it was written"),
+    "removed": _l("events missing"),
+    "reordered": _l("order changed"),
+    "anchor_log": _l("the anchor log cannot be read"),
+}
