@@ -22,6 +22,7 @@ from clause_tracker.audit.labels import (
 from clause_tracker.auth.labels import ROLE_LABELS
 from clause_tracker.auth.models import User
 from clause_tracker.checks import labels as check_labels
+from clause_tracker.clauses.labels import LANGUAGE_LABELS, VARIANT_LABELS
 from clause_tracker.clock import utcnow
 from clause_tracker.compliance import labels as compliance_labels
 from clause_tracker.compliance.state import STATES
@@ -32,14 +33,6 @@ from clause_tracker.documents.web.labels import warning_text
 from clause_tracker.extensions import db
 from clause_tracker.main.forms import LanguageForm
 from clause_tracker.overview.tables import shown
-
-VARIANT_LABELS = {
-    "procurement": _l("Contracts (supplies, services, works)"),
-    "grant": _l("Grants (condition in the grant notice)"),
-    "subcontract": _l("Subcontracts (passed on by contractors)"),
-    "self_commitment": _l("Voluntary self-commitment of grantees"),
-}
-LANGUAGE_LABELS = {"de": _l("German"), "en": _l("English")}
 
 
 def has_endpoint(name: str) -> bool:

@@ -15,6 +15,7 @@ from flask_babel import format_decimal, format_number
 from flask_babel import lazy_gettext as _l
 
 from clause_tracker.agreements.labels import KIND_LABELS
+from clause_tracker.clauses.labels import key_label
 from clause_tracker.i18n import format_day, format_money
 from clause_tracker.overview.metrics import Figures, GroupCoverage, percent, quarters_between
 
@@ -183,7 +184,7 @@ def figure_tables(data: Figures) -> list[Table]:
     versions = Table("clause_versions", str(_l("Clause versions in use")),
                      [str(_l("Clause version")), str(_l("Agreements"))])
     for version_id, label, count in data.clause_versions:
-        versions.rows.append([text(label), Cell(count, INT,
+        versions.rows.append([text(key_label(label)), Cell(count, INT,
                                                 period | {"clause_version": version_id})])
     tables.append(versions)
     if data.follow_up is not None:
