@@ -15,6 +15,7 @@ from clause_tracker.agreements import labels as agreement_labels
 from clause_tracker.agreements.models import STATUSES, Agreement
 from clause_tracker.audit import messages as audit_messages
 from clause_tracker.audit.labels import (
+    ACTOR_ROLE_LABELS,
     CHAIN_PROBLEM_LABELS,
     ERASED_BY_LABELS,
     PERSONAL_FIELD_LABELS,
@@ -83,7 +84,7 @@ def register_audit_labels() -> None:
         "measure": check_labels.MEASURE_LABELS,
         "completion": check_labels.COMPLETION_LABELS,
         "document_status": DOCUMENT_STATUS_LABELS,
-        "role": ROLE_LABELS,
+        "role": {**ROLE_LABELS, **ACTOR_ROLE_LABELS},
         "language": LANGUAGE_LABELS,
         "variant": VARIANT_LABELS,
         "sweep_step": _sweep_steps(),
@@ -111,7 +112,7 @@ def init_app(app: Flask) -> None:
     register_audit_labels()
     app.jinja_env.globals.update(
         has_endpoint=has_endpoint, now_utc=utcnow, shown=shown, language_form=LanguageForm,
-        role_label=lookup(ROLE_LABELS),
+        role_label=lookup({**ROLE_LABELS, **ACTOR_ROLE_LABELS}),
         personal_field_label=lookup(PERSONAL_FIELD_LABELS),
         erased_by_label=lookup(ERASED_BY_LABELS),
         chain_problem_label=lookup(CHAIN_PROBLEM_LABELS),

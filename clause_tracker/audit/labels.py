@@ -25,3 +25,5 @@ CHAIN_PROBLEM_LABELS = {
     "reordered": _l("order changed"),
     "anchor_log": _l("the anchor log cannot be read"),
 }
+# The actors that are no account (audit.services.SYSTEM, a sign-in under an unknown name).
+ACTOR_ROLE_LABELS = {"system": _l("System"), "anonymous": _l("Not signed in")}

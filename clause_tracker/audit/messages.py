@@ -25,11 +25,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import url_for
-from flask_babel import format_currency, format_date, format_decimal, get_locale
+from flask_babel import format_currency, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
+
+from clause_tracker.i18n import format_day
 
 MSG, PARAMS = "msg", "params"
 
@@ -215,7 +217,7 @@ def _day(value: Any) -> str:
         except ValueError:
             return value
     if isinstance(value, date):
-        return format_date(value, "medium" if str(get_locale()) == "en" else "dd.MM.yyyy")
+        return format_day(value)
     return str(value)
 
 
