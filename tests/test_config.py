@@ -93,6 +93,13 @@ def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
                               ("Dringlichkeit", "Geheimschutz")),
         "CLAUSE_TEXTS_DIR": (str(tmp_path / "texts"), "CLAUSE_TEXTS_DIR",
                              str(tmp_path / "texts")),
+        "ACCESSIBILITY_CONTACT_EMAIL": ("a11y@jena.de", "ACCESSIBILITY_CONTACT_EMAIL",
+                                        "a11y@jena.de"),
+        "ACCESSIBILITY_STATEMENT_DATE": ("2027-01-15", "ACCESSIBILITY_STATEMENT_DATE",
+                                         "2027-01-15"),
+        "ACCESSIBILITY_ENFORCEMENT_NAME": ("Landesdurchsetzungsstelle",
+                                           "ACCESSIBILITY_ENFORCEMENT_NAME",
+                                           "Landesdurchsetzungsstelle"),
         # not in the production class: Flask's JSON reading makes them numbers
         "ARGON2_TIME_COST": ("2", "ARGON2_TIME_COST", 2),
         "ARGON2_MEMORY_COST": ("2048", "ARGON2_MEMORY_COST", 2048),
