@@ -20,6 +20,7 @@ from clause_tracker.agreements import services as agreements
 from clause_tracker.audit import messages
 from clause_tracker.audit.models import AuditEvent, AuditPersonal
 from clause_tracker.audit.services import erase_personal, verify_chain
+from clause_tracker.counterparties import services as parties
 from clause_tracker.extensions import db
 from tests.factories import insert_agreement, new_counterparty, record_agreement
 from tests.helpers import german
@@ -70,7 +71,6 @@ def test_grant_status_reads_as_a_grant_notice(app, make_user) -> None:
 def test_personal_values_stay_out_of_the_message_and_erasable(app, make_user) -> None:
     officer = make_user("procurement_officer", "ZVS")
     party = new_counterparty(name="Muster GmbH")
-    from clause_tracker.counterparties import services as parties  # noqa: PLC0415  # only here
     parties.add_contact(party, "Erika Mustermann", "Geschäftsführerin", "erika@example.org",
                         "contact-token-1")
     event = _last("counterparty.contact_add")

@@ -143,7 +143,7 @@ def crawl(app: Flask, login, make_user, role: str, unit: str | None
             continue
         seen.add(url)
         response = client.get(url)
-        if response.status_code != 200 or not response.mimetype == "text/html":
+        if response.status_code != 200 or response.mimetype != "text/html":
             continue
         html = response.get_data(as_text=True)
         parser = VisibleText()

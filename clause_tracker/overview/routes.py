@@ -11,12 +11,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clause_tracker.clock import today
+from clause_tracker.i18n import format_day
 from clause_tracker.overview import bp, exports, service
 from clause_tracker.overview import eccar as report
 from clause_tracker.overview.metrics import Period
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.registry.queries import ListFilter
-from clause_tracker.i18n import format_day
 from clause_tracker.request_args import parse_day
 from clause_tracker.request_chips import chips, clear_url
 
