@@ -11,7 +11,7 @@ from babel import numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
 from clause_tracker.extensions import babel
@@ -95,6 +95,14 @@ def format_day(value: date | datetime | None) -> str:
     """05.03.2026 in German, 05/03/2026 in English (as the date fields take it); empty for
     no date."""
     return format_date(value, DAY_PATTERNS.get(_language(), DAY_PATTERNS["de"])) if value else ""
+
+
+def format_quarter(key: str) -> str:
+    """A quarter's key ("2025-Q3") as read: "3. Quartal 2025", "Q3 2025"."""
+    year, _, number = key.partition("-Q")
+    if not (year.isdigit() and number.isdigit()):
+        return key
+    return gettext("Q%(number)s %(year)s", number=number, year=year)
 
 
 def format_moment(value: datetime | None) -> str:

@@ -37,6 +37,7 @@ MARKERS = [
         r"→ (?:draft|awarded|active|ended|terminated|revoked|requested|received|accepted|"
         r"rejected|expired|due|overdue|scheduled)\b")),
     ("ISO date", re.compile(r"\b\d{4}-\d{2}-\d{2}\b")),
+    ("quarter key", re.compile(r"\b\d{4}-Q[1-4]\b")),
     ("record type", re.compile(r"\b(?:ClauseVersion|DocumentRecord|ComplianceCheck|OrgUnit|"
                                r"OutboxMessage|AuditTrail|Agreement|Counterparty)\b")),
     ("English word", re.compile(r" recorded\b|\bSigned (?:in|out)\b|\bdeadline\b|"
@@ -188,7 +189,7 @@ def test_no_english_or_raw_keys_in_the_german_ui(app: Flask, login, make_user) -
 def test_the_marker_list_catches_what_the_trail_showed_before() -> None:
     for text in ("contract.create Contract ZVS-2026-0815 recorded", "draft → awarded",
                  "deadline 2026-12-08", "ClauseVersion 3", "Nov 15, 2026", "2.00 %",
-                 "procurement 1.0 (de)"):
+                 "procurement 1.0 (de)", "2026-Q4"):
         assert findings(text), text
     assert not findings("Vertrag ZVS-2026-0815 erfasst; Entwurf → Vergeben; Frist 08.12.2026; "
                         "2,00 %; Klauselfassung 3; 15.11.2026")

@@ -13,7 +13,7 @@ from clause_tracker.checks.labels import MEASURE_LABELS
 from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.compliance.labels import STATE_LABELS
 from clause_tracker.extensions import db
-from clause_tracker.i18n import format_day
+from clause_tracker.i18n import format_day, format_quarter
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.request_chips import Chip, chips, clear_url
 
@@ -68,11 +68,6 @@ def _day(value: str) -> str:
         return value
 
 
-def _quarter(value: str) -> str:
-    year, _, number = value.partition("-Q")
-    return str(_l("Q%(number)s %(year)s", number=number, year=year))
-
-
 def _days(value: str) -> str:
     return str(_l("within %(days)s days", days=value))
 
@@ -80,6 +75,6 @@ def _days(value: str) -> str:
 def registry_chips(args: Mapping[str, str]) -> tuple[list[Chip], str]:
     values: dict[str, Callable[[str], Any]] = {name: _table(name) for name in VALUE_LABELS}
     values |= {"unit": _unit, "clause_version": _clause_version, "decided_from": _day,
-               "decided_to": _day, "quarter": _quarter, "expiring_within": _days}
+               "decided_to": _day, "quarter": format_quarter, "expiring_within": _days}
     return (chips("registry.index", args, FILTER_LABELS, values),
             clear_url("registry.index", args))
