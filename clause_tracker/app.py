@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clause_tracker import ROOT, auth, errors, i18n, request_args, security_headers, templating
+from clause_tracker import ROOT, api, auth, errors, i18n, request_args, security_headers, templating
 from clause_tracker.agreements import lifecycle as agreement_lifecycle
 from clause_tracker.audit import routes as audit_routes
 from clause_tracker.auth import routes as auth_routes
@@ -53,6 +53,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     i18n.init_app(app)
+    # The API's bearer token is read before the permission check, which then sees its user
+    # (and under /api/ never the session's).
+    api.init_auth(app)
     # The permission check runs before the CSRF check: a forbidden POST is a 403.
     auth.init_app(app)
     csrf.init_app(app)
@@ -61,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = request_args.DatabaseInt
     for routes in BLUEPRINTS:
         app.register_blueprint(routes.bp)
+    api.init_app(app)
     # Awarding asks the declarations (a layer above the agreements) whether one is in place.
     agreement_lifecycle.init_app(app, award_guards=[award_blockers],
                                  basis_listeners=[void_not_required])

@@ -3,6 +3,8 @@ refused change: its reason flashed on the page the form was sent from."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -25,8 +27,27 @@ MESSAGES = {
 }
 
 
-def _render(code: int, detail: str | None = None):
+# Parts of the site that answer errors in a format of their own (the JSON API: RFC 9457
+# problem details), by path prefix: registered by the composition root, so this core module
+# knows no feature. The renderer gets the status, the message for people and the error.
+AreaRenderer = Callable[[int, str, Exception | None], object]
+_AREAS: dict[str, AreaRenderer] = {}
+
+
+def register_area(prefix: str, render: AreaRenderer) -> None:
+    _AREAS[prefix] = render
+
+
+def _area() -> AreaRenderer | None:
+    return next((render for prefix, render in _AREAS.items()
+                 if request.path.startswith(prefix)), None)
+
+
+def _render(code: int, detail: str | None = None, error: Exception | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    area = _area()
+    if area is not None:
+        return area(code, str(detail or message), error)
     if request.accept_mimetypes.best == "application/json":
         return {"error": str(title), "message": str(detail or message)}, code
     return render_template("errors/error.html", code=code, title=title,
@@ -34,7 +55,7 @@ def _render(code: int, detail: str | None = None):
 
 
 def handle_http(error: HTTPException):
-    return _render(error.code or 500, getattr(error, "user_message", None))
+    return _render(error.code or 500, getattr(error, "user_message", None), error)
 
 
 def handle_csrf(error: CSRFError):
@@ -52,8 +73,8 @@ def handle_refused(error: RefusedChange):
     where the form came from — the page the route named with `returns_to`, else the form's
     own page. Answered 303 so the browser fetches that page with GET."""
     db.session.rollback()  # a route may have loaded or changed something before the refusal
-    if request.method == "GET":
-        return _render(409, str(error))
+    if request.method == "GET" or _area() is not None:
+        return _render(409, str(error), error)
     flash(str(error), "error")
     return redirect(g.get("refusal_target") or _referring_page() or url_for("main.index"), 303)
 
@@ -68,7 +89,7 @@ def handle_unexpected(error: Exception):
     db.session.rollback()
     original = getattr(error, "original_exception", error)
     current_app.logger.exception("Unhandled error", exc_info=original)
-    return _render(500)
+    return _render(500, error=error)
 
 
 def init_app(app: Flask) -> None:

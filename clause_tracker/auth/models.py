@@ -38,6 +38,9 @@ class User(UserMixin, Model):
     totp_confirmed_at: Mapped[datetime | None]
     # The time step of the last TOTP code accepted: a code is good once only.
     totp_last_step: Mapped[int | None]
+    # A service account: a machine client's identity with a role and a unit, used through
+    # API tokens only; its password is random and never shown, so nobody signs in with it.
+    service_account: Mapped[bool] = mapped_column(default=False)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
