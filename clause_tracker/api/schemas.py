@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +64,15 @@ class Percent(Amount):
 def _at_most_100(value: Decimal) -> None:
     if value > 100:
         raise ValidationError("At most 100.")
+
+
+class Moment(fields.DateTime):
+    """A time in UTC, RFC 3339 with its offset (the database keeps naive UTC)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class Day(fields.Date):
@@ -182,8 +191,8 @@ class AgreementSchema(Schema):
     compliance = fields.Nested(ComplianceSchema, required=True)
     version = fields.Integer(required=True, metadata={"description": "the version counter; "
                                                                      "also the ETag"})
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
+    created_at = Moment(required=True)
+    updated_at = Moment(required=True)
 
 
 class AgreementPageSchema(PageSchema):
@@ -340,7 +349,7 @@ class MeasureSchema(Schema):
     penalty_amount = Amount(allow_none=True, required=True)
     completion = fields.String(allow_none=True, required=True)
     completed_on = fields.Date(allow_none=True, required=True)
-    decided_at = fields.DateTime(allow_none=True, required=True)
+    decided_at = Moment(allow_none=True, required=True)
 
 
 class CheckSchema(Schema):
@@ -379,8 +388,8 @@ class SignedCopySchema(Schema):
                                                     "deviation, missing, tracked_changes …"})
     filename = fields.String(required=True)
     sha256 = fields.String(allow_none=True, required=True)
-    created_at = fields.DateTime(required=True)
-    confirmed_at = fields.DateTime(allow_none=True, required=True)
+    created_at = Moment(required=True)
+    confirmed_at = Moment(allow_none=True, required=True)
 
 
 class SignedCopyListSchema(Schema):

@@ -17,7 +17,7 @@ from clause_tracker.audit.models import AuditEvent
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.auth.services import find_user
-from tests.factories import new_user, unit
+from tests.factories import new_user
 
 CONTRACT = {"reference": "VG-2026-001", "subject": "Reinigung", "contract_kind": "services",
             "procedure": "open", "value": "12345.67"}
@@ -143,12 +143,13 @@ def test_nobody_revokes_another_users_token_on_the_account_page(app, client, sig
 
 
 def test_an_admin_makes_a_service_account_and_its_token(app, client, signed_in, csrf) -> None:
+    zvs = new_user("procurement_officer", "ZVS").org_unit_id
     signed_in("admin")
     token = csrf(client, "/admin/api-tokens")
     response = client.post("/admin/api-tokens/accounts", data={
         "account-csrf_token": token, "account-username": "erp-sync", "account-display_name": "ERP",
-        "account-role": "procurement_officer", "account-org_unit": str(_unit_id("ZVS"))})
-    assert response.status_code == 302
+        "account-role": "procurement_officer", "account-org_unit": str(zvs)})
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
     page = client.get("/admin/api-tokens").get_data(as_text=True)
     assert "erp-sync" in page
     token = csrf(client, "/admin/api-tokens")
@@ -171,7 +172,3 @@ def test_token_pages_need_their_permission(app, client, signed_in) -> None:
     signed_in("auditor")
     assert client.get("/admin/api-tokens").status_code == 403
     assert client.get("/account/api-tokens").status_code == 200
-
-
-def _unit_id(code: str) -> int:
-    return unit(code).id
