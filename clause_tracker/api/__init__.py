@@ -44,7 +44,7 @@ class ProblemApi(Api):
 
     def _register_responses(self) -> None:
         # The same lazy components as flask-smorest's, with the problem media type.
-        saved = self.DEFAULT_RESPONSE_CONTENT_TYPE
+        saved = Api.DEFAULT_RESPONSE_CONTENT_TYPE
         self.DEFAULT_RESPONSE_CONTENT_TYPE = problems.MEDIA_TYPE
         try:
             super()._register_responses()

@@ -35,7 +35,6 @@ AMOUNT_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
 PERCENT_PATTERN = r"^\d{1,3}(\.\d{1,2})?$"
 QUARTER_PATTERN = r"^\d{4}-Q[1-4]$"
 NO_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-ID = {"validate": validate.Range(1, INT_LIMIT)}
 
 
 class Amount(fields.Decimal):
@@ -69,7 +68,7 @@ def _at_most_100(value: Decimal) -> None:
 class Moment(fields.DateTime):
     """A time in UTC, RFC 3339 with its offset (the database keeps naive UTC)."""
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
@@ -95,6 +94,10 @@ class Text(fields.String):
         if self.required and not text:
             raise ValidationError("Must not be blank.")
         return text
+
+
+def _id(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(1, INT_LIMIT), **kwargs)
 
 
 def _text(max_length: int, required: bool = False, **kwargs: Any) -> Text:
@@ -138,7 +141,7 @@ class AgreementListQuerySchema(PageQuerySchema):
 
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "in reference, subject, counterparty name"})
-    unit = fields.Integer(**ID)
+    unit = _id()
     kind = fields.String(validate=validate.OneOf(KINDS))
     status = fields.String(validate=validate.OneOf(STATUSES))
     compliance = fields.String(validate=validate.OneOf(STATES))
@@ -150,7 +153,7 @@ class AgreementListQuerySchema(PageQuerySchema):
     declaration = fields.String(validate=validate.OneOf(DECLARATION_FILTERS))
     expiring_within = fields.Integer(validate=validate.OneOf(EXPIRY_WINDOWS))
     exemption = fields.String(validate=validate.Length(max=200))
-    clause_version = fields.Integer(**ID)
+    clause_version = _id()
     clause = fields.String(validate=validate.OneOf(CLAUSE_FILTERS))
     quarter = fields.String(validate=validate.Regexp(QUARTER_PATTERN))
     decided_from = Day()
@@ -202,7 +205,7 @@ class AgreementPageSchema(PageSchema):
 class _AgreementInput(Schema):
     reference = _text(80, required=True)
     subject = _text(2000, required=True)
-    counterparty_id = fields.Integer(allow_none=True, **ID)
+    counterparty_id = _id(allow_none=True)
     value = Amount(allow_none=True)
     start_date = Day(allow_none=True)
     end_date = Day(allow_none=True)
@@ -273,7 +276,7 @@ class CounterpartyPageSchema(PageSchema):
 # --- declarations ----------------------------------------------------------------------------
 
 class DeclarationQuerySchema(PageQuerySchema):
-    agreement_id = fields.Integer(**ID)
+    agreement_id = _id()
     state = fields.String(validate=validate.OneOf(DECLARATION_STATES))
 
 
@@ -305,7 +308,8 @@ class DeclarationRequestSchema(Schema):
     party = fields.String(load_default=MAIN, validate=validate.OneOf((MAIN, SUBCONTRACTOR)))
     party_name = _text(200, metadata={"description": "empty: the record's counterparty"})
     requested_on = Day(required=True)
-    working_days = fields.Integer(load_default=DEFAULT_DECLARATION_DAYS, validate=validate.Range(1, 60))
+    working_days = fields.Integer(load_default=DEFAULT_DECLARATION_DAYS,
+                                  validate=validate.Range(1, 60))
 
 
 class ReceiptSchema(Schema):
@@ -336,7 +340,7 @@ class TransitionSchema(Schema):
 # --- checks and measures ---------------------------------------------------------------------
 
 class CheckQuerySchema(PageQuerySchema):
-    agreement_id = fields.Integer(**ID)
+    agreement_id = _id()
     stage = fields.String(validate=validate.OneOf(STAGES))
 
 

@@ -27,7 +27,7 @@ from clause_tracker.permissions import Role
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import RefusedChange
 
-SECRET_PREFIX = "ctk_"
+SECRET_PREFIX = "ctk_"  # noqa: S105  # the public start of every secret, not a secret
 SHOWN_CHARACTERS = 8  # of the secret after its prefix, kept to tell tokens apart
 DEFAULT_DAYS = 90
 

@@ -31,7 +31,8 @@ def _records(officer: Bearer) -> None:
             "reference": reference, "subject": "Fuzz", "contract_kind": "works",
             "procedure": "open"}).status_code == 201
     assert officer.post("/api/v1/agreements/1/declarations",
-                        json={"requested_on": "2026-01-05", "party_name": "Fuzz GmbH"}).status_code == 201
+                        json={"requested_on": "2026-01-05",
+                              "party_name": "Fuzz GmbH"}).status_code == 201
 
 
 @pytest.mark.slow

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from clause_tracker.api import tokens
 from clause_tracker.api.models import ApiToken
 from clause_tracker.audit.models import AuditEvent
+from clause_tracker.auth.services import find_user
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
-from clause_tracker.auth.services import find_user
 from tests.factories import new_user
 
 CONTRACT = {"reference": "VG-2026-001", "subject": "Reinigung", "contract_kind": "services",
