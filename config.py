@@ -79,6 +79,8 @@ class Config:
     REQUIRE_2FA_ADMIN = False
     TOTP_ISSUER = "Klausel-Tracker Jena"
     SECOND_FACTOR_PENDING_SECONDS = 300
+    # API tokens: the longest validity one may be given (days); every token expires.
+    API_TOKEN_MAX_DAYS = 365
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0: none).
     # Behind one TLS-terminating proxy set 1, or every client has the proxy's address.
     PROXY_FIX_X_FOR = 0

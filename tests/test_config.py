@@ -70,6 +70,7 @@ def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
         "REQUIRE_2FA_ADMIN": ("on", "REQUIRE_2FA_ADMIN", True),
         "TOTP_ISSUER": ("Stadt Jena", "TOTP_ISSUER", "Stadt Jena"),
         "SECOND_FACTOR_PENDING_SECONDS": ("120", "SECOND_FACTOR_PENDING_SECONDS", 120),
+        "API_TOKEN_MAX_DAYS": ("30", "API_TOKEN_MAX_DAYS", 30),
         "SESSION_COOKIE_SECURE": ("off", "SESSION_COOKIE_SECURE", False),
         "MAIL_SERVER": ("smtp.jena.de", "MAIL_SERVER", "smtp.jena.de"),
         "MAIL_PORT": ("587", "MAIL_PORT", 587),
