@@ -21,7 +21,7 @@ from clause_tracker.versioning import EditConflict, RefusedChange
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:clause-tracker:problem:"
 LOCATIONS = {"json": "body", "query": "query", "headers": "header", "files": "body",
-             "form": "body", "view_args": "path"}
+             "form": "body", "multipart": "body", "view_args": "path"}
 
 
 class FieldErrorSchema(Schema):

@@ -18,6 +18,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 from sqlalchemy import Select, func, select
+from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import HTTPException, NotFound
 
 from clause_tracker import idempotency
@@ -32,6 +35,7 @@ from clause_tracker.compliance.state import Compliance, compliance_of
 from clause_tracker.counterparties import services as counterparties
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations import services as declarations
+from clause_tracker.declarations.evidence import accept_upload
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
@@ -40,8 +44,26 @@ from clause_tracker.pagination import clamp, page_count
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.registry import queries
 
-blp = Blueprint("api_v1", __name__, url_prefix="/api/v1",
-                description="Contracts, grants, declarations, checks and signed copies.")
+MULTIPART = "multipart"  # a form with files: its fields and its files in one schema
+
+
+class Parser(FlaskParser):
+    """webargs' parser with one more location: a multipart form's fields and files."""
+
+    __location_map__ = {**FlaskParser.__location_map__, MULTIPART: "load_multipart"}
+
+    def load_multipart(self, req: Any, schema: Any) -> MultiDictProxy:
+        return MultiDictProxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = Parser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+                                             MULTIPART: "multipart/form-data"}
+
+
+blp = ApiBlueprint("api_v1", __name__, url_prefix="/api/v1",
+                   description="Contracts, grants, declarations, checks and signed copies.")
 
 PER_PAGE = 25
 ETAG_HEADER = {"ETag": {"description": "the record's version counter, quoted; send it "
@@ -383,14 +405,17 @@ def request_declaration(values: dict[str, Any], agreement_id: int,
 @blp.route("/declarations/<int:declaration_id>/receipt", methods=["POST"])
 @requires(Permission.RECORDS_WORK)
 @blp.arguments(schemas.IfMatchHeaderSchema, location="headers", as_kwargs=True)
-@blp.arguments(schemas.ReceiptSchema)
+@blp.arguments(schemas.ReceiptSchema, location=MULTIPART)
 @blp.response(200, schemas.DeclarationSchema, headers=ETAG_HEADER)
 def receive_declaration(values: dict[str, Any], declaration_id: int, **_headers: Any):
-    """Record the signed declaration as received (without its evidence file; accepting it
-    needs the file, filed on its page). Needs If-Match."""
+    """Record the signed declaration as received: a multipart form with its fields and,
+    optionally, the signed file as `evidence` (PDF, DOCX, PNG or JPEG; accepting the
+    declaration needs it). Needs If-Match."""
     decl = _declaration_for_work(declaration_id)
     expected = _expected_version(decl.version_id)
-    declarations.receive(decl, evidence=None, expected_version=expected, user=current_user,
+    upload = values.get("evidence")
+    evidence = accept_upload(upload) if upload is not None else None
+    declarations.receive(decl, evidence=evidence, expected_version=expected, user=current_user,
                          valid_until=values.get("valid_until"),
                          **{name: values[name] for name in (
                              "signer_name", "signer_function", "signed_on", "received_on",

@@ -318,7 +318,9 @@ class ReceiptSchema(Schema):
     signed_on = Day(required=True)
     received_on = Day(required=True)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
-    valid_until = Day(allow_none=True)
+    valid_until = Day()
+    evidence = Upload(metadata={"description": "the signed declaration: PDF, DOCX, PNG or "
+                                               "JPEG"})
 
     @validates_schema
     def _order(self, data: dict[str, Any], **_kwargs: Any) -> None:

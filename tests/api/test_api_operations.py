@@ -3,6 +3,7 @@ idempotency, and the shapes of its problem details."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date
 
@@ -143,6 +144,10 @@ def test_counterparties(app, bearer) -> None:
     _problem(api.get("/api/v1/counterparties/999999"), 404)
 
 
+RECEIPT = {"signer_name": "A. Muster", "signer_function": "GF", "signed_on": "2026-03-03",
+           "received_on": "2026-03-04", "channel": "email"}
+
+
 def test_request_receive_and_accept_a_declaration(app, bearer) -> None:
     api = bearer("procurement_officer", "ZVS")
     agreement = insert_agreement("contract", "ZVS", status="draft")
@@ -152,24 +157,39 @@ def test_request_receive_and_accept_a_declaration(app, bearer) -> None:
     decl = response.json
     assert decl["state"] == "requested" and decl["deadline"] == "2026-03-09"
     url = f"/api/v1/declarations/{decl['id']}"
-    _problem(api.post(url + "/receipt", json={
-        "signer_name": "A. Muster", "signer_function": "GF", "signed_on": "2026-03-03",
-        "received_on": "2026-03-04", "channel": "email"}), 428)
+    _problem(api.post(url + "/receipt", data=RECEIPT, content_type="multipart/form-data"), 428)
+    body = _problem(api.post(url + "/receipt", headers={"If-Match": response.headers["ETag"]},
+                             data=RECEIPT | {"received_on": "2026-03-01"},
+                             content_type="multipart/form-data"), 422)
+    assert body["errors"] == [{"pointer": "#/received_on",
+                               "detail": "It cannot arrive before it was signed."}]
     received = api.post(url + "/receipt", headers={"If-Match": response.headers["ETag"]},
-                        json={"signer_name": "A. Muster", "signer_function": "GF",
-                              "signed_on": "2026-03-03", "received_on": "2026-03-04",
-                              "channel": "email"})
-    assert received.status_code == 200 and received.json["state"] == "received"
-    # Accepting needs the evidence file (the same rule as on the page): refused.
-    body = _problem(api.post(url + "/transitions", json={"action": "accept"},
-                             headers={"If-Match": received.headers["ETag"]}), 409)
-    assert "Nachweisdatei" in body["detail"]  # German, the default language
-    rejected = api.post(url + "/transitions", json={"action": "reject", "note": "unleserlich"},
+                        data=RECEIPT | {"evidence": (io.BytesIO(b"%PDF-1.7 signed"), "e.pdf")},
+                        content_type="multipart/form-data")
+    assert received.status_code == 200, received.json
+    assert received.json["state"] == "received"
+    assert received.json["evidence_sha256"] == hashlib.sha256(b"%PDF-1.7 signed").hexdigest()
+    accepted = api.post(url + "/transitions", json={"action": "accept"},
                         headers={"If-Match": received.headers["ETag"]})
-    assert rejected.json["state"] == "rejected"
+    assert accepted.status_code == 200 and accepted.json["state"] == "accepted"
     listed = api.get(f"/api/v1/declarations?agreement_id={agreement.id}")
     assert [d["id"] for d in listed.json["items"]] == [decl["id"]]
-    assert api.get(url).json["state"] == "rejected"
+    assert api.get(url).json["state"] == "accepted"
+
+
+def test_accepting_needs_the_evidence_and_refusals_are_problems(app, bearer) -> None:
+    api = bearer("procurement_officer", "ZVS")
+    decl = add_declaration(insert_agreement("contract", "ZVS"), state="received")
+    url = f"/api/v1/declarations/{decl.id}"
+    body = _problem(api.post(url + "/transitions", json={"action": "accept"},
+                             headers={"If-Match": '"1"'}), 409)
+    assert "Nachweisdatei" in body["detail"]  # German, the default language
+    _problem(api.post(url + "/receipt", headers={"If-Match": '"1"'},
+                      data=RECEIPT | {"evidence": (io.BytesIO(b"<html>"), "e.html")},
+                      content_type="multipart/form-data"), 409)
+    rejected = api.post(url + "/transitions", json={"action": "reject", "note": "unleserlich"},
+                        headers={"If-Match": '"1"'})
+    assert rejected.json["state"] == "rejected"
 
 
 def test_declarations_of_other_units_are_hidden(app, bearer) -> None:
