@@ -69,7 +69,9 @@ def authenticate(username: str, password: str) -> LoginOutcome:
     With a second factor set up, a right password only yields `second_factor_user`: the
     sign-in is completed by `complete_second_factor`, and the counter stays until then."""
     user = find_user(username)
-    if user is None or not user.active:
+    # A service account works through API tokens only: it never signs in, even with a
+    # password an administrator set on it.
+    if user is None or not user.active or user.service_account:
         dummy_check(password)
         _record_failure(user, "auth.login_failed",
                         "Failed sign-in (unknown or inactive account)", anonymous=True)

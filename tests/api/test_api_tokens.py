@@ -14,6 +14,7 @@ from sqlalchemy import select
 from clause_tracker.api import tokens
 from clause_tracker.api.models import ApiToken
 from clause_tracker.audit.models import AuditEvent
+from clause_tracker.auth import services as auth_services
 from clause_tracker.auth.services import find_user
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
@@ -172,3 +173,13 @@ def test_token_pages_need_their_permission(app, client, signed_in) -> None:
     signed_in("auditor")
     assert client.get("/admin/api-tokens").status_code == 403
     assert client.get("/account/api-tokens").status_code == 200
+
+
+def test_a_service_account_never_signs_in(app, client, login) -> None:
+    account = tokens.create_service_account("kasse-sync", "Kasse", "auditor", None)
+    auth_services.set_password(account, "ein bekanntes Passwort")
+    response = login(client, "kasse-sync", "ein bekanntes Passwort")
+    assert response.status_code == 200  # the form again, not the redirect of a sign-in
+    assert client.get("/").status_code == 302
+    with pytest.raises(tokens.TokenError, match="administrator"):
+        tokens.create_service_account("root-sync", "Root", "admin", None)
