@@ -259,3 +259,16 @@ def test_openapi_document_and_reference_page(app, client) -> None:
     for method, path in operations:
         assert f"{method.upper()} {path}" in html
     assert "<script" not in html.split("</head>")[1]
+
+
+def test_ids_beyond_the_integer_columns_are_not_found(app, bearer, client, signed_in) -> None:
+    """The id columns are INTEGER: 32 bits on PostgreSQL. A larger id matches no route and a
+    larger filter value counts as not given — on both databases, never a 500."""
+    api = bearer("auditor")
+    for big in (2**31, 2**31 + 5, 2**63 - 1):
+        _problem(api.get(f"/api/v1/agreements/{big}"), 404)
+        _problem(api.get(f"/api/v1/agreements?unit={big}"), 422)
+        _problem(api.get(f"/api/v1/declarations?agreement_id={big}"), 422)
+    signed_in("auditor")
+    assert client.get(f"/agreements/{2**31}").status_code == 404
+    assert client.get(f"/agreements/?unit={2**31}").status_code == 200
