@@ -27,7 +27,7 @@ from scratch_database import scratch
 
 from clause_tracker import create_app
 
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105  # the scratch database's bench account
 
 
 def _median(fn, rounds: int = 7) -> float:
