@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
-from clause_tracker.agreements import services
 from clause_tracker.agreements.importing import ImportFileError
-from clause_tracker.agreements.models import CONTRACT
 from clause_tracker.errors import returns_to
 from clause_tracker.interop import bp, buyers
 from clause_tracker.interop.eforms import EformsReport, import_notice
@@ -19,10 +17,8 @@ from clause_tracker.permissions import Permission, requires
 
 
 @bp.route("/eforms", methods=["GET", "POST"])
-@requires(Permission.RECORDS_WORK)
+@requires(Permission.CONTRACTS_MANAGE)
 def import_eforms():
-    if not services.may_work_on(current_user, CONTRACT):
-        abort(403)
     form = EformsImportForm()
     result: EformsReport | None = None
     status = 200
