@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,9 +23,13 @@ from clause_tracker.interop.eforms import EformsRefused, import_notice, read_not
 from tests.factories import new_counterparty, new_user, unit
 from tests.helpers import REPO, hidden_fields
 
-EXAMPLES = REPO.parent.parent / "shared" / "interop" / "eforms-sdk-examples"
-if not EXAMPLES.is_dir():  # CI: shared/ beside the clone
-    EXAMPLES = REPO.parent / "shared" / "interop" / "eforms-sdk-examples"
+# The interoperability test data (shared/interop/, see its SOURCES.md) lies beside the
+# checkout (or where CLAUSE_TRACKER_TEST_INTEROP_DIR says); a missing corpus fails
+# test_the_corpus_is_there.
+INTEROP = Path(os.environ.get("CLAUSE_TRACKER_TEST_INTEROP_DIR") or next(
+    (p for p in (REPO.parent / "shared" / "interop", REPO.parents[1] / "shared" / "interop")
+     if p.is_dir()), REPO.parent / "shared" / "interop"))
+EXAMPLES = INTEROP / "eforms-sdk-examples"
 # The award notices: can*, veat*, and three more contract award notices of the SDK (the
 # minimal result and modification notices, a transport result notice).
 AWARDS = sorted([*EXAMPLES.glob("can*.xml"), *EXAMPLES.glob("veat*.xml"),
@@ -287,3 +292,14 @@ def test_cli_checks_every_notice_first(app, runner) -> None:
     details = json.loads(db.session.scalars(select(AuditEvent.details).where(
         AuditEvent.action == "contract.import_file")).first())
     assert details["file"] == "can_24_minimal.xml" and len(details["sha256"]) == 64
+
+
+def test_a_value_in_another_currency_shows_its_currency(app, client, login) -> None:
+    buyers.add_buyer("", "NI Water and its subsidiaries", unit("ZVS").id)
+    import_notice((EXAMPLES / "can_25_ENG.xml").read_bytes(), "can.xml")
+    record = db.session.scalar(select(Agreement))
+    assert record is not None and record.currency == "GBP" and record.value == Decimal("9.99")
+    officer = new_user("procurement_officer", "ZVS")
+    login(client, officer.username)
+    page = client.get(f"/agreements/{record.id}").get_data(as_text=True)
+    assert "9,99\u00a0£" in page and "9,99\u00a0€" not in page

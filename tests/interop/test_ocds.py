@@ -20,9 +20,9 @@ from clause_tracker.clauses.models import ClauseVersion
 from clause_tracker.extensions import db
 from clause_tracker.interop import ocds
 from tests.factories import file_signed_copy, insert_agreement, new_counterparty
-from tests.interop.test_eforms import EXAMPLES
+from tests.interop.test_eforms import INTEROP
 
-SCHEMAS = EXAMPLES.parent / "ocds-1.1.5"
+SCHEMAS = INTEROP / "ocds-1.1.5"
 PUBLISHED = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
 
