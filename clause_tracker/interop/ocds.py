@@ -32,7 +32,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from clause_tracker.agreements.models import CONTRACT, Agreement
 from clause_tracker.clauses.models import ClauseVersion
@@ -46,6 +47,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 CONTRACT_TERMS_EXTENSION = ("https://raw.githubusercontent.com/open-contracting-extensions/"
                             "ocds_contractTerms_extension/master/extension.json")
 EXTENSIONS = (CONTRACT_TERMS_EXTENSION,)
+CHUNK = 1000  # agreements per query of their signed copies
 DEFAULTS = {
     "OCDS_OCID_PREFIX": "ocds-xxxxxx",
     "OCDS_PUBLISHER_NAME": "Stadt Jena",
@@ -81,6 +83,7 @@ def contracts(agreements: Iterable[Agreement] | None = None) -> list[Agreement]:
     """The agreements to export: the given ones that are contracts, else every contract."""
     if agreements is None:
         return list(db.session.scalars(select(Agreement).where(Agreement.kind == CONTRACT)
+                                       .options(selectinload(Agreement.clause_version))
                                        .order_by(Agreement.id)))
     return [a for a in agreements if a.kind == CONTRACT]
 
@@ -120,13 +123,23 @@ def _period(start: date | None, end: date | None) -> dict[str, str] | None:
     return period or None
 
 
+def _empty(value: Any) -> bool:
+    return value is None or (not value and isinstance(value, str | list | dict))
+
+
 def _clean(data: Any) -> Any:
-    """Without empty values (OCDS: omit a field rather than give it empty)."""
+    """Without empty values (OCDS: omit a field rather than give it empty); 0 stays."""
     if isinstance(data, dict):
-        cleaned = {k: _clean(v) for k, v in data.items()}
-        return {k: v for k, v in cleaned.items() if v not in (None, "", [], {})}
+        cleaned = {}
+        for key, value in data.items():
+            if isinstance(value, dict | list):
+                value = _clean(value)
+            if not _empty(value):
+                cleaned[key] = value
+        return cleaned
     if isinstance(data, list):
-        return [c for c in (_clean(v) for v in data) if c not in (None, "", [], {})]
+        items = [_clean(v) if isinstance(v, dict | list) else v for v in data]
+        return [v for v in items if not _empty(v)]
     return data
 
 
@@ -159,11 +172,21 @@ def _reference(data: dict[str, Any]) -> dict[str, str]:
 
 # --- documents -------------------------------------------------------------------------------
 
-def _signed_copy(agreement: Agreement) -> DocumentRecord | None:
-    return db.session.scalar(select(DocumentRecord).where(
-        DocumentRecord.agreement_id == agreement.id,
-        DocumentRecord.action.in_(RETURNED_ACTIONS)).order_by(DocumentRecord.id.desc())
-        .limit(1))
+def signed_copies(agreement_ids: list[int]) -> dict[int, DocumentRecord]:
+    """agreement id → its signed copy (the latest returned file filed on it), in a few
+    queries for any number of agreements."""
+    found: dict[int, DocumentRecord] = {}
+    for start in range(0, len(agreement_ids), CHUNK):
+        chunk = agreement_ids[start:start + CHUNK]
+        latest = (select(func.max(DocumentRecord.id))
+                  .where(DocumentRecord.agreement_id.in_(chunk),
+                         DocumentRecord.action.in_(RETURNED_ACTIONS))
+                  .group_by(DocumentRecord.agreement_id))
+        for record in db.session.scalars(select(DocumentRecord)
+                                          .where(DocumentRecord.id.in_(latest))):
+            if record.agreement_id is not None:
+                found[record.agreement_id] = record
+    return found
 
 
 def _clause_document(version: ClauseVersion) -> dict[str, Any]:
@@ -197,9 +220,14 @@ def _signed_document(record: DocumentRecord) -> dict[str, Any]:
 
 # --- the release -----------------------------------------------------------------------------
 
-def release(agreement: Agreement, conf: dict[str, str] | None = None) -> dict[str, Any]:
-    """One contract as an OCDS release (its id and date depend on its content only)."""
+def release(agreement: Agreement, conf: dict[str, str] | None = None,
+            copies: Mapping[int, DocumentRecord] | None = None) -> dict[str, Any]:
+    """One contract as an OCDS release (its id and date depend on its content only).
+    `copies`: the signed copies by agreement id (signed_copies), when looked up already."""
     conf = conf or settings()
+    if copies is None:
+        copies = signed_copies([agreement.id])
+    signed = copies.get(agreement.id)
     ocid = f"{conf['OCDS_OCID_PREFIX']}-{agreement.id}"
     award_status, contract_status = STATUSES.get(agreement.status, ("active", "terminated"))
     buyer = _buyer(agreement.org_unit, conf)
@@ -208,7 +236,6 @@ def release(agreement: Agreement, conf: dict[str, str] | None = None) -> dict[st
     if supplier:
         parties.append(supplier)
     version = agreement.clause_version
-    signed = _signed_copy(agreement)
     documents = []
     if version is not None:
         documents.append(_clause_document(version))
@@ -290,7 +317,9 @@ def release_package(agreements: Iterable[Agreement] | None = None, *, published:
     """An OCDS 1.1 release package of the contracts among `agreements` (None: all)."""
     conf = settings(config)
     meta = _clean(_package_meta(published, uri, conf))
-    return {**meta, "releases": [release(a, conf) for a in contracts(agreements)]}
+    chosen = contracts(agreements)
+    signed = signed_copies([a.id for a in chosen])
+    return {**meta, "releases": [release(a, conf, signed) for a in chosen]}
 
 
 def record_package(agreements: Iterable[Agreement] | None = None, *, published: datetime,
@@ -300,8 +329,10 @@ def record_package(agreements: Iterable[Agreement] | None = None, *, published: 
     conf = settings(config)
     meta = _clean(_package_meta(published, uri, conf))
     records = []
-    for agreement in contracts(agreements):
-        one = release(agreement, conf)
+    chosen = contracts(agreements)
+    signed = signed_copies([a.id for a in chosen])
+    for agreement in chosen:
+        one = release(agreement, conf, signed)
         compiled = {**one, "id": f"{one['ocid']}-{one['date']}", "tag": ["compiled"]}
         records.append({"ocid": one["ocid"], "releases": [one], "compiledRelease": compiled})
     return {**meta, "records": records}
