@@ -125,10 +125,6 @@ class Notice:
     # what the report should say besides the contracts: lots without a winner, withheld
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def reference_prefix(self) -> str:
-        return self.notice_id
-
 
 @dataclass
 class EformsReport:
