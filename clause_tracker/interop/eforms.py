@@ -258,8 +258,9 @@ def read_notice(data: bytes) -> Notice:
         if contract is not None:
             notice.contracts.append(contract)
     if problems:
+        shown = problems[:20] + (["…"] if len(problems) > 20 else [])
         raise EformsRefused(_l("The contract award notice cannot be read: %(problems)s.",
-                               problems="; ".join(problems)))
+                               problems="; ".join(shown)))
     if not notice.contracts and not notice.notes:
         notice.notes.append(str(_l("The notice reports no concluded contract.")))
     return notice
