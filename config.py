@@ -157,6 +157,16 @@ class Config:
     MAIL_TIMEOUT_SECONDS = 20
     MAIL_USE_SSL = False
 
+    # eForms notices (interop/eforms.py): the largest XML file read
+    EFORMS_MAX_FILE_BYTES = 10 * 1024 * 1024
+    # OCDS export (interop/ocds.py): the ocid prefix registered with the Open Contracting
+    # Partnership, the publisher, and the City as buyer (an Eigenbetrieb is its own buyer)
+    OCDS_OCID_PREFIX = "ocds-xxxxxx"
+    OCDS_PUBLISHER_NAME = "Stadt Jena"
+    OCDS_PUBLISHER_URI = "https://www.jena.de"
+    OCDS_BUYER_NAME = "Stadt Jena"
+    OCDS_BUYER_ID = "DE-JENA"
+
     # DOCX ingest limits (every uploaded document is hostile until checked)
     DOCX_MAX_FILE_BYTES = 20 * 1024 * 1024
     DOCX_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024

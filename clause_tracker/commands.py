@@ -17,6 +17,7 @@ from clause_tracker.bootstrap import init_database, load_demo_data
 from clause_tracker.clauses.cli import clauses_cli
 from clause_tracker.documents.cli import docx_cli, verify_cli
 from clause_tracker.extensions import db
+from clause_tracker.interop.cli import export_cli, import_eforms
 from clause_tracker.jobs.cli import scheduler_cli
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview.cli import report_cli
@@ -83,6 +84,7 @@ def create_user(username: str, role: str, unit_code: str | None, display_name: s
 
 def register_commands(app: Flask) -> None:
     """On app.cli, so `flask --app wsgi …` and the test runner see them too."""
+    import_cli.add_command(import_eforms)  # the import group of the agreements, a layer below
     for command in (init, demo, users_cli, clauses_cli, audit_cli, import_cli, scheduler_cli,
-                    retention_cli, report_cli, docx_cli, verify_cli):
+                    retention_cli, report_cli, docx_cli, verify_cli, export_cli):
         app.cli.add_command(command)

@@ -94,6 +94,10 @@ def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
                               ("Dringlichkeit", "Geheimschutz")),
         "CLAUSE_TEXTS_DIR": (str(tmp_path / "texts"), "CLAUSE_TEXTS_DIR",
                              str(tmp_path / "texts")),
+        "EFORMS_MAX_FILE_BYTES": ("1048576", "EFORMS_MAX_FILE_BYTES", 1048576),
+        "OCDS_OCID_PREFIX": ("ocds-abc123", "OCDS_OCID_PREFIX", "ocds-abc123"),
+        "OCDS_PUBLISHER_NAME": ("Stadt Jena", "OCDS_PUBLISHER_NAME", "Stadt Jena"),
+        "OCDS_BUYER_NAME": ("2026", "OCDS_BUYER_NAME", "2026"),  # digits stay text
         # not in the production class: Flask's JSON reading makes them numbers
         "ARGON2_TIME_COST": ("2", "ARGON2_TIME_COST", 2),
         "ARGON2_MEMORY_COST": ("2048", "ARGON2_MEMORY_COST", 2048),
