@@ -31,17 +31,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from ldap3 import MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection, Server
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
-from ldap3 import MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, Connection, Server
 
 BASE = "dc=jena,dc=test"
 PEOPLE = f"ou=people,{BASE}"
 GROUPS = f"ou=groups,{BASE}"
 ROOT_DN = f"cn=admin,{BASE}"
-ROOT_PASSWORD = "root-secret-of-the-test"  # noqa: S105
+ROOT_PASSWORD = "root-secret-of-the-test"
 SERVICE_DN = f"cn=ct-service,ou=system,{BASE}"
-SERVICE_PASSWORD = "service-secret-of-the-test"  # noqa: S105
+SERVICE_PASSWORD = "service-secret-of-the-test"
 GROUP_NAMES = ("ct-admins", "ct-auditors", "ct-procurement", "ct-unit-kij", "ct-unit-zvs",
                "ct-unused")
 POSIX_GROUPS = ("ct-grants",)

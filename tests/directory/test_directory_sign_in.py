@@ -24,7 +24,7 @@ from tests.directory.slapd import GROUPS, SERVICE_DN, SERVICE_PASSWORD, person_d
 from tests.factories import unit
 from tests.helpers import PASSWORD
 
-SECRET = "Directory-Password-1"  # noqa: S105  # the people's password in the directory
+SECRET = "Directory-Password-1"  # the people's password in the directory
 ONE_ANSWER = "Username or password is wrong"
 UNREACHABLE = "directory cannot be reached"
 
