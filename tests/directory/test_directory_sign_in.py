@@ -12,9 +12,10 @@ import time
 import pytest
 from sqlalchemy import select
 
+from clause_tracker import create_app
 from clause_tracker.audit.models import AuditEvent, AuditPersonal
 from clause_tracker.auth import directory as ldap_directory
-from clause_tracker.auth import services
+from clause_tracker.auth import second_factor, services
 from clause_tracker.auth.directory_accounts import NO_LOCAL_PASSWORD
 from clause_tracker.auth.models import User
 from clause_tracker.clock import utcnow
@@ -380,3 +381,28 @@ def test_unreachable_attempts_do_not_use_up_the_throttle(app, login, directory):
         assert sign_in(app.test_client(), login, "mara")[0] == 503
     app.config["LDAP_URL"] = directory.ldap_url
     assert sign_in(app.test_client(), login, "mara")[0] == 302
+
+
+def test_removing_the_second_factor_is_confirmed_with_the_directory_password(app, client,
+                                                                             login, directory):
+    directory.add_person("tina", SECRET, ("ct-auditors",))
+    assert sign_in(client, login, "tina")[0] == 302
+    known = account("tina")
+    assert known is not None
+    user = db.session.get(User, known.id)
+    assert user is not None
+    user.totp_secret = "JBSWY3DPEHPK3PXP"
+    user.totp_confirmed_at = utcnow()
+    db.session.commit()
+
+    with pytest.raises(second_factor.SecondFactorError, match="password is wrong"):
+        second_factor.disable(user, "not the directory password")
+    second_factor.disable(user, SECRET)
+
+    assert account("tina").has_second_factor is False  # type: ignore[union-attr]
+
+
+def test_a_configuration_that_cannot_work_stops_the_start(app_config):
+    app_config.update(LDAP_URL="ldap.jena.de", LDAP_ROLE_GROUPS=("boss=cn=x,dc=jena,dc=test",))
+    with pytest.raises(RuntimeError, match=r"LDAP_URL must start .*unknown role 'boss'"):
+        create_app(app_config)
