@@ -30,6 +30,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from clause_tracker.audit.services import Actor, record
 from clause_tracker.auth import directory, services, sessions
@@ -73,7 +74,13 @@ def _through_directory(username: str, password: str,
     try:
         entry = directory.authenticate(username, password)
         if entry is not None:
-            return _signed_in(entry, user)
+            try:
+                return _signed_in(entry, user)
+            except IntegrityError:
+                # Two first sign-ins of one person at once: the other one made the account
+                # (users.username is unique); this one signs in to it.
+                log.info("directory account %s made meanwhile; signing in to it", username)
+                return _signed_in(entry, None)
     except DirectoryUnavailable as exc:
         log.error("directory sign-in impossible: %s", exc)
         if user is not None:

@@ -149,7 +149,8 @@ refint_attributes member
 
 
 class Slapd:
-    """One slapd process; `ldap_url` (plain, StartTLS) and `ldaps_url`."""
+    """One slapd process on 127.0.0.1; `ldap_url` (plain, StartTLS) and `ldaps_url` name it
+    as its certificate does ("localhost": ldap3 checks names, not addresses, on Python 3.12+)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -161,11 +162,11 @@ class Slapd:
 
     @property
     def ldap_url(self) -> str:
-        return f"ldap://127.0.0.1:{self.port}"
+        return f"ldap://localhost:{self.port}"
 
     @property
     def ldaps_url(self) -> str:
-        return f"ldaps://127.0.0.1:{self.tls_port}"
+        return f"ldaps://localhost:{self.tls_port}"
 
     def start(self) -> None:
         binary = slapd_binary()
@@ -179,7 +180,8 @@ class Slapd:
             self.port, self.tls_port = free_port(), free_port()
             log = (self.folder / "slapd.log").open("wb")
             self.process = subprocess.Popen(
-                [binary, "-f", str(conf), "-h", f"{self.ldap_url}/ {self.ldaps_url}/",
+                [binary, "-f", str(conf), "-h",
+                 f"ldap://127.0.0.1:{self.port}/ ldaps://127.0.0.1:{self.tls_port}/",
                  "-d", "0"], stdout=log, stderr=subprocess.STDOUT)
             if self._wait_until_up():
                 if not self.populated:

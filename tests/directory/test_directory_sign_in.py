@@ -8,19 +8,21 @@ import json
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from clause_tracker import create_app
 from clause_tracker.audit.models import AuditEvent, AuditPersonal
 from clause_tracker.auth import directory as ldap_directory
-from clause_tracker.auth import second_factor, services
+from clause_tracker.auth import directory_accounts, second_factor, services
 from clause_tracker.auth.directory_accounts import NO_LOCAL_PASSWORD
 from clause_tracker.auth.models import User
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.i18n import LANGUAGE_COOKIE
+from tests.conftest import _csrf_token as csrf_token
 from tests.directory.slapd import GROUPS, SERVICE_DN, SERVICE_PASSWORD, person_dn
 from tests.factories import unit
 from tests.helpers import PASSWORD
@@ -406,3 +408,34 @@ def test_a_configuration_that_cannot_work_stops_the_start(app_config):
     app_config.update(LDAP_URL="ldap.jena.de", LDAP_ROLE_GROUPS=("boss=cn=x,dc=jena,dc=test",))
     with pytest.raises(RuntimeError, match=r"LDAP_URL must start .*unknown role 'boss'"):
         create_app(app_config)
+
+
+def test_parallel_first_sign_ins_make_one_account(app, login, directory, monkeypatch):
+    """On PostgreSQL the sign-ins run at once (one of them meets the other's new account);
+    SQLite has one writer, so there they run one after another."""
+    directory.add_person("rush", SECRET, ("ct-auditors",))
+    if db.engine.dialect.name == "sqlite":
+        gate = threading.Lock()
+        original = directory_accounts.sign_in
+
+        def one_at_a_time(*args, **kwargs):
+            with gate:
+                return original(*args, **kwargs)
+
+        monkeypatch.setattr(directory_accounts, "sign_in", one_at_a_time)
+    db.session.commit()
+    clients = [app.test_client() for _ in range(4)]
+    tokens = [csrf_token(client) for client in clients]
+    start = threading.Barrier(len(clients))
+
+    def attempt(index: int) -> int:
+        start.wait(timeout=30)
+        return clients[index].post("/login", data={
+            "username": "rush", "password": SECRET, "csrf_token": tokens[index]}).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        statuses = list(pool.map(attempt, range(len(clients))))
+
+    assert statuses == [302] * len(clients)
+    assert len(events("user.directory_create")) == 1
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
