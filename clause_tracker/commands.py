@@ -91,6 +91,8 @@ def sync_directory() -> None:
         raise click.ClickException("directory sign-in is off (LDAP_ENABLED)")
     try:
         report = directory_accounts.sync()
+    except directory_accounts.SyncInterrupted as exc:
+        raise click.ClickException(f"the directory failed halfway: {exc}") from exc
     except DirectoryUnavailable as exc:
         raise click.ClickException(f"the directory cannot be read, nothing changed: {exc}"
                                    ) from exc

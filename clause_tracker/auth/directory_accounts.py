@@ -273,13 +273,23 @@ class SyncReport:
                 "unchanged": self.unchanged}
 
 
+class SyncInterrupted(DirectoryUnavailable):
+    """The directory failed halfway: the accounts checked so far keep their changes."""
+
+    def __init__(self, report: SyncReport, cause: Exception) -> None:
+        super().__init__(f"stopped after {report.checked} accounts "
+                         f"({', '.join(f'{k} {v}' for k, v in report.counts().items())}): {cause}")
+        self.report = report
+
+
 def sync() -> SyncReport:
     """Every directory account checked against its entry with the service account: gone,
     disabled or in no mapped group → deactivated; otherwise updated (and reactivated if the
     directory had deactivated it). New accounts are made at a first sign-in, never here.
 
     Stops with DirectoryUnavailable before changing anything when the directory cannot be
-    read; each account is its own unit of work, so an outage halfway keeps what was done."""
+    read; each account is its own unit of work, so an outage halfway keeps what was done
+    (SyncInterrupted says how far it got)."""
     lookup = directory.Lookup()
     report = SyncReport()
     try:
@@ -289,8 +299,11 @@ def sync() -> SyncReport:
         for account in accounts:
             if not account.active and not account.directory_deactivated:
                 continue  # an administrator's deactivation: not the directory's to undo
+            try:
+                entry = lookup.entry(str(account.directory_dn), account.username)
+            except DirectoryUnavailable as exc:
+                raise SyncInterrupted(report, exc) from exc
             report.checked += 1
-            entry = lookup.entry(str(account.directory_dn), account.username)
             outcome = _sync_one(account, entry)
             if outcome == "unchanged":
                 confirmed.append(account.id)

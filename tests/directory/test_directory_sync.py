@@ -9,6 +9,7 @@ import json
 from sqlalchemy import select
 
 from clause_tracker.audit.models import AuditEvent
+from clause_tracker.auth import directory as ldap_directory
 from clause_tracker.auth import services
 from clause_tracker.auth.models import User
 from clause_tracker.extensions import db
@@ -118,3 +119,27 @@ def test_sync_needs_directory_sign_in_on(app, runner):
     result = runner.invoke(args=["users", "sync-directory"])
     assert result.exit_code == 1 and "LDAP_ENABLED" in result.output
     assert db.session.scalar(select(User.id)) is None
+
+
+def test_an_outage_halfway_keeps_what_was_done_and_says_so(app, runner, login, directory,
+                                                          monkeypatch):
+    with_service_account(app)
+    for uid in ("first", "second"):
+        directory.add_person(uid, SECRET, ("ct-auditors",))
+        sign_in(app, login, uid)
+    directory.set_groups("first", ())
+    directory.set_groups("second", ())
+    original = ldap_directory.Lookup.entry
+
+    def server_dies_after_the_first(self, dn: str, username: str):
+        found = original(self, dn, username)
+        directory.stop()  # the real server goes away; the next read meets a closed socket
+        return found
+
+    monkeypatch.setattr(ldap_directory.Lookup, "entry", server_dies_after_the_first)
+    result = runner.invoke(args=["users", "sync-directory"])
+
+    assert result.exit_code == 1
+    assert "failed halfway" in result.output and "stopped after 1 accounts" in result.output
+    assert state("first")[0] is False  # done before the outage, and kept
+    assert state("second")[0] is True
