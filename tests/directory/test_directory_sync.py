@@ -13,6 +13,7 @@ from clause_tracker.auth import directory as ldap_directory
 from clause_tracker.auth import services
 from clause_tracker.auth.models import User
 from clause_tracker.extensions import db
+from clause_tracker.jobs.scheduler import SchedulerProcess
 from tests.directory.slapd import PEOPLE, SERVICE_DN, SERVICE_PASSWORD
 from tests.factories import unit
 
@@ -143,3 +144,21 @@ def test_an_outage_halfway_keeps_what_was_done_and_says_so(app, runner, login, d
     assert "failed halfway" in result.output and "stopped after 1 accounts" in result.output
     assert state("first")[0] is False  # done before the outage, and kept
     assert state("second")[0] is True
+
+
+def test_the_scheduler_job_synchronises(app, login, directory):
+    """The leading scheduler's daily job (SCHEDULER_DIRECTORY_SYNC_HOUR) runs the same
+    synchronisation, under the real leader lock."""
+    with_service_account(app)
+    directory.add_person("nora", SECRET, ("ct-auditors",))
+    sign_in(app, login, "nora")
+    directory.delete("nora")
+    process = SchedulerProcess(app)
+    assert process.lock.acquire()
+    try:
+        process.directory_job()
+    finally:
+        process.lock.release()
+    assert state("nora")[0] is False
+    assert [d["reason"] for action, _, d in actions()
+            if action == "user.directory_deactivate"] == ["gone"]
