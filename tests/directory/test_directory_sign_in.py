@@ -439,3 +439,12 @@ def test_parallel_first_sign_ins_make_one_account(app, login, directory, monkeyp
     assert statuses == [302] * len(clients)
     assert len(events("user.directory_create")) == 1
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_the_sign_in_throttles_count_directory_names_too(app, login, directory):
+    app.config["LOGIN_RATE_LIMIT_ACCOUNT"] = "2 per hour"
+    directory.add_person("mara", SECRET, ("ct-auditors",))
+    statuses = [sign_in(app.test_client(), login, "mara", "wrong")[0] for _ in range(2)]
+    statuses.append(sign_in(app.test_client(), login, "mara")[0])  # the right one, too late
+    assert statuses == [200, 200, 429]
+    assert account("mara") is None  # refused before the directory was asked
