@@ -200,7 +200,8 @@ def _service() -> Connection:
     """The service account's connection; the account refused is a configuration fault."""
     cfg = current_app.config
     bind_dn = cfg.get("LDAP_BIND_DN") or None
-    conn = _connect(bind_dn, cfg.get("LDAP_BIND_PASSWORD") or None if bind_dn else None)
+    password = (cfg.get("LDAP_BIND_PASSWORD") or None) if bind_dn else None
+    conn = _connect(bind_dn, password)  # no service account: an anonymous bind
     if conn is None:
         raise DirectoryUnavailable("the directory refused the service account (LDAP_BIND_DN)")
     return conn
