@@ -81,6 +81,39 @@ class Config:
     SECOND_FACTOR_PENDING_SECONDS = 300
     # API tokens: the longest validity one may be given (days); every token expires.
     API_TOKEN_MAX_DAYS = 365
+    # Sign-in through the city's directory (auth/directory.py; README "Directory sign-in").
+    # Off: local accounts only. On: a name that is not a local account is asked of the
+    # directory; local accounts (break-glass administrators) keep their own passwords.
+    LDAP_ENABLED = False
+    LDAP_URL = ""  # ldap://host:389 (with LDAP_START_TLS) or ldaps://host:636
+    LDAP_START_TLS = False
+    LDAP_CA_FILE: str | None = None  # PEM CA(s) the server's certificate must chain to
+    LDAP_CONNECT_TIMEOUT_SECONDS = 5
+    LDAP_TIMEOUT_SECONDS = 10  # each answer of the server, and the server's search limit
+    # Direct bind: the bind name from the name typed ("uid={username},ou=people,dc=…" or,
+    # Active Directory, "{username}@jena.de"). Empty: search with the service account.
+    LDAP_BIND_TEMPLATE = ""
+    LDAP_BIND_DN: str | None = None  # the service account (search mode, synchronisation)
+    LDAP_BIND_PASSWORD: str | None = None
+    LDAP_USER_BASE_DN = ""
+    LDAP_USER_FILTER = "(uid={username})"  # AD: (&(objectClass=user)(sAMAccountName={username}))
+    LDAP_USERNAME_ATTRIBUTE = "uid"  # AD: sAMAccountName
+    LDAP_NAME_ATTRIBUTE = "cn"  # AD: displayName
+    LDAP_EMAIL_ATTRIBUTE = "mail"
+    # Entries this filter matches (read on the entry itself) count as disabled;
+    # AD: (userAccountControl:1.2.840.113556.1.4.803:=2); OpenLDAP: (pwdAccountLockedTime=*)
+    LDAP_DISABLED_FILTER = ""
+    LDAP_MEMBER_OF_ATTRIBUTE = "memberOf"  # empty: not read
+    # Groups found by a search as well, {dn} and {username} put in escaped, e.g.
+    # "(|(member={dn})(memberUid={username}))"; AD nested: "(member:1.2.840.113556.1.4.1941:={dn})"
+    LDAP_GROUP_BASE_DN = ""
+    LDAP_GROUP_FILTER = ""
+    # "ROLE=group DN" and "UNIT-CODE=group DN", `|`-separated; the first role group wins.
+    LDAP_ROLE_GROUPS: tuple[str, ...] = ()
+    LDAP_UNIT_GROUPS: tuple[str, ...] = ()
+    # The scheduler's daily `users sync-directory` at this hour (-1: not scheduled).
+    SCHEDULER_DIRECTORY_SYNC_HOUR = -1
+
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0: none).
     # Behind one TLS-terminating proxy set 1, or every client has the proxy's address.
     PROXY_FIX_X_FOR = 0

@@ -11,6 +11,8 @@ from werkzeug.serving import run_simple
 
 from clause_tracker.agreements.cli import import_cli
 from clause_tracker.audit.cli import audit_cli
+from clause_tracker.auth import directory_accounts
+from clause_tracker.auth.directory import DirectoryUnavailable
 from clause_tracker.auth.services import UserError
 from clause_tracker.auth.services import create_user as create
 from clause_tracker.bootstrap import init_database, load_demo_data
@@ -80,6 +82,26 @@ def create_user(username: str, role: str, unit_code: str | None, display_name: s
     except UserError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {user.username} ({user.role})")
+
+
+@users_cli.command("sync-directory")
+def sync_directory() -> None:
+    """Check every account of the city's directory against it (LDAP_*): gone, disabled or in
+    no mapped group → deactivated; name, e-mail, role and unit updated."""
+    if not current_app.config.get("LDAP_ENABLED"):
+        raise click.ClickException("directory sign-in is off (LDAP_ENABLED)")
+    try:
+        report = directory_accounts.sync()
+    except directory_accounts.SyncInterrupted as exc:
+        raise click.ClickException(f"the directory failed halfway: {exc}") from exc
+    except DirectoryUnavailable as exc:
+        raise click.ClickException(f"the directory cannot be read, nothing changed: {exc}"
+                                   ) from exc
+    for label, names in (("updated", report.updated), ("reactivated", report.reactivated),
+                         ("deactivated", report.deactivated)):
+        for name in names:
+            click.echo(f"{label}: {name}")
+    click.echo(", ".join(f"{name} {count}" for name, count in report.counts().items()))
 
 
 def register_commands(app: Flask) -> None:
