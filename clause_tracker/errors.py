@@ -139,9 +139,11 @@ def handle_database_error(error: DBAPIError | StaleDataError):
 def handle_unexpected(error: Exception):
     _rollback_quietly()
     original = getattr(error, "original_exception", error)
-    if isinstance(original, DBAPIError | StaleDataError | ConnectionLost):
-        return (handle_connection_lost(original) if isinstance(original, ConnectionLost)
-                else handle_database_error(original))
+    if isinstance(original, ConnectionLost):
+        return handle_connection_lost(original)
+    if isinstance(original, DBAPIError | StaleDataError) and (
+            is_conflict(original) or is_disconnect(original)):
+        return handle_database_error(original)
     current_app.logger.exception("Unhandled error", exc_info=original)
     if request.method not in ("GET", "HEAD") and _committed():
         return _saved_answer()  # the change is saved; only the page after it failed
