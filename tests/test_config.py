@@ -93,6 +93,8 @@ def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
                               ("Dringlichkeit", "Geheimschutz")),
         "CLAUSE_TEXTS_DIR": (str(tmp_path / "texts"), "CLAUSE_TEXTS_DIR",
                              str(tmp_path / "texts")),
+        "HEALTHZ_REQUIRE_SCHEDULER": ("yes", "HEALTHZ_REQUIRE_SCHEDULER", True),
+        "SCHEDULER_GIVE_UP_SECONDS": ("600", "SCHEDULER_GIVE_UP_SECONDS", 600),
         # not in the production class: Flask's JSON reading makes them numbers
         "ARGON2_TIME_COST": ("2", "ARGON2_TIME_COST", 2),
         "ARGON2_MEMORY_COST": ("2048", "ARGON2_MEMORY_COST", 2048),
