@@ -182,7 +182,15 @@ class Config:
     AUDIT_ANCHOR_MAIL_TO: tuple[str, ...] = ()
     SCHEDULER_OVERVIEW_SECONDS = 60  # how soon the overview's figures follow a change
     SCHEDULER_STANDBY_RETRY_SECONDS = 10
-    SCHEDULER_STALE_SECONDS = 120  # /healthz calls a heartbeat older than this stale
+    # /healthz and the admin page call a heartbeat older than this stale; 0: two heartbeat
+    # intervals (30 s by default).
+    SCHEDULER_STALE_SECONDS = 0
+    # The scheduler exits (code 75) when the database stays unreachable this long; 0: it
+    # never gives up, it retries with a back-off and leads again or stands by.
+    SCHEDULER_GIVE_UP_SECONDS = 0
+    # /healthz answers 503 while the scheduler's heartbeat is stale or missing (for a node
+    # whose health should include the scheduler's; by default it is only reported).
+    HEALTHZ_REQUIRE_SCHEDULER = False
     SCHEDULER_LOCK_FILE: str | None = None  # SQLite only; default beside the database file
     SWEEP_STEP_PAUSE_SECONDS = 0  # only for crash tests: pause between sweep steps
     MAIL_MAX_ATTEMPTS = 8

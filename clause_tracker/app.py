@@ -72,6 +72,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The daily message lists Meine Aufgaben too (the inbox is a layer above the outbox).
     notifications.init_app(app, sections=[digest.lines])
     errors.init_app(app)
+    app.wsgi_app = errors.RetryReads(app.wsgi_app)  # type: ignore[method-assign]
     request_args.init_app(app)
     security_headers.init_app(app)
     templating.init_app(app)

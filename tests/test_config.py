@@ -124,6 +124,8 @@ def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
         "LDAP_UNIT_GROUPS": ("KIJ=cn=kij,dc=jena,dc=de", "LDAP_UNIT_GROUPS",
                              ("KIJ=cn=kij,dc=jena,dc=de",)),
         "SCHEDULER_DIRECTORY_SYNC_HOUR": ("3", "SCHEDULER_DIRECTORY_SYNC_HOUR", 3),
+        "HEALTHZ_REQUIRE_SCHEDULER": ("yes", "HEALTHZ_REQUIRE_SCHEDULER", True),
+        "SCHEDULER_GIVE_UP_SECONDS": ("600", "SCHEDULER_GIVE_UP_SECONDS", 600),
         # not in the production class: Flask's JSON reading makes them numbers
         "ARGON2_TIME_COST": ("2", "ARGON2_TIME_COST", 2),
         "ARGON2_MEMORY_COST": ("2048", "ARGON2_MEMORY_COST", 2048),

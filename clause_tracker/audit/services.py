@@ -30,7 +30,7 @@ from clause_tracker.audit.models import AuditEvent, AuditPersonal, AuditRedactio
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
 from clause_tracker.locks import Lock, hold_for_transaction
-from clause_tracker.transaction import transactional
+from clause_tracker.transaction import AUDIT_MARK, transactional
 
 GENESIS = "0" * 64
 
@@ -169,6 +169,7 @@ def record(
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
+    session.info[AUDIT_MARK] = (event.id, event.hash)  # what a commit's outcome is asked by
     if part is not None:
         part.event_id = event.id
         session.add(part)
