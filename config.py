@@ -29,6 +29,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_FOLDER: str | None = None  # default: <instance>/uploads
+    # Where stored files live: "local" (UPLOAD_FOLDER, one machine's) or "postgres" (the
+    # database, shared by every node). Unset: "postgres" on PostgreSQL, "local" otherwise.
+    STORAGE_BACKEND: str | None = None
     CLAUSE_TEXTS_DIR = str(BASE_DIR / "clause_texts")
 
     # Sessions and cookies: signed cookies only, nothing in a worker's memory.

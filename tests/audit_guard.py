@@ -34,6 +34,8 @@ TECHNICAL_TABLES = frozenset({
     "compliance_sample_draws",  # the monthly sample's seed, kept for reproduction
     "imports",               # an import job's progress (queueing and the result are audited)
     "overview_snapshots",    # figures derived from the audited records
+    "stored_files",          # file contents, written with the audited record naming them
+    "stored_file_chunks",    # (or held for a pending upload's confirmation)
 })
 _KEY = "audit_guard"
 
