@@ -29,6 +29,7 @@ TECHNICAL_TABLES = frozenset({
     "submitted_forms",       # one-time form tokens, written with the change they guard
     "scheduler_heartbeats",  # the scheduler's liveness beat
     "outbox_messages",       # e-mail delivery state (queued by audited changes)
+    "mail_outages",          # when no e-mail went out, and whether that was told
     "compliance_reminders",  # who is reminded of an audited due check, and when it was sent
     "compliance_sweeps",     # a sweep's run record (its changes are audited in its steps)
     "compliance_sample_draws",  # the monthly sample's seed, kept for reproduction

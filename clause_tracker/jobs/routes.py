@@ -22,6 +22,7 @@ def admin():
     stale = int(current_app.config["SCHEDULER_STALE_SECONDS"])
     return render_template("compliance/admin.html", beat=heartbeat.status(stale),
                            outbox=notifications.counts(), problems=notifications.problems(),
+                           mail_outage=notifications.outage(),
                            retention_rows=retention.due_for_deletion())
 
 
