@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import itertools
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -38,7 +39,7 @@ class CuttingMailbox(Mailbox):
         box = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802  # aiosmtpd's hook
+            async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's hook
                 message = email.message_from_bytes(envelope.content,
                                                    policy=email.policy.default)
                 if box.lost_replies > 0:
@@ -97,7 +98,7 @@ def test_a_long_outage_then_every_message_is_delivered_once(app, client, signed_
             attempts_at.append(at)
         at += timedelta(minutes=1)
     assert _statuses() == {"pending": 12}  # nothing given up, nothing lost
-    gaps = {b - a for a, b in zip(attempts_at, attempts_at[1:], strict=False)}
+    gaps = {b - a for a, b in itertools.pairwise(attempts_at)}
     assert max(gaps) == timedelta(seconds=1800)  # doubled up to the cap, no further
     assert timedelta(seconds=120) in gaps and timedelta(seconds=960) in gaps
 
