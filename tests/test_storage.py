@@ -15,7 +15,7 @@ import docx
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from clause_tracker import create_app
 from clause_tracker.audit.models import AuditEvent
@@ -234,6 +234,17 @@ def test_migrate_refuses_a_corrupted_file(app, runner) -> None:
                      r"match its SHA-256; not moved", result.output)
     assert "1 copied" in result.output and "1 refused" in result.output
     assert storage().exists(good) and not storage().exists(bad)
+
+    # The other way: a chunk changed in the database is refused too; the folder keeps its
+    # intact copy and nothing is removed from the database.
+    local.delete(good)
+    db.session.execute(update(StoredFileChunk).where(StoredFileChunk.sha256 == good)
+                       .values(data=b"%PDF-1.7 tampered"))
+    db.session.commit()
+    back = _migrate(runner, "--to", "local", "--remove-source")
+    assert back.exit_code == 1
+    assert f"REFUSED {good}: the postgres copy's SHA-256 is" in back.output
+    assert not local.exists(good) and storage().exists(good)
 
 
 def test_the_default_backend_follows_the_database(app_config, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ dialogue, the capped back-off, the give-up after MAIL_RETRY_DAYS and the outage 
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import itertools
@@ -31,9 +32,10 @@ class CuttingMailbox(Mailbox):
     sender never learns that they arrived), the next `cut_before` ones are cut before
     they are kept."""
 
-    def __init__(self, port: int, lost_replies: int = 0, cut_before: int = 0) -> None:
+    def __init__(self, port: int, lost_replies: int = 0, cut_before: int = 0,
+                 stalled: int = 0) -> None:
         super().__init__(port)
-        self.lost_replies, self.cut_before = lost_replies, cut_before
+        self.lost_replies, self.cut_before, self.stalled = lost_replies, cut_before, stalled
 
     def start(self) -> None:
         box = self
@@ -46,6 +48,11 @@ class CuttingMailbox(Mailbox):
                     box.lost_replies -= 1
                     box.messages.append(message)
                     server.transport.abort()  # kept, but the reply never leaves
+                    return "250 OK"
+                if box.stalled > 0:  # kept, but the reply comes after the sender gave up
+                    box.stalled -= 1
+                    box.messages.append(message)
+                    await asyncio.sleep(3)
                     return "250 OK"
                 if box.cut_before > 0:
                     box.cut_before -= 1
@@ -172,6 +179,23 @@ def test_connections_cut_mid_data_are_retried_and_duplicates_keep_their_message_
         # cut before the server kept them came once.
         assert sum(n - 1 for n in received.values()) == 3
         assert sorted(received.values()) == [1] * 7 + [2] * 3
+    finally:
+        box.stop()
+
+
+def test_a_reply_slower_than_the_timeout_means_sent_again(app, delivery_config) -> None:
+    app.config["MAIL_TIMEOUT_SECONDS"] = 1
+    box = CuttingMailbox(delivery_config.port, stalled=1)
+    try:
+        box.start()
+        (message_id,) = _queue(1)
+        report = _dispatch(START)
+        assert (report.sent, report.retried) == (0, 1)  # timed out waiting for the "250"
+        message = db.session.get(OutboxMessage, message_id)
+        db.session.refresh(message)
+        assert "timed out" in message.last_error
+        assert _dispatch(START + timedelta(seconds=61)).sent == 1
+        assert list(_ids(box.messages).values()) == [2]  # one message, twice, one Message-ID
     finally:
         box.stop()
 
