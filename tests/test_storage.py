@@ -257,3 +257,27 @@ def test_the_default_backend_follows_the_database(app_config, tmp_path: Path) ->
     with pytest.raises(RuntimeError, match="STORAGE_BACKEND must be one of local, postgres, "
                                            "not 's3'"):
         create_app({**config(f"sqlite:///{tmp_path / 'x.db'}"), "STORAGE_BACKEND": "s3"})
+
+
+def test_with_local_folders_the_other_node_says_missing_not_erased(app, node2, make_user,
+                                                                   published_clauses,
+                                                                   csrf) -> None:
+    """The failure the database backend removes, shown truthfully where it remains: with
+    `local` folders per node, the other node lacks the file and says so."""
+    app.config["STORAGE_BACKEND"] = node2.config["STORAGE_BACKEND"] = "local"
+    officer = make_user("procurement_officer", "ZVS")
+    one, two = _on(app, officer.username), _on(node2, officer.username)
+    made = one.post("/documents/generate", data={
+        "csrf_token": csrf(one, "/documents/generate"), "template": "services",
+        "language": "de", "reference": "V-2026-018", "subject": "Reinigung",
+        "authority": "Stadt Jena", "authority_address": "Am Anger 15, 07743 Jena",
+        "counterparty": "Muster GmbH", "counterparty_address": "Hauptstr. 1, 07743 Jena",
+        "value": "1.000,00", "start_date": "01.02.2026", "end_date": "31.01.2027",
+        "signature_date": "15.01.2026"})
+    assert made.status_code == 302
+    record_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
+    assert f"/documents/{record_id}/download" in one.get(f"/documents/{record_id}").get_data(
+        as_text=True)
+    page = two.get(f"/documents/{record_id}").get_data(as_text=True)
+    assert "Die Datei fehlt im Dateispeicher" in page and "Aufbewahrungsfrist" not in page
+    assert _chunks() == 0 and len(_files_on_disk(app.config["UPLOAD_FOLDER"])) == 1
