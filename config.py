@@ -29,6 +29,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_FOLDER: str | None = None  # default: <instance>/uploads
+    # Where stored files live: "local" (UPLOAD_FOLDER, one machine's) or "postgres" (the
+    # database, shared by every node). Unset: "postgres" on PostgreSQL, "local" otherwise.
+    STORAGE_BACKEND: str | None = None
     CLAUSE_TEXTS_DIR = str(BASE_DIR / "clause_texts")
 
     # Sessions and cookies: signed cookies only, nothing in a worker's memory.
@@ -193,8 +196,18 @@ class Config:
     HEALTHZ_REQUIRE_SCHEDULER = False
     SCHEDULER_LOCK_FILE: str | None = None  # SQLite only; default beside the database file
     SWEEP_STEP_PAUSE_SECONDS = 0  # only for crash tests: pause between sweep steps
-    MAIL_MAX_ATTEMPTS = 8
-    MAIL_RETRY_BASE_SECONDS = 60  # doubled after each failed attempt
+    # Delivery at least once: a failed attempt is retried after MAIL_RETRY_BASE_SECONDS,
+    # doubled each time up to MAIL_RETRY_MAX_SECONDS, for MAIL_RETRY_DAYS after the first
+    # failure; then the message is `failed` (shown on the operations page). A message whose
+    # sender died mid-dialogue is sent again MAIL_INTERRUPTED_MINUTES after it was claimed.
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 1800
+    MAIL_RETRY_DAYS = 3
+    MAIL_INTERRUPTED_MINUTES = 10
+    # No e-mail out for this long while messages wait: an alert on the operations page and
+    # one e-mail per outage to MAIL_ALERT_TO (default: COMPLIANCE_ESCALATION_EMAILS).
+    MAIL_OUTAGE_ALERT_MINUTES = 60
+    MAIL_ALERT_TO: tuple[str, ...] = ()
     MAIL_TIMEOUT_SECONDS = 20
     MAIL_USE_SSL = False
 

@@ -13,7 +13,17 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clause_tracker import ROOT, api, auth, errors, i18n, request_args, security_headers, templating
+from clause_tracker import (
+    ROOT,
+    api,
+    auth,
+    errors,
+    i18n,
+    request_args,
+    security_headers,
+    storage,
+    templating,
+)
 from clause_tracker.agreements import lifecycle as agreement_lifecycle
 from clause_tracker.audit import routes as audit_routes
 from clause_tracker.auth import routes as auth_routes
@@ -109,6 +119,10 @@ def _finish_configuration(app: Flask) -> None:
             app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    backend = str(app.config.get("STORAGE_BACKEND") or "").strip().lower()
+    if backend and backend not in storage.BACKENDS:
+        raise RuntimeError(f"CLAUSE_TRACKER_STORAGE_BACKEND must be one of "
+                           f"{', '.join(storage.BACKENDS)}, not {backend!r}.")
     if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not app.config.get("SECRET_KEY"):

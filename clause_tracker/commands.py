@@ -24,6 +24,7 @@ from clause_tracker.jobs.cli import scheduler_cli
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview.cli import report_cli
 from clause_tracker.retention.cli import retention_cli
+from clause_tracker.storage.cli import storage_cli
 
 
 @click.command("init")
@@ -108,5 +109,5 @@ def register_commands(app: Flask) -> None:
     """On app.cli, so `flask --app wsgi …` and the test runner see them too."""
     import_cli.add_command(import_eforms)  # the import group of the agreements, a layer below
     for command in (init, demo, users_cli, clauses_cli, audit_cli, import_cli, scheduler_cli,
-                    retention_cli, report_cli, docx_cli, verify_cli, export_cli):
+                    retention_cli, report_cli, docx_cli, verify_cli, export_cli, storage_cli):
         app.cli.add_command(command)

@@ -13,7 +13,6 @@ from clause_tracker.auth.models import User
 from clause_tracker.documents.web import services as desk
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
-from clause_tracker.storage import storage
 
 CITY_ADDRESS = "Am Anger 15, 07743 Jena"
 # Concessions use the services template: it has the same fields.
@@ -63,8 +62,7 @@ def check(agreement: Agreement, upload: FileStorage, user: User) -> DocumentReco
     """File a returned copy on the agreement: the file is kept (content-addressed, so the
     record's SHA-256 names it) and checked; the latest filed is the signed copy."""
     data, filename = desk.read_upload(upload)
-    record, _result = desk.check(data, filename, user, agreement_id=agreement.id)
-    storage().put(data)  # after the check: a refused file is never kept
+    record, _result = desk.check(data, filename, user, agreement_id=agreement.id, keep=True)
     return record
 
 
