@@ -56,6 +56,34 @@ _DOUBLE_BRACE = re.compile(r"([{}])(?=[{}])")
 WORD_JOINER = "\u2060"
 
 
+# The heading of the annex that carries the clause, by variant and language of the clause.
+ANNEX_HEADINGS = {
+    ("procurement", "de"): "Anlage 1 – Besondere Vertragsbedingung zur Antirassismusklausel",
+    ("procurement", "en"): "Annex 1 – Special condition of contract: anti-racism clause",
+    ("grant", "de"): "Anlage 1 – Nebenbestimmung zur Antirassismusklausel",
+    ("grant", "en"): "Annex 1 – Ancillary provision: anti-racism clause",
+}
+
+
+def document_values(kind: str, language: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` with what every template also shows: the annex's heading (in the clause's
+    language) and the issuing office in the page header, unless the record names them."""
+    if kind not in TEMPLATE_KINDS:
+        raise UnknownTemplate(kind)
+    variant = TEMPLATE_KINDS[kind][1]
+    heading = ANNEX_HEADINGS.get((variant, language), ANNEX_HEADINGS[(variant, "de")])
+    issuer = record.get("grantor") if kind == "grant" else record.get("contracting_authority")
+    return {"annex_heading": heading, "issuer": issuer or "Stadt Jena", **record}
+
+
+def percent_text(rate: Decimal) -> str:
+    """19 → "19 %", 7.50 → "7,5 %" (German, as the documents are)."""
+    shown = f"{rate:f}"
+    if "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    return shown.replace(".", ",") + " %"
+
+
 def template_bytes(kind: str) -> bytes:
     if kind not in TEMPLATE_KINDS:
         raise UnknownTemplate(kind)
@@ -118,7 +146,8 @@ def generate(
     kind: str, record: Mapping[str, Any], clause: ClauseText | None = None
 ) -> bytes | InsertResult:
     """Fill the template of `kind`; with `clause`, also insert it (returns an InsertResult)."""
-    document = fill(template_bytes(kind), record)
+    language = clause.language if clause is not None else "de"
+    document = fill(template_bytes(kind), document_values(kind, language, record))
     if clause is None:
         return document
     return insert_clause(document, clause)

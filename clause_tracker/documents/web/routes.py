@@ -14,6 +14,7 @@ from clause_tracker.documents.web.forms import (
     VerifyForm,
 )
 from clause_tracker.documents.web.labels import COVERAGE_LABELS, METHOD_LABELS, STATUS_LABELS
+from clause_tracker.orgunits.models import CITY_ADDRESS
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.storage import StorageKeyError, send_stored, storage, with_extension
 
@@ -106,8 +107,8 @@ def verify():
 @requires(Permission.DOCUMENTS_PREPARE)
 def generate():
     unit = current_user.org_unit
-    form = GenerateForm(authority=f"Stadt Jena – {unit.name}" if unit else "Stadt Jena",
-                        authority_address="Am Anger 15, 07743 Jena")
+    form = GenerateForm(authority=unit.letterhead_name if unit else "Stadt Jena",
+                        authority_address=unit.postal_address if unit else CITY_ADDRESS)
     if form.validate_on_submit():
         try:
             record = services.generate(form.template.data, form.language.data, form.record(),
