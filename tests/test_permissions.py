@@ -11,7 +11,8 @@ from clause_tracker.permissions import PUBLIC, ROLE_PERMISSIONS, Permission, Rol
 SAMPLE_ARGS = {"variant": "procurement", "language": "de", "version": "1.0", "user_id": 1,
                "record_id": 1, "agreement_id": 1, "declaration_id": 1, "counterparty_id": 1,
                "filename": "css/app.css", "check_id": 1, "measure_id": 1, "message_id": 1,
-               "fmt": "csv", "status": "terminated", "job_id": 1}
+               "fmt": "csv", "status": "terminated", "job_id": 1,
+               "unit_id": 1}
 
 
 def test_every_endpoint_declares_a_permission(app: Flask) -> None:

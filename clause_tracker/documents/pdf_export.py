@@ -64,9 +64,10 @@ def to_pdfa(docx: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
         command = [program, f"-env:UserInstallation=file://{work / 'profile'}", "--headless",
                    "--norestore", "--nolockcheck", "--nodefault", "--convert-to", FILTER,
                    "--outdir", str(work / "out"), str(source)]
-        child = subprocess.Popen(command, cwd=work, env=env, stdin=subprocess.DEVNULL,
+        # preexec_fn only sets rlimits (no locks taken, nothing imported).
+        child = subprocess.Popen(command, cwd=work, env=env, stdin=subprocess.DEVNULL,  # noqa: S603
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 start_new_session=True, preexec_fn=_limits)  # noqa: PLW1509  # rlimits only, no locks taken
+                                 start_new_session=True, preexec_fn=_limits)
         try:
             child.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
