@@ -71,7 +71,7 @@ def test_role_route_matrix(app: Flask, client, signed_in, published_clauses,
             # Allowed: the page, a redirect, or 404 for a sample record that does not exist.
             sample_record = rule.arguments & {"record_id", "agreement_id", "declaration_id",
                                               "counterparty_id", "check_id", "measure_id",
-                                              "job_id", "user_id"}
+                                              "job_id", "user_id", "unit_id"}
             allowed = (200, 302, 404) if sample_record else (200, 302)
             assert response.status_code in allowed, (role, url, response.status_code)
         else:
