@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+import io
+
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clause_tracker.documents import DocumentError, TemplateFieldMissing
+from clause_tracker.documents.pdf_export import PDF_MIMETYPE, PdfUnavailable, to_pdfa
 from clause_tracker.documents.web import bp, services
 from clause_tracker.documents.web.forms import (
     ConfirmInsertForm,
@@ -143,3 +146,25 @@ def download(record_id: int):
     # Always a DOCX the city issued, whatever name the upload had.
     return send_stored(record.output_sha256, services.DOCX_MIMETYPE,
                        with_extension(record.filename, "docx"))
+
+
+@bp.route("/<int:record_id>/download.pdf")
+@requires(Permission.DOCUMENTS_READ)
+def download_pdf(record_id: int):
+    """The issued DOCX rendered as PDF/A-2b for the e-file (made on request, not stored)."""
+    record = services.get_visible(record_id, current_user) or abort(404)
+    if not record.output_sha256:
+        abort(404)
+    try:
+        data = storage().get(record.output_sha256)
+    except StorageKeyError:
+        abort(404)
+    try:
+        pdf = to_pdfa(data)
+    except PdfUnavailable as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("documents.show", record_id=record.id))
+    response = send_file(io.BytesIO(pdf), mimetype=PDF_MIMETYPE, as_attachment=True,
+                         download_name=with_extension(record.filename, "pdf"), max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
