@@ -96,13 +96,21 @@ def check_pdf(pdf: Path, name: str, whole_words: list[str], footer: str = "Seite
         assert re.search(rf"{footer} {number} {of} {len(pages)}\b", text), \
             (name, number, text[-300:])
     text = "\n".join(pages)
-    broken = [word for word in whole_words
-              if not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text)]
+    missing = [word for word in whole_words if not _token(word, text)]
+    assert missing == [], (name, missing)
+    # A word broken over two lines leaves both of its pieces as words of their own.
+    broken = [f"{word[:k]}|{word[k:]}" for word in whole_words if len(word) >= 8
+              for k in range(3, len(word) - 2)
+              if _token(word[:k], text) and _token(word[k:], text)]
     assert broken == [], (name, broken)
     assert pdfa_identification(pdf) == ("2", "B"), name
     png = first_page_png(pdf, name)
     assert png.stat().st_size > 5_000
     return text
+
+
+def _token(word: str, text: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
 
 
 def _words(*texts: str) -> list[str]:
@@ -209,9 +217,9 @@ def test_the_eccar_report_renders_as_a4_pdfa(app: Flask, published_clauses, clie
                     "Verpflichtung 8", "Methode"):
         assert heading in flat, heading
     assert "Die Klausel ist in allen Vergaben angekommen." in flat
-    assert re.search(r"Ereignis \d+, SHA-256 [0-9a-f]{64}", flat)
+    assert re.search(r"Ereignis \d+ ", flat) and re.search(r"\b\d+:[0-9a-f]{64}\b", flat)
     assert "Q1" not in flat and not re.search(r"\b\d{4}-Q\d\b", flat)  # "1. Quartal 2025"
-    assert "procurement 1.0 (de)" not in flat and "Fassung 1.0, deutsch" in flat
+    assert "procurement 1.0 (de)" not in flat and "Fassung 1.0, Deutsch" in flat
     assert "(Europe/Berlin)" in flat
     # Each chart is a picture with its alternative text.
     document = Document(io.BytesIO(client.get(f"/overview/eccar?{period}").data))

@@ -184,6 +184,7 @@ def _berlin(moment: datetime) -> str:
 # --- layout -------------------------------------------------------------------------------------
 
 TABLE_FONT = Pt(9)
+PORTRAIT_WIDTH_PT = (210 - 25 - 20) / 25.4 * 72  # A4 less the margins (docx_pages.a4)
 HEADER_FILL = "DCE6F0"
 # Arial 9 pt: an average character of German text takes about 5 pt, a wide one 6.5 pt.
 CHAR_PT = 5.4
@@ -211,18 +212,34 @@ def _longest_word(texts: list[str]) -> int:
     return max((len(word) for text in texts for word in text.split()), default=1)
 
 
-def _widths(columns: list[list[str]], available_pt: float) -> list[float]:
-    """Column widths in pt: each at least its longest word (so none is broken), numbers at
-    least their whole text; what is left goes to the first (label) column."""
-    minimum = [_longest_word(col[:1]) * CHAR_PT * 1.1 + PADDING_PT for col in columns]
-    for index, col in enumerate(columns):
+def minimum_widths(columns: list[list[str]], numeric: list[bool]) -> list[float]:
+    """Each column's least width in pt: its longest word (the header's in bold), and for
+    numbers their whole text, so that no word and no number is broken."""
+    widths = []
+    for col, number in zip(columns, numeric, strict=True):
+        need = _longest_word(col[:1]) * CHAR_PT * 1.12
         body = col[1:]
-        need = (max((len(v) for v in body), default=1) if index else _longest_word(body))
-        minimum[index] = max(minimum[index], need * CHAR_PT + PADDING_PT)
-    rest = available_pt - sum(minimum)
-    if rest > 0:
-        minimum[0] += rest
-    return minimum
+        if number:
+            need = max(need, max((len(v) for v in body), default=1) * CHAR_PT)
+        else:
+            need = max(need, _longest_word(body) * CHAR_PT)
+        widths.append(need + PADDING_PT)
+    return widths
+
+
+def _widths(columns: list[list[str]], numeric: list[bool], available_pt: float) -> list[float]:
+    """Column widths in pt: at least `minimum_widths`; the room left goes to the text
+    columns, in proportion to how much text they hold."""
+    widths = minimum_widths(columns, numeric)
+    rest = available_pt - sum(widths)
+    if rest <= 0:
+        return widths
+    weights = [0 if number else max((len(v) for v in col), default=1)
+               for col, number in zip(columns, numeric, strict=True)]
+    if not any(weights):
+        weights = [1] * len(columns)
+    total = sum(weights)
+    return [w + rest * weight / total for w, weight in zip(widths, weights, strict=True)]
 
 
 def _set_cell(cell: Any, text: str, *, bold: bool = False, right: bool = False) -> None:
@@ -235,6 +252,25 @@ def _set_cell(cell: Any, text: str, *, bold: bool = False, right: bool = False) 
         paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
 
 
+def _fixed_layout(table: Any, widths: list[float]) -> None:
+    """Widths the reader keeps: the grid's columns, each cell's, and a fixed layout."""
+    properties = table._tbl.tblPr
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    properties.append(layout)
+    width = properties.find(qn("w:tblW"))
+    if width is None:
+        width = OxmlElement("w:tblW")
+        properties.append(width)
+    width.set(qn("w:w"), str(int(sum(widths) * 20)))
+    width.set(qn("w:type"), "dxa")
+    for column, value in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
+        column.set(qn("w:w"), str(int(value * 20)))
+    for row in table.rows:
+        for cell, value in zip(row.cells, widths, strict=True):
+            cell.width = Pt(value)
+
+
 def grid(document: DocxDocument, header: list[str], rows: list[list[str]],
          numeric: list[bool], available_pt: float) -> None:
     """A table with a shaded header row repeated on each page, fixed column widths."""
@@ -242,7 +278,6 @@ def grid(document: DocxDocument, header: list[str], rows: list[list[str]],
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     table.autofit = False
     columns = [[header[i], *(row[i] for row in rows)] for i in range(len(header))]
-    widths = _widths(columns, available_pt)
     _repeat_header(table.rows[0])
     for cell, title, right in zip(table.rows[0].cells, header, numeric, strict=True):
         _set_cell(cell, title, bold=True, right=right)
@@ -251,9 +286,7 @@ def grid(document: DocxDocument, header: list[str], rows: list[list[str]],
         cells = table.add_row().cells
         for cell, value, right in zip(cells, row, numeric, strict=True):
             _set_cell(cell, value, right=right)
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = Pt(width)
+    _fixed_layout(table, _widths(columns, numeric, available_pt))
     document.add_paragraph().paragraph_format.space_after = Pt(2)
 
 
@@ -276,6 +309,10 @@ class Layout:
         section = self.document.sections[-1]
         return (section.page_width - section.left_margin - section.right_margin) / 12700
 
+    @property
+    def portrait_width_pt(self) -> float:
+        return PORTRAIT_WIDTH_PT
+
     def orientation(self, landscape: bool) -> None:
         if landscape == self.landscape:
             return
@@ -295,9 +332,30 @@ def _cell_text(cell: Cell, key: str, column: int, labels: dict[int, str]) -> str
 
 def _table(layout: Layout, table: Table, labels: dict[int, str]) -> None:
     document = layout.document
-    layout.orientation(table.key in LANDSCAPE)
     parts = PARTS.get(table.key, [(None, list(range(len(table.columns))))])
+    prepared = []
     for part, indexes in parts:
+        rows = []
+        for row in table.rows:
+            texts = []
+            for index in indexes:
+                cell = row[index]
+                # The clause versions' label: their id sits in the count cell's drill-down.
+                if table.key == "clause_versions" and index == 0:
+                    cell = Cell(cell.value, cell.kind, row[1].drill)
+                texts.append(_cell_text(cell, table.key, index, labels))
+            rows.append(texts)
+        numeric = [index > 0 and bool(table.rows) and table.rows[0][index].kind in
+                   (INT, PCT, MONEY) for index in indexes]
+        prepared.append((part, indexes, rows, numeric))
+    # Landscape where a unit's full name is in each row, or where the columns' least widths
+    # do not fit a portrait page.
+    wide = table.key in LANDSCAPE or any(
+        sum(minimum_widths([[table.columns[i], *(r[n] for r in rows)]
+                            for n, i in enumerate(indexes)], numeric)) > PORTRAIT_WIDTH_PT
+        for _part, indexes, rows, numeric in prepared)
+    layout.orientation(wide)
+    for part, indexes, rows, numeric in prepared:
         title = table.title
         if part == "count":
             title = _("%(table)s: by count", table=table.title)
@@ -307,18 +365,6 @@ def _table(layout: Layout, table: Table, labels: dict[int, str]) -> None:
         if not table.rows:
             document.add_paragraph(_("Nothing to show."))
             continue
-        # The clause versions' label sits in the count cell's drill-down (their id).
-        rows = []
-        for row in table.rows:
-            texts = []
-            for index in indexes:
-                cell = row[index]
-                if table.key == "clause_versions" and index == 0:
-                    cell = Cell(cell.value, cell.kind, row[1].drill)
-                texts.append(_cell_text(cell, table.key, index, labels))
-            rows.append(texts)
-        numeric = [index > 0 and table.rows[0][index].kind in (INT, PCT, MONEY)
-                   for index in indexes]
         grid(document, [table.columns[i] for i in indexes], rows, numeric, layout.width_pt)
     if table.note:
         note = document.add_paragraph(table.note)
@@ -492,10 +538,14 @@ def _method(layout: Layout, report: Report) -> None:
         (_("Generated"), _("%(moment)s (Europe/Berlin)", moment=_berlin(report.generated_at))),
         (_("Audit trail anchor"),
          _("none (empty audit trail)") if anchor is None else
-         _("event %(id)d, SHA-256 %(hash)s", id=anchor[0], hash=anchor[1])),
+         _("event %(id)d (below, as ID:HASH)", id=anchor[0])),
     ]
     grid(document, [_("Item"), _("Value")], [list(r) for r in rows], [False, False],
          layout.width_pt)
+    if anchor is not None:
+        line = document.add_paragraph().add_run(f"{anchor[0]}:{anchor[1]}")
+        line.font.name = "Courier New"
+        line.font.size = Pt(8)
     for text in (
         _("Every figure is counted from the register by the application's one definition of "
           "an agreement's compliance state, the same that every list, the overview and its "
