@@ -83,9 +83,10 @@ class GenerateForm(FlaskForm):
     vat_rate = PercentField(_l("VAT rate in % (contracts only)"), validators=[Optional()])
     programme = StringField(_l("Programme or fund (grants only)"),
                             validators=[Optional(), Length(max=200)])
-    funding_kind = SelectField(_l("Kind of funding (grants only)"),
+    # Checked in validate(), for grant notices only (contracts send none).
+    funding_kind = SelectField(_l("Kind of funding (grants only)"), validate_choice=False,
                                choices=_choices(FUNDING_KINDS, FUNDING_KIND_LABELS))
-    funding_method = SelectField(_l("Method of financing (grants only)"),
+    funding_method = SelectField(_l("Method of financing (grants only)"), validate_choice=False,
                                  choices=_choices(FUNDING_METHODS, FUNDING_METHOD_LABELS))
     start_date = GermanDateField(_l("Start"), validators=[DataRequired()])
     end_date = GermanDateField(_l("End"), validators=[DataRequired()])
@@ -109,6 +110,11 @@ class GenerateForm(FlaskForm):
             if not (self.programme.data or "").strip():
                 self.programme.errors.append(_l("Grant notices name the programme or fund."))  # type: ignore[attr-defined]  # a list once validated
                 ok = False
+            for field, codes in ((self.funding_kind, FUNDING_KINDS),
+                                 (self.funding_method, FUNDING_METHODS)):
+                if field.data not in codes:
+                    field.errors.append(_l("Choose one of the list."))  # type: ignore[attr-defined]  # a list once validated
+                    ok = False
         elif self.vat_rate.data is None and not self.vat_rate.errors:
             self.vat_rate.errors.append(_l("Contracts need the VAT rate."))  # type: ignore[attr-defined]  # a list once validated
             ok = False
