@@ -307,6 +307,8 @@ class Layout:
     @property
     def width_pt(self) -> float:
         section = self.document.sections[-1]
+        assert section.page_width is not None and section.left_margin is not None \
+            and section.right_margin is not None  # set by docx_pages.a4
         return (section.page_width - section.left_margin - section.right_margin) / 12700
 
     @property

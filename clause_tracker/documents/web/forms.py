@@ -110,10 +110,10 @@ class GenerateForm(FlaskForm):
             if not (self.programme.data or "").strip():
                 self.programme.errors.append(_l("Grant notices name the programme or fund."))  # type: ignore[attr-defined]  # a list once validated
                 ok = False
-            for field, codes in ((self.funding_kind, FUNDING_KINDS),
-                                 (self.funding_method, FUNDING_METHODS)):
-                if field.data not in codes:
-                    field.errors.append(_l("Choose one of the list."))  # type: ignore[attr-defined]  # a list once validated
+            for choice, codes in ((self.funding_kind, FUNDING_KINDS),
+                                  (self.funding_method, FUNDING_METHODS)):
+                if choice.data not in codes:
+                    choice.errors.append(_l("Choose one of the list."))  # type: ignore[attr-defined]  # a list once validated
                     ok = False
         elif self.vat_rate.data is None and not self.vat_rate.errors:
             self.vat_rate.errors.append(_l("Contracts need the VAT rate."))  # type: ignore[attr-defined]  # a list once validated
