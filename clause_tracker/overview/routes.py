@@ -124,8 +124,8 @@ def eccar_texts():
         flash(_("%(count)d texts saved.", count=len(changed)) if changed
               else _("Nothing was changed."), "success" if changed else "info")
         assert period.start is not None and period.end is not None
-        return redirect(url_for("overview.eccar_texts", **{"from": period.start.isoformat(),
-                                                          "to": period.end.isoformat()}))
+        return redirect(url_for("overview.eccar_texts") +
+                        f"?from={period.start.isoformat()}&to={period.end.isoformat()}")
     if request.method == "GET":
         for section, text in narratives.texts(period).items():
             getattr(form, section).data = text
