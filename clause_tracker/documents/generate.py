@@ -27,7 +27,7 @@ from clause_tracker.clauses.texts import ClauseText
 from clause_tracker.documents.errors import TemplateFieldMissing, UnknownTemplate
 from clause_tracker.documents.ingest import Limits
 from clause_tracker.documents.insert import InsertResult, insert_clause
-from clause_tracker.documents.locate import TAG
+from clause_tracker.documents.locate import TAG, clause_controls
 from clause_tracker.documents.namespaces import Names
 from clause_tracker.documents.package import Package
 from clause_tracker.documents.wordml import (
@@ -150,7 +150,43 @@ def generate(
     document = fill(template_bytes(kind), document_values(kind, language, record))
     if clause is None:
         return document
-    return insert_clause(document, clause)
+    result = insert_clause(document, clause)
+    result.data = mark_language(result.data, clause.language)
+    return result
+
+
+# The proofing language of a clause's text, by the clause's language (the body stays German).
+PROOFING = {"de": "de-DE", "en": "en-GB"}
+
+
+def mark_language(data: bytes, language: str) -> bytes:
+    """The inserted clause (its content control) and the annex heading before it marked in
+    the clause's language, so spelling and hyphenation follow it; `data` unchanged for a
+    German clause (the template's default)."""
+    tag = PROOFING.get(language)
+    if tag is None or language == "de":
+        return data
+    package = Package.open(data)
+    names = package.names
+    root = package.tree(package.main_part)
+    targets: list[etree._Element] = []
+    for control in clause_controls(root, names):
+        targets += list(control.iter(names.q("r")))
+        heading = control.getprevious()
+        if heading is not None and heading.tag == names.q("p"):
+            targets += list(heading.iter(names.q("r")))
+    for run in targets:
+        properties = run.find(names.q("rPr"))
+        if properties is None:
+            properties = etree.Element(names.q("rPr"))
+            run.insert(0, properties)
+        lang = properties.find(names.q("lang"))
+        if lang is None:
+            lang = etree.SubElement(properties, names.q("lang"))
+        lang.set(names.q("val"), tag)
+    if targets:
+        package.mark_dirty(package.main_part)
+    return package.to_bytes()
 
 
 def _parts(package: Package) -> list[str]:

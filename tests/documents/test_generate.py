@@ -119,6 +119,13 @@ def test_the_clause_is_annex_1_after_the_signatures(clause: ClauseText) -> None:
                        current_english(clause))
     assert "Annex 1 – Special condition of contract: anti-racism clause" in all_text(
         english.data)
+    # The English clause and its heading are marked English; the German body stays German.
+    body = read_part(english.data, "word/document.xml")
+    assert body.count(b'w:val="en-GB"') >= 10 and b"Annex 1" in body
+    heading = body[:body.index(b"Annex 1")].rsplit(b"<w:p>", 1)[-1]
+    assert b'w:val="en-GB"' in heading
+    assert b"en-GB" not in read_part(result.data, "word/document.xml")
+    assert verify(english.data, load_library(default_library_dir())).status == "verbatim"
 
 
 def test_values_are_escaped_and_formatted() -> None:

@@ -28,7 +28,12 @@ from clause_tracker.documents import (
     returned_settings,
     verify_returned,
 )
-from clause_tracker.documents.generate import document_values, fill, template_bytes
+from clause_tracker.documents.generate import (
+    document_values,
+    fill,
+    mark_language,
+    template_bytes,
+)
 from clause_tracker.documents.provenance import app_version
 from clause_tracker.documents.web.models import RETURNED_ACTIONS, DocumentRecord
 from clause_tracker.erasure import ERASED
@@ -153,6 +158,7 @@ def generate(template: str, language: str, values: dict[str, object],
     version = _clause(variant, language)
     filled = fill(template_bytes(template), document_values(template, language, values))
     result = insert_clause(filled, clauses.as_clause_text(version), context=True)
+    result.data = mark_language(result.data, language)
     reference = str(values.get("reference", ""))
     filename = display_name(f"{template}_{reference}.docx")
     record = _store_issued("generate", user, filename, None, result, version)
