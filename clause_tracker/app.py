@@ -41,12 +41,13 @@ from clause_tracker.inbox import routes as inbox_routes
 from clause_tracker.interop import routes as interop_routes
 from clause_tracker.jobs import routes as job_routes
 from clause_tracker.main import routes as main_routes
+from clause_tracker.orgunits import routes as orgunit_routes
 from clause_tracker.overview import routes as overview_routes
 from clause_tracker.registry import routes as registry_routes
 
 BLUEPRINTS = (auth_routes, audit_routes, clause_routes, document_routes, registry_routes,
               counterparty_routes, declaration_routes, check_routes, overview_routes,
-              job_routes, inbox_routes, interop_routes, main_routes)
+              job_routes, inbox_routes, interop_routes, orgunit_routes, main_routes)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -11,7 +11,8 @@ from clause_tracker.permissions import PUBLIC, ROLE_PERMISSIONS, Permission, Rol
 SAMPLE_ARGS = {"variant": "procurement", "language": "de", "version": "1.0", "user_id": 1,
                "record_id": 1, "agreement_id": 1, "declaration_id": 1, "counterparty_id": 1,
                "filename": "css/app.css", "check_id": 1, "measure_id": 1, "message_id": 1,
-               "fmt": "csv", "status": "terminated", "job_id": 1}
+               "fmt": "csv", "status": "terminated", "job_id": 1,
+               "unit_id": 1}
 
 
 def test_every_endpoint_declares_a_permission(app: Flask) -> None:
@@ -76,7 +77,7 @@ def test_role_route_matrix(app: Flask, client, signed_in, published_clauses,
             # Allowed: the page, a redirect, or 404 for a sample record that does not exist.
             sample_record = rule.arguments & {"record_id", "agreement_id", "declaration_id",
                                               "counterparty_id", "check_id", "measure_id",
-                                              "job_id", "user_id"}
+                                              "job_id", "user_id", "unit_id"}
             allowed = (200, 302, 404) if sample_record else (200, 302)
             assert response.status_code in allowed, (role, url, response.status_code)
         else:

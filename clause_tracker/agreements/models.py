@@ -85,6 +85,12 @@ class Agreement(Model):
     # grants only
     programme: Mapped[str | None] = mapped_column(String(200))
     proof_due_on: Mapped[date | None]
+    funding_kind: Mapped[str | None] = mapped_column(String(20))  # FUNDING_KINDS
+    funding_method: Mapped[str | None] = mapped_column(String(20))  # FUNDING_METHODS
+    # Where an objection to the grant notice is lodged; empty: the unit (its document name
+    # and address), which issued the notice (§ 70 VwGO).
+    remedy_authority: Mapped[str | None] = mapped_column(String(200))
+    remedy_address: Mapped[str | None] = mapped_column(Text)
 
     # The clause, and how it was attached
     clause_version_id: Mapped[int | None] = mapped_column(ForeignKey("clause_versions.id"))

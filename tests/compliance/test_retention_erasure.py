@@ -109,7 +109,7 @@ def _enter_everything(app, make_user):
     officer, admin = make_user("procurement_officer", "ZVS"), make_user("admin")
     old = insert_agreement(status="active", decided_on=date(2018, 1, 5),
                            start_date=date(2018, 2, 1), end_date=date(2019, 12, 31),
-                           contract_kind="services")
+                           contract_kind="services", vat_rate=19)
     party = old.counterparty
     contact = counterparties.add_contact(party, PERSONAL["contact_name"],
                                          PERSONAL["contact_function"],

@@ -29,7 +29,12 @@ from clause_tracker.documents import (
     returned_settings,
     verify_returned,
 )
-from clause_tracker.documents.generate import fill, template_bytes
+from clause_tracker.documents.generate import (
+    document_values,
+    fill,
+    mark_language,
+    template_bytes,
+)
 from clause_tracker.documents.provenance import app_version
 from clause_tracker.documents.web.models import RETURNED_ACTIONS, DocumentRecord
 from clause_tracker.erasure import ERASED
@@ -154,8 +159,9 @@ def generate(template: str, language: str, values: dict[str, object],
              user: User, agreement_id: int | None = None) -> DocumentRecord:
     variant = "grant" if template == "grant" else "procurement"
     version = _clause(variant, language)
-    filled = fill(template_bytes(template), values)
+    filled = fill(template_bytes(template), document_values(template, language, values))
     result = insert_clause(filled, clauses.as_clause_text(version), context=True)
+    result.data = mark_language(result.data, language)
     reference = str(values.get("reference", ""))
     filename = display_name(f"{template}_{reference}.docx")
     record = _store_issued("generate", user, filename, None, result, version)
