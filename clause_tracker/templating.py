@@ -19,6 +19,7 @@ from clause_tracker.audit.labels import (
     CHAIN_PROBLEM_LABELS,
     ERASED_BY_LABELS,
     PERSONAL_FIELD_LABELS,
+    actor_label,
 )
 from clause_tracker.auth.labels import ROLE_LABELS
 from clause_tracker.auth.models import User
@@ -113,6 +114,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         has_endpoint=has_endpoint, now_utc=utcnow, shown=shown, language_form=LanguageForm,
         role_label=lookup({**ROLE_LABELS, **ACTOR_ROLE_LABELS}),
+        actor_label=actor_label,
         personal_field_label=lookup(PERSONAL_FIELD_LABELS),
         erased_by_label=lookup(ERASED_BY_LABELS),
         chain_problem_label=lookup(CHAIN_PROBLEM_LABELS),
@@ -127,6 +129,8 @@ def init_app(app: Flask) -> None:
         contract_kind_label=lookup(agreement_labels.CONTRACT_KIND_LABELS),
         procedure_label=lookup(agreement_labels.PROCEDURE_LABELS),
         clause_method_label=lookup(agreement_labels.CLAUSE_METHOD_LABELS),
+        funding_kind_label=lookup(agreement_labels.FUNDING_KIND_LABELS),
+        funding_method_label=lookup(agreement_labels.FUNDING_METHOD_LABELS),
         not_required_label=lookup(agreement_labels.NOT_REQUIRED_LABELS),
         compliance_label=lookup(compliance_labels.STATE_LABELS),
         compliance_reason=compliance_labels.reason_text,

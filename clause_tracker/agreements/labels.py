@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from clause_tracker.documents import grant_terms
+
 KIND_LABELS = {"contract": _l("Contract"), "grant": _l("Grant")}
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -77,6 +79,7 @@ FIELD_LABELS = {
     "address": _l("Address"),
     "register_number": _l("Register number"),
     "vat_id": _l("VAT ID"),
+    "document_name": _l("Name on documents"),
 }
 SWEEP_STEP_LABELS = {
     "expire_declarations": _l("declarations expired"),
@@ -84,3 +87,8 @@ SWEEP_STEP_LABELS = {
     "mark_plans_overdue": _l("action plans overdue"),
     "mark_due": _l("checks due"),
 }
+# Kinds and methods of funding: defined with the documents that name them.
+FUNDING_KIND_LABELS = grant_terms.FUNDING_KIND_LABELS
+FUNDING_METHOD_LABELS = grant_terms.FUNDING_METHOD_LABELS
+FUNDING_KIND_NOTICE = grant_terms.FUNDING_KIND_NOTICE
+FUNDING_METHOD_NOTICE = grant_terms.FUNDING_METHOD_NOTICE

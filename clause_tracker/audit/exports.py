@@ -17,7 +17,7 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 
 from clause_tracker.audit import messages
-from clause_tracker.audit.labels import PERSONAL_FIELD_LABELS
+from clause_tracker.audit.labels import PERSONAL_FIELD_LABELS, actor_label
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.queries import EventFilter, personal_parts
 from clause_tracker.audit.services import record
@@ -69,7 +69,8 @@ def _rows(filters: EventFilter) -> Iterator[tuple[AuditEvent, list[Any]]]:
         personal = personal_parts(batch)
         for event in batch:
             shown = rendered[event.id]
-            yield event, [event.id, event.occurred_at, event.actor_name,
+            yield event, [event.id, event.occurred_at,
+                          actor_label(event.actor_name, event.actor_role, event.actor_id),
                           messages.code_label("role", event.actor_role),
                           messages.action_label(event.action), shown.record, shown.text,
                           _personal(personal.get(event.id))]

@@ -27,3 +27,12 @@ CHAIN_PROBLEM_LABELS = {
 }
 # The actors that are no account (audit.services.SYSTEM, a sign-in under an unknown name).
 ACTOR_ROLE_LABELS = {"system": _l("System"), "anonymous": _l("Not signed in")}
+# The names of those actors (the city's directory signs people in and keeps their accounts).
+ACTOR_NAME_LABELS = {**ACTOR_ROLE_LABELS, "directory": _l("City directory (LDAP)")}
+
+
+def actor_label(name: str, role: str, actor_id: int | None) -> str:
+    """Who did it, as the reader reads it: an account by its name, the system by its label."""
+    if actor_id is None and name in ACTOR_NAME_LABELS:
+        return str(ACTOR_NAME_LABELS[name])
+    return name

@@ -117,6 +117,26 @@ MESSAGES: dict[str, Any] = {
     "user.totp_enabled": _l("%(username)s set up a second factor"),
     "user.totp_disabled": _l("%(username)s removed the second factor"),
     "user.totp_reset": _l("Second factor of %(username)s removed"),
+    "user.service_account": _l("%(username)s is a service account (API tokens only)"),
+    "user.directory_create": _l("User %(username)s created from the directory with role "
+                                "%(role)s"),
+    "user.directory_activate": _l("%(username)s reactivated from the directory"),
+    "user.directory_update": _l("%(username)s updated from the directory"),
+    "user.directory_deactivate": _l("Account %(username)s deactivated: the directory no "
+                                    "longer grants access"),
+    "user.directory_sync": _l("Directory accounts synchronised"),
+    "auth.directory_name_taken": _l("Directory entry refused: %(username)s is a local account"),
+    "auth.directory_refused": _l("Sign-in through the directory refused: no access"),
+    "auth.directory_unavailable": _l("Sign-in through the directory impossible: the directory "
+                                     "cannot be reached"),
+    "api_token.create": _l("API token for %(username)s created"),
+    "api_token.revoke": _l("API token revoked"),
+    "eforms_buyer.add": _l("eForms buyer %(buyer)s assigned to unit %(unit)s"),
+    "eforms_buyer.remove": _l("eForms buyer %(buyer)s no longer assigned to unit %(unit)s"),
+    "eccar.narrative": _l("ECCAR report %(start)s–%(end)s: text of a section changed"),
+    "orgunit.update": _l("Unit %(code)s changed: %(fields)s"),
+    "storage.migrate": _l("Stored files moved to another storage: %(copied)s copied, "
+                          "%(present)s already there"),
 }
 UNKNOWN = _l("Change recorded")
 
@@ -134,6 +154,10 @@ OBJECT_TYPE_LABELS: dict[str, Any] = {
     "Sweep": _l("Daily sweep"),
     "OutboxMessage": _l("E-mail"),
     "AuditTrail": _l("Audit trail"),
+    "ApiToken": _l("API token"),
+    "EformsBuyer": _l("eForms buyer"),
+    "EccarNarrative": _l("ECCAR report text"),
+    "StoredFiles": _l("Stored files"),
 }
 
 # The actions, grouped as the filter offers them (a prefix filters all its actions).
@@ -154,6 +178,10 @@ ACTION_LABELS: dict[str, Any] = {
     "outbox": _l("E-mails"),
     "retention": _l("Retention"),
     "audit": _l("Audit trail"),
+    "api_token": _l("API tokens"),
+    "eforms_buyer": _l("eForms buyers"),
+    "eccar": _l("ECCAR report"),
+    "storage": _l("Stored files"),
 }
 
 # Where a record type's page is: (endpoint, its argument, the permission it needs).
@@ -173,7 +201,7 @@ PARAM_KINDS = {
     "decision": "decision", "measure": "measure", "completion": "completion",
     "fields": "fields", "role": "role", "step": "sweep_step", "language": "language",
     "variant": "variant",
-    "deadline": "date", "held_on": "date", "day": "date",
+    "deadline": "date", "held_on": "date", "day": "date", "start": "date", "end": "date",
 }
 
 _labels: dict[str, Mapping[Any, Any]] = {}
@@ -280,7 +308,8 @@ def derive(action: str, details: Mapping[str, Any], summary: str = "") -> dict[s
     params: dict[str, Any] = {}
     for key in ("reference", "from", "to", "status", "method", "reason", "kind", "outcome",
                 "decision", "deadline", "held_on", "completion", "score", "file", "rows",
-                "errors", "created", "name", "code", "step"):
+                "errors", "created", "name", "code", "step", "username", "unit", "copied",
+                "present"):
         if key in details and not isinstance(details[key], dict | list):
             params[key] = details[key]
     changes = details.get("changes")
@@ -310,6 +339,10 @@ def derive(action: str, details: Mapping[str, Any], summary: str = "") -> dict[s
         params["max"] = details.get("max", 5)
     if action == "threshold.set":
         params["kind"] = details.get("kind")
+    if action.startswith("eforms_buyer."):
+        params["buyer"] = details.get("name") or details.get("company_id")
+    if action == "eccar.narrative":
+        params["start"], params["end"] = details.get("period_start"), details.get("period_end")
     return params
 
 
