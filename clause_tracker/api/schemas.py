@@ -401,3 +401,19 @@ class SignedCopySchema(Schema):
 class SignedCopyListSchema(Schema):
     items = fields.List(fields.Nested(SignedCopySchema), required=True)
 
+
+
+# --- OCDS ------------------------------------------------------------------------------------
+
+class OcdsPackageSchema(Schema):
+    """An OCDS 1.1 release package (https://standard.open-contracting.org/1.1/en/schema/
+    release_package/); the releases as interop/ocds.py builds them."""
+
+    uri = fields.String(required=True)
+    version = fields.String(required=True)
+    extensions = fields.List(fields.String())
+    publishedDate = fields.String(required=True)  # the standard's name
+    publisher = fields.Dict(required=True)
+    license = fields.String()
+    publicationPolicy = fields.String()  # the standard's name
+    releases = fields.List(fields.Dict(), required=True)
