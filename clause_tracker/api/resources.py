@@ -28,9 +28,11 @@ from clause_tracker.agreements import documents, signed_copy
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.api import schemas
+from clause_tracker.auth.visibility import in_view
 from clause_tracker.checks import services as checks
 from clause_tracker.checks.models import ComplianceCheck
 from clause_tracker.clauses.models import ClauseVersion
+from clause_tracker.clock import utcnow
 from clause_tracker.compliance.labels import reason_text
 from clause_tracker.compliance.state import Compliance, compliance_of
 from clause_tracker.counterparties import services as counterparties
@@ -41,6 +43,7 @@ from clause_tracker.declarations.models import Declaration
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.idempotency import AlreadySubmitted
+from clause_tracker.interop import ocds
 from clause_tracker.pagination import clamp, page_count
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.registry import queries
@@ -511,3 +514,30 @@ def file_signed_copy(files: dict[str, Any], agreement_id: int):
     agreement = agreements.get_for_work(agreement_id, current_user)
     record = documents.check(agreement, files["file"], current_user)
     return _signed_copy(record), 201
+
+
+# --- OCDS ------------------------------------------------------------------------------------
+
+def _visible_contracts() -> list[Agreement]:
+    return list(db.session.scalars(
+        select(Agreement).where(Agreement.kind == CONTRACT,
+                                in_view(current_user, Agreement.org_unit_id))
+        .order_by(Agreement.id)))
+
+
+@blp.route("/ocds/release-package.json")
+@requires(Permission.REGISTRY_READ)
+@blp.response(200, schemas.OcdsPackageSchema)
+def ocds_release_package():
+    """The contracts the token's user sees as an OCDS 1.1 release package (grants are no
+    public procurement and are left out; see the README's OCDS export)."""
+    return ocds.release_package(_visible_contracts(), published=utcnow(), uri=request.url)
+
+
+@blp.route("/ocds/record-package.json")
+@requires(Permission.REGISTRY_READ)
+@blp.response(200, schemas.OcdsPackageSchema)
+def ocds_record_package():
+    """The same contracts as an OCDS 1.1 record package (one record per contract, with its
+    release and the compiled release)."""
+    return ocds.record_package(_visible_contracts(), published=utcnow(), uri=request.url)

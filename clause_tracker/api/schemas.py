@@ -401,3 +401,16 @@ class SignedCopySchema(Schema):
 class SignedCopyListSchema(Schema):
     items = fields.List(fields.Nested(SignedCopySchema), required=True)
 
+
+
+class OcdsPackageSchema(Schema):
+    """An OCDS 1.1 package as interop/ocds.py builds it (its releases or records are OCDS
+    objects; the tests validate whole packages against the OCDS schemas themselves)."""
+
+    uri = fields.String(required=True)
+    version = fields.String(required=True, metadata={"example": "1.1"})
+    extensions = fields.List(fields.String(), required=True)
+    publishedDate = fields.String(required=True)  # OCDS's own field name
+    publisher = fields.Dict(required=True)
+    releases = fields.List(fields.Dict(), metadata={"description": "release package"})
+    records = fields.List(fields.Dict(), metadata={"description": "record package"})
