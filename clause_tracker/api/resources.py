@@ -520,6 +520,18 @@ def file_signed_copy(files: dict[str, Any], agreement_id: int):
 OCDS_PER_PAGE = 1000
 
 
+def _contracts_page(page: int) -> tuple[list[Agreement], dict[str, str]]:
+    """One page of the contracts the token's user sees, in the order of their ids, and the
+    Link header naming the other pages."""
+    stmt = agreements.visible(current_user).where(Agreement.kind == CONTRACT)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    number = clamp(page, total, OCDS_PER_PAGE)
+    chosen = list(db.session.scalars(stmt.order_by(Agreement.id).limit(OCDS_PER_PAGE)
+                                     .offset((number - 1) * OCDS_PER_PAGE)))
+    _next, headers = _links(number, page_count(total, OCDS_PER_PAGE))
+    return chosen, headers
+
+
 @blp.route("/ocds/release-package.json")
 @requires(Permission.REGISTRY_READ)
 @blp.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
@@ -528,10 +540,16 @@ def ocds_release_package(page: int):
     """The contracts the token's user sees as an OCDS 1.1 release package (interop/ocds.py,
     as `clause-tracker export ocds` writes it), 1,000 contracts a page in the order of their
     ids; the other pages are named in the Link header."""
-    stmt = agreements.visible(current_user).where(Agreement.kind == CONTRACT)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    number = clamp(page, total, OCDS_PER_PAGE)
-    chosen = list(db.session.scalars(stmt.order_by(Agreement.id).limit(OCDS_PER_PAGE)
-                                     .offset((number - 1) * OCDS_PER_PAGE)))
-    _next, headers = _links(number, page_count(total, OCDS_PER_PAGE))
+    chosen, headers = _contracts_page(page)
     return ocds.release_package(chosen, published=utcnow(), uri=request.url), 200, headers
+
+
+@blp.route("/ocds/record-package.json")
+@requires(Permission.REGISTRY_READ)
+@blp.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, schemas.OcdsRecordPackageSchema, headers=PAGE_HEADERS)
+def ocds_record_package(page: int):
+    """The same contracts as an OCDS 1.1 record package (one record per contract, with its
+    release and the compiled release), paged like the release package."""
+    chosen, headers = _contracts_page(page)
+    return ocds.record_package(chosen, published=utcnow(), uri=request.url), 200, headers

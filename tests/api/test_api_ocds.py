@@ -4,7 +4,7 @@ OCDS 1.1 release package (the schemas of ../shared/interop/ocds-1.1.5), paged by
 from __future__ import annotations
 
 from clause_tracker.api import resources
-from tests.factories import insert_agreement
+from tests.factories import file_signed_copy, insert_agreement
 from tests.interop.test_ocds import _errors
 
 
@@ -37,3 +37,19 @@ def test_the_package_is_paged(app, bearer, monkeypatch) -> None:
     second = api.get("/api/v1/ocds/release-package.json?page=2")
     assert len(second.json["releases"]) == 1 and 'rel="next"' not in second.headers["Link"]
     assert api.client.get("/api/v1/ocds/release-package.json").status_code == 401
+
+
+def test_the_record_package_is_valid_and_scoped(app, bearer) -> None:
+    own = insert_agreement(code="ZVS", status="active")
+    file_signed_copy(own)
+    other = insert_agreement(code="KIJ", status="awarded")
+    insert_agreement(kind="grant", code="FDJB")
+    officer = bearer("procurement_officer", "ZVS", write=False)
+    mine = officer.get("/api/v1/ocds/record-package.json")
+    assert mine.status_code == 200, mine.get_data(as_text=True)
+    assert _errors(mine.json, "record-package-schema.json") == []
+    assert [r["ocid"] for r in mine.json["records"]] == [f"ocds-xxxxxx-{own.id}"]
+    records = bearer("auditor", write=False).get("/api/v1/ocds/record-package.json").json
+    assert _errors(records, "record-package-schema.json") == []
+    assert sorted(r["ocid"] for r in records["records"]) == sorted(
+        f"ocds-xxxxxx-{a.id}" for a in (own, other))
