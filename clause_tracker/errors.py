@@ -7,6 +7,7 @@ about a change that was."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request, url_for
@@ -51,8 +52,27 @@ UNKNOWN_CONNECTION_LOST = _l("The connection to the database broke while saving,
                              "the record before trying again.")
 
 
-def _render(code: int, detail: str | None = None):
+# Parts of the site that answer errors in a format of their own (the JSON API: RFC 9457
+# problem details), by path prefix: registered by the composition root, so this core module
+# knows no feature. The renderer gets the status, the message for people and the error.
+AreaRenderer = Callable[[int, str, Exception | None], object]
+_AREAS: dict[str, AreaRenderer] = {}
+
+
+def register_area(prefix: str, render: AreaRenderer) -> None:
+    _AREAS[prefix] = render
+
+
+def _area() -> AreaRenderer | None:
+    return next((render for prefix, render in _AREAS.items()
+                 if request.path.startswith(prefix)), None)
+
+
+def _render(code: int, detail: str | None = None, error: Exception | None = None):
     title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    area = _area()
+    if area is not None:
+        return area(code, str(detail or message), error)
     if request.accept_mimetypes.best == "application/json":
         return {"error": str(title), "message": str(detail or message)}, code
     try:
@@ -64,7 +84,7 @@ def _render(code: int, detail: str | None = None):
 
 
 def handle_http(error: HTTPException):
-    return _render(error.code or 500, getattr(error, "user_message", None))
+    return _render(error.code or 500, getattr(error, "user_message", None), error)
 
 
 def handle_csrf(error: CSRFError):
@@ -82,8 +102,8 @@ def handle_refused(error: RefusedChange):
     where the form came from — the page the route named with `returns_to`, else the form's
     own page. Answered 303 so the browser fetches that page with GET."""
     _rollback_quietly()  # a route may have loaded or changed something before the refusal
-    if request.method == "GET":
-        return _render(409, str(error))
+    if request.method == "GET" or _area() is not None:
+        return _render(409, str(error), error)
     flash(str(error), "error")
     return redirect(g.get("refusal_target") or _referring_page() or url_for("main.index"), 303)
 
@@ -145,9 +165,9 @@ def handle_unexpected(error: Exception):
             is_conflict(original) or is_disconnect(original)):
         return handle_database_error(original)
     current_app.logger.exception("Unhandled error", exc_info=original)
-    if request.method not in ("GET", "HEAD") and _committed():
+    if request.method not in ("GET", "HEAD") and _committed() and _area() is None:
         return _saved_answer()  # the change is saved; only the page after it failed
-    return _render(500)
+    return _render(500, error=error)
 
 
 def _bare(code: int, detail: str | None = None):

@@ -22,6 +22,7 @@ def admin():
     stale = heartbeat.stale_after(current_app.config)
     return render_template("compliance/admin.html", beat=heartbeat.status(stale),
                            outbox=notifications.counts(), problems=notifications.problems(),
+                           mail_outage=notifications.outage(),
                            retention_rows=retention.due_for_deletion())
 
 

@@ -20,7 +20,9 @@ The leader runs five fixed jobs (APScheduler's BlockingScheduler, Europe/Berlin)
 daily sweep (also once at start, so a new leader catches up), the frequent dispatch of
 e-mails, the overview's figures computed after each change (overview/snapshots.py), the
 nightly check of the audit trail's hash chain (its result recorded in the trail), and the
-heartbeat that /healthz and the admin page show. The per-item schedule
+heartbeat that /healthz and the admin page show. With directory sign-in on and
+SCHEDULER_DIRECTORY_SYNC_HOUR set, a sixth: the daily synchronisation of the directory's
+accounts (auth/directory_accounts.py). The per-item schedule
 is in the database (compliance_checks), never in the scheduler's memory.
 """
 
@@ -48,6 +50,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from clause_tracker.agreements import import_jobs
+from clause_tracker.auth import directory_accounts
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today, utcnow
 from clause_tracker.extensions import db
@@ -304,6 +307,15 @@ class SchedulerProcess:
         """Run the imports queued by the web, one at a time (agreements/import_jobs.py)."""
         self._job("imports", lambda: import_jobs.run_pending(holder_name(), limit=1))
 
+    def directory_job(self) -> None:
+        """Deactivate and update the directory's accounts as the directory says."""
+
+        def work() -> None:
+            report = directory_accounts.sync()
+            log.warning("directory sync: %s", report.counts())
+
+        self._job("directory", work)
+
     def heartbeat_job(self) -> None:
         self._job("heartbeat", lambda: beat(self.started_at))
 
@@ -359,6 +371,9 @@ class SchedulerProcess:
         self.scheduler.add_job(self.overview_job, IntervalTrigger(
             seconds=int(c["SCHEDULER_OVERVIEW_SECONDS"]), timezone=zone), id="overview",
             next_run_time=now)
+        if c.get("LDAP_ENABLED") and int(c["SCHEDULER_DIRECTORY_SYNC_HOUR"]) >= 0:
+            self.scheduler.add_job(self.directory_job, CronTrigger(
+                hour=int(c["SCHEDULER_DIRECTORY_SYNC_HOUR"]), timezone=zone), id="directory")
         try:
             if not self.stopping.is_set():
                 self.scheduler.start()
