@@ -43,6 +43,7 @@ class Permission(enum.StrEnum):
     # administrator — never the person who proposed it (enforced in compliance.services).
     MEASURES_APPROVE = "measures_approve"
     COMPLIANCE_ADMIN = "compliance_admin"  # scheduler status, outbox, retention and erasure
+    EFORMS_BUYERS_MANAGE = "eforms_buyers_manage"  # which unit an eForms notice's buyer is
     UNITS_MANAGE = "units_manage"  # each unit's name and address on the documents it issues
     ECCAR_NARRATIVE = "eccar_narrative"  # the steering group's texts in the ECCAR report
 
@@ -76,8 +77,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.USERS_MANAGE, Permission.ALL_UNITS, Permission.REGISTRY_READ,
         Permission.EXEMPTIONS_APPROVE, Permission.THRESHOLDS_MANAGE,
         Permission.MEASURES_APPROVE, Permission.COMPLIANCE_ADMIN,
-        Permission.OVERVIEW_READ, Permission.ECCAR_REPORT, Permission.UNITS_MANAGE,
-        Permission.ECCAR_NARRATIVE,
+        Permission.OVERVIEW_READ, Permission.ECCAR_REPORT, Permission.EFORMS_BUYERS_MANAGE,
+        Permission.UNITS_MANAGE, Permission.ECCAR_NARRATIVE,
     }),
 }
 

@@ -15,7 +15,6 @@ from clause_tracker.documents.generate import percent_text
 from clause_tracker.documents.web import services as desk
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
-from clause_tracker.storage import storage
 
 # Concessions use the services template: it has the same fields.
 TEMPLATE_OF_CONTRACT_KIND = {"supplies": "supplies", "services": "services", "works": "works",
@@ -80,8 +79,7 @@ def check(agreement: Agreement, upload: FileStorage, user: User) -> DocumentReco
     """File a returned copy on the agreement: the file is kept (content-addressed, so the
     record's SHA-256 names it) and checked; the latest filed is the signed copy."""
     data, filename = desk.read_upload(upload)
-    record, _result = desk.check(data, filename, user, agreement_id=agreement.id)
-    storage().put(data)  # after the check: a refused file is never kept
+    record, _result = desk.check(data, filename, user, agreement_id=agreement.id, keep=True)
     return record
 
 

@@ -69,6 +69,9 @@ class Agreement(Model):
     # Contracts: the awarded value net of VAT (contractual penalties are computed on it);
     # grants: the amount.
     value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # ISO 4217 code of value and estimated value when not euros (awards imported from
+    # eForms notices in another currency); NULL: euros.
+    currency: Mapped[str | None] = mapped_column(String(3))
     start_date: Mapped[date | None]  # term / funding period
     end_date: Mapped[date | None]
     decided_on: Mapped[date | None]  # award date / date of the grant notice

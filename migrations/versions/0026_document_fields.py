@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0026_document_fields'
-down_revision = '0019_audit_personal'
+down_revision = '0025_mail_delivery'
 branch_labels = None
 depends_on = None
 

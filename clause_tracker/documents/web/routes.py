@@ -130,9 +130,12 @@ def generate():
 @requires(Permission.DOCUMENTS_READ)
 def show(record_id: int):
     record = services.get_visible(record_id, current_user) or abort(404)
-    # Erased after the agreement's retention period: the hash stays, the file is gone.
     file_kept = bool(record.output_sha256 and storage().exists(record.output_sha256))
+    # "Erased" only where the audit trail says so (the agreement's retention purge: the
+    # hash stays, the file is gone); any other absence is shown as a missing file.
+    file_erased = not file_kept and services.files_erased(record)
     return render_template("documents/show.html", record=record, file_kept=file_kept,
+                           file_erased=file_erased,
                            location_labels=LOCATION_LABELS, status_labels=STATUS_LABELS,
                            method_labels=METHOD_LABELS, coverage_labels=COVERAGE_LABELS)
 
