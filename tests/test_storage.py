@@ -123,7 +123,8 @@ def test_a_generated_documents_page_on_the_other_node_offers_it(app, node2, make
         "language": "de", "reference": "V-2026-017", "subject": "Reinigung",
         "authority": "Stadt Jena", "authority_address": "Am Anger 15, 07743 Jena",
         "counterparty": "Muster GmbH", "counterparty_address": "Hauptstr. 1, 07743 Jena",
-        "value": "12.345,60", "start_date": "01.02.2026", "end_date": "31.01.2027",
+        "value": "12.345,60", "vat_rate": "19", "start_date": "01.02.2026",
+        "end_date": "31.01.2027",
         "signature_date": "15.01.2026"})
     assert made.status_code == 302
     record_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
@@ -272,7 +273,7 @@ def test_with_local_folders_the_other_node_says_missing_not_erased(app, node2, m
         "language": "de", "reference": "V-2026-018", "subject": "Reinigung",
         "authority": "Stadt Jena", "authority_address": "Am Anger 15, 07743 Jena",
         "counterparty": "Muster GmbH", "counterparty_address": "Hauptstr. 1, 07743 Jena",
-        "value": "1.000,00", "start_date": "01.02.2026", "end_date": "31.01.2027",
+        "value": "1.000,00", "vat_rate": "19", "start_date": "01.02.2026", "end_date": "31.01.2027",
         "signature_date": "15.01.2026"})
     assert made.status_code == 302
     record_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
