@@ -75,7 +75,7 @@ def test_sheet_names_fit_in_both_languages(app) -> None:
 def test_registry_export_has_date_and_amount_cells(client, signed_in, dataset) -> None:
     signed_in("auditor")
     sheet = _book(client.get("/overview/agreements.xlsx").data).worksheets[0]
-    assert sheet.title == "Vergaben und Zuwendungen"
+    assert sheet.title == "Aufträge und Zuwendungen"
     assert [c.value for c in sheet[1]][:5] == ["Kennzeichen", "Art", "Gegenstand",
                                                "Vertragspartner oder Zuwendungsempfänger",
                                                "Wert"]
