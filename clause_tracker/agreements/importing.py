@@ -201,19 +201,24 @@ def column_label(kind: str, name: str) -> str:
     return name
 
 
+def _header_key(text: str) -> str:
+    """A header as compared: _norm's, and spaces inside words left aside too."""
+    return _norm(text).replace("_", "")
+
+
 def _header_names(kind: str) -> dict[str, str]:
-    """Every accepted header (as _norm gives it) → its field: the labels in every language
-    of the interface, the form's labels, and the older names."""
+    """Every accepted header (as _header_key gives it) → its field: the labels in every
+    language of the interface, the form's labels, and the older names."""
     lookup: dict[str, str] = {}
     columns = import_columns(kind)
     for column in columns:
         for alias in column.aliases:
-            lookup[alias] = column.name
+            lookup[_header_key(alias)] = column.name
     for locale in _LANGUAGES:
         with force_locale(locale):
             for column in columns:
                 for label in (column.label, *column.also):
-                    lookup.setdefault(_norm(str(label)), column.name)
+                    lookup.setdefault(_header_key(str(label)), column.name)
     return lookup
 
 
@@ -466,7 +471,7 @@ def _header_map(kind: str, header: list[Any], line: int,
         text = _cell_text(cell)
         if not text:
             continue
-        name = lookup.get(_norm(text))
+        name = lookup.get(_header_key(text))
         shown = text if len(text) <= 60 else text[:59] + "…"
         if name is None:
             errors.append(RowError(line, shown, str(_l(
