@@ -28,9 +28,10 @@ from clause_tracker.spreadsheets import (
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 MONEY_FORMAT = '#,##0.00 "€"'
-GERMAN_SHEETS = ["Abdeckung je Einheit", "Abdeckung je Art der Einheit", "Abdeckung je Art",
-                 "Klausel angehängt und geprüft", "Abdeckung je Quartal", "Eigenerklärungen",
-                 "Ausnahmen", "Klauselversionen", "Prüfungen", "Maßnahmen",
+GERMAN_SHEETS = ["Abdeckung je Einheit", "Abdeckung je Art der Einheit",
+                 "Abdeckung Aufträge, Zuwendungen", "Klausel angehängt und geprüft",
+                 "Abdeckung je Quartal", "Eigenerklärungen", "Ausnahmen", "Klauselversionen",
+                 "Überprüfungen", "Maßnahmen",
                  "Vergabesperren in Kraft", "Beschwerden"]
 
 
