@@ -33,8 +33,8 @@ def measure(url: str, rounds: int) -> None:
     from clause_tracker.clock import today
     from clause_tracker.extensions import db
     from clause_tracker.overview import exports
-    from clause_tracker.registry.queries import ListFilter
     from clause_tracker.permissions import Role
+    from clause_tracker.registry.queries import ListFilter
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.test_request_context("/"):

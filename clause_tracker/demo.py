@@ -139,7 +139,8 @@ PROGRAMMES = {
            ("Projektförderung Soziokultur", "Lesereihe „Geschichten vom Ankommen“, Nr. {n}")],
 }
 CONTRACT_PLAN: list[tuple[str, int]] = [  # (what the record shows, how many)
-    ("verified", 22), ("verified_paper", 26), ("ended", 8), ("copy_awaited", 32), ("copy_overdue", 12),
+    ("verified", 22), ("verified_paper", 26), ("ended", 8), ("copy_awaited", 32),
+    ("copy_overdue", 12),
     ("copy_manual", 5), ("copy_manual_approved", 2), ("copy_deviates", 3),
     ("copy_missing", 2), ("copy_tracked", 2), ("requested", 18), ("received", 8),
     ("rejected", 4), ("rejected_awarded", 2), ("decl_overdue", 6), ("decl_expired", 4),
@@ -218,7 +219,7 @@ def _unsynced_sqlite() -> Iterator[None]:
 class _City:
     def __init__(self, day: date) -> None:
         self.day = day
-        self.rnd = random.Random(SEED)
+        self.rnd = random.Random(SEED)  # noqa: S311  # demo data, drawn the same each time
         self.users: dict[str, User] = {}
         for name in (*CONTRACT_OFFICERS.values(), *GRANT_MANAGERS.values(), APPROVER):
             user = find_user(name)
@@ -371,7 +372,8 @@ class _City:
         return _stored(record.output_sha256)
 
     def file_copy(self, agreement: Agreement, data: bytes) -> None:
-        upload = FileStorage(io.BytesIO(data), filename=f"{agreement.reference}_unterschrieben.docx")
+        upload = FileStorage(io.BytesIO(data),
+                             filename=f"{agreement.reference}_unterschrieben.docx")
         agreement_documents.check(agreement, upload, self._officer(agreement))
         self.documents += 1
 

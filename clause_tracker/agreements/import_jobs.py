@@ -165,7 +165,8 @@ def report_of(job: ImportJob) -> ImportReport | None:
         created=stored["created"], skipped=stored["skipped"],
         errors=[RowError(*error) for error in stored["errors"]],
         warnings=[RowError(*warning) for warning in stored.get("warnings", [])],
-        error_total=stored["error_total"], warning_total=stored.get("warning_total"), created_total=stored["created_total"],
+        error_total=stored["error_total"], warning_total=stored.get("warning_total"),
+        created_total=stored["created_total"],
         skipped_total=stored["skipped_total"])
 
 

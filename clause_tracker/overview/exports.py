@@ -18,6 +18,7 @@ from typing import Any
 from babel.numbers import format_decimal
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+
 from clause_tracker.agreements.labels import KIND_LABELS, STATUS_LABELS
 from clause_tracker.agreements.models import Agreement
 from clause_tracker.auth.models import User

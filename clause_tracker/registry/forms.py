@@ -83,7 +83,7 @@ class AgreementForm(VersionedForm):
                 continue
             self.amount_to_confirm = True
             if not self.confirm_amount.data:
-                field.errors.append(_l(  # type: ignore[attr-defined]  # a list once validated
+                field.errors.append(_l(
                     "%(amount)s is more than %(limit)s. If the amount is right, tick “The "
                     "amount is right” and save again.", amount=format_money(field.data),
                     limit=format_money(limit)))

@@ -8,10 +8,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import func, select
-
-from flask_babel import force_locale
 
 from clause_tracker.agreements.importing import ImportFileError, import_file
 from clause_tracker.agreements.models import Agreement
