@@ -58,6 +58,9 @@ def test_overview_sheets_have_names_that_fit_and_formats(client, signed_in, data
         assert units.cell(row, 3).number_format == "#,##0"
     # Wide enough for the unit names, not the 8.43 characters of an unsized column.
     assert units.column_dimensions["A"].width >= len("ZVS – Zentrale Vergabestelle")
+    exclusions = book["Vergabesperren in Kraft"]
+    [until] = [row[2] for row in exclusions.iter_rows(min_row=3)]
+    assert isinstance(until.value, datetime) and until.number_format == "DD.MM.YYYY"
 
 
 def test_sheet_names_fit_in_both_languages(app) -> None:
