@@ -231,7 +231,7 @@ class XlsxSheet:
 def _text(value: str) -> str:
     """A text for an inline-string cell: escaped for XML, without what XML cannot hold."""
     if _SPECIAL.search(value):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)[:32767]  # Excel's limit per cell
+        value = _NOT_XML.sub("", value)[:32767]  # Excel's limit per cell
         value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         value = value.replace("\r", "&#13;")
     return value
@@ -281,7 +281,10 @@ _CELL_WRITERS: dict[str, Callable[[Any], str]] = {
     TEXT: _text_cell, MONEY: _number_cell(_MONEY), PCT: _number_cell(_PCT),
     INT: _number_cell(_INT), DATE: _date_cell}
 # What a text needs done to it: XML's special characters, control characters, or length.
-_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\r]|.{32768}", re.DOTALL)
+_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]|.{32768}",
+                      re.DOTALL)
+# What XML 1.0 cannot hold at all: control characters, lone surrogates, U+FFFE and U+FFFF.
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

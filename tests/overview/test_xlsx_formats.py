@@ -100,7 +100,7 @@ def _sample() -> bytes:
     sheet = book.sheet("Vergaben", [Column("Kennzeichen"), Column("Wert", MONEY),
                                     Column("Zuschlagsdatum", DATE), Column("Notiz", TEXT)])
     sheet.append(["ZVS-1", 1234.5, date(2026, 3, 5), "=HYPERLINK(\"http://x\")"])
-    sheet.append(["ZVS-2 <&>", None, None, "a\x01b"])
+    sheet.append(["ZVS-2 <&>", None, None, "a\x01b\ufffe\ud800"])
     return book.to_bytes()
 
 
