@@ -29,6 +29,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     UPLOAD_FOLDER: str | None = None  # default: <instance>/uploads
+    # Where stored files live: "local" (UPLOAD_FOLDER, one machine's) or "postgres" (the
+    # database, shared by every node). Unset: "postgres" on PostgreSQL, "local" otherwise.
+    STORAGE_BACKEND: str | None = None
     CLAUSE_TEXTS_DIR = str(BASE_DIR / "clause_texts")
 
     # Sessions and cookies: signed cookies only, nothing in a worker's memory.
@@ -82,6 +85,41 @@ class Config:
     REQUIRE_2FA_ADMIN = False
     TOTP_ISSUER = "Klausel-Tracker Jena"
     SECOND_FACTOR_PENDING_SECONDS = 300
+    # API tokens: the longest validity one may be given (days); every token expires.
+    API_TOKEN_MAX_DAYS = 365
+    # Sign-in through the city's directory (auth/directory.py; README "Directory sign-in").
+    # Off: local accounts only. On: a name that is not a local account is asked of the
+    # directory; local accounts (break-glass administrators) keep their own passwords.
+    LDAP_ENABLED = False
+    LDAP_URL = ""  # ldap://host:389 (with LDAP_START_TLS) or ldaps://host:636
+    LDAP_START_TLS = False
+    LDAP_CA_FILE: str | None = None  # PEM CA(s) the server's certificate must chain to
+    LDAP_CONNECT_TIMEOUT_SECONDS = 5
+    LDAP_TIMEOUT_SECONDS = 10  # each answer of the server, and the server's search limit
+    # Direct bind: the bind name from the name typed ("uid={username},ou=people,dc=…" or,
+    # Active Directory, "{username}@jena.de"). Empty: search with the service account.
+    LDAP_BIND_TEMPLATE = ""
+    LDAP_BIND_DN: str | None = None  # the service account (search mode, synchronisation)
+    LDAP_BIND_PASSWORD: str | None = None
+    LDAP_USER_BASE_DN = ""
+    LDAP_USER_FILTER = "(uid={username})"  # AD: (&(objectClass=user)(sAMAccountName={username}))
+    LDAP_USERNAME_ATTRIBUTE = "uid"  # AD: sAMAccountName
+    LDAP_NAME_ATTRIBUTE = "cn"  # AD: displayName
+    LDAP_EMAIL_ATTRIBUTE = "mail"
+    # Entries this filter matches (read on the entry itself) count as disabled;
+    # AD: (userAccountControl:1.2.840.113556.1.4.803:=2); OpenLDAP: (pwdAccountLockedTime=*)
+    LDAP_DISABLED_FILTER = ""
+    LDAP_MEMBER_OF_ATTRIBUTE = "memberOf"  # empty: not read
+    # Groups found by a search as well, {dn} and {username} put in escaped, e.g.
+    # "(|(member={dn})(memberUid={username}))"; AD nested: "(member:1.2.840.113556.1.4.1941:={dn})"
+    LDAP_GROUP_BASE_DN = ""
+    LDAP_GROUP_FILTER = ""
+    # "ROLE=group DN" and "UNIT-CODE=group DN", `|`-separated; the first role group wins.
+    LDAP_ROLE_GROUPS: tuple[str, ...] = ()
+    LDAP_UNIT_GROUPS: tuple[str, ...] = ()
+    # The scheduler's daily `users sync-directory` at this hour (-1: not scheduled).
+    SCHEDULER_DIRECTORY_SYNC_HOUR = -1
+
     # Reverse proxies in front of the app whose X-Forwarded-For / -Proto to trust (0: none).
     # Behind one TLS-terminating proxy set 1, or every client has the proxy's address.
     PROXY_FIX_X_FOR = 0
@@ -150,13 +188,41 @@ class Config:
     AUDIT_ANCHOR_MAIL_TO: tuple[str, ...] = ()
     SCHEDULER_OVERVIEW_SECONDS = 60  # how soon the overview's figures follow a change
     SCHEDULER_STANDBY_RETRY_SECONDS = 10
-    SCHEDULER_STALE_SECONDS = 120  # /healthz calls a heartbeat older than this stale
+    # /healthz and the admin page call a heartbeat older than this stale; 0: two heartbeat
+    # intervals (30 s by default).
+    SCHEDULER_STALE_SECONDS = 0
+    # The scheduler exits (code 75) when the database stays unreachable this long; 0: it
+    # never gives up, it retries with a back-off and leads again or stands by.
+    SCHEDULER_GIVE_UP_SECONDS = 0
+    # /healthz answers 503 while the scheduler's heartbeat is stale or missing (for a node
+    # whose health should include the scheduler's; by default it is only reported).
+    HEALTHZ_REQUIRE_SCHEDULER = False
     SCHEDULER_LOCK_FILE: str | None = None  # SQLite only; default beside the database file
     SWEEP_STEP_PAUSE_SECONDS = 0  # only for crash tests: pause between sweep steps
-    MAIL_MAX_ATTEMPTS = 8
-    MAIL_RETRY_BASE_SECONDS = 60  # doubled after each failed attempt
+    # Delivery at least once: a failed attempt is retried after MAIL_RETRY_BASE_SECONDS,
+    # doubled each time up to MAIL_RETRY_MAX_SECONDS, for MAIL_RETRY_DAYS after the first
+    # failure; then the message is `failed` (shown on the operations page). A message whose
+    # sender died mid-dialogue is sent again MAIL_INTERRUPTED_MINUTES after it was claimed.
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 1800
+    MAIL_RETRY_DAYS = 3
+    MAIL_INTERRUPTED_MINUTES = 10
+    # No e-mail out for this long while messages wait: an alert on the operations page and
+    # one e-mail per outage to MAIL_ALERT_TO (default: COMPLIANCE_ESCALATION_EMAILS).
+    MAIL_OUTAGE_ALERT_MINUTES = 60
+    MAIL_ALERT_TO: tuple[str, ...] = ()
     MAIL_TIMEOUT_SECONDS = 20
     MAIL_USE_SSL = False
+
+    # eForms notices (interop/eforms.py): the largest XML file read
+    EFORMS_MAX_FILE_BYTES = 10 * 1024 * 1024
+    # OCDS export (interop/ocds.py): the ocid prefix registered with the Open Contracting
+    # Partnership, the publisher, and the City as buyer (an Eigenbetrieb is its own buyer)
+    OCDS_OCID_PREFIX = "ocds-xxxxxx"
+    OCDS_PUBLISHER_NAME = "Stadt Jena"
+    OCDS_PUBLISHER_URI = "https://www.jena.de"
+    OCDS_BUYER_NAME = "Stadt Jena"
+    OCDS_BUYER_ID = "DE-JENA"
 
     # DOCX ingest limits (every uploaded document is hostile until checked)
     DOCX_MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -34,6 +34,7 @@ from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations.models import Declaration, SelfCommitment
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.services import ensure_unit
+from clause_tracker.sql import move_sequences_past_rows
 
 BATCH = 5000
 DECLARATION_STATES = ["accepted"] * 8 + ["requested", "received", "rejected", "expired",
@@ -128,6 +129,9 @@ def generate(contracts: int, grants: int, audit_events: int, seed: int) -> Itera
     _insert(Agreement.__table__, agreements)
     _insert(Declaration.__table__, declarations)
     _insert(SelfCommitment.__table__, commitments)
+    # The ids above were given explicitly: the sequences must follow, or the next
+    # counterparty or agreement recorded in the app collides with them.
+    move_sequences_past_rows([Counterparty.__table__, Agreement.__table__])
     db.session.commit()
     yield (f"{contracts} contracts, {grants} grants, {len(parties)} counterparties, "
            f"{len(declarations)} declarations, {len(commitments)} self-commitments "
@@ -164,6 +168,7 @@ def generate(contracts: int, grants: int, audit_events: int, seed: int) -> Itera
     if user_id is not None:
         _insert(Measure.__table__, measures)
     _insert(Complaint.__table__, complaints)
+    move_sequences_past_rows([ComplianceCheck.__table__])
     db.session.commit()
     yield (f"{len(checks)} checks, {len(measures) if user_id else 0} measures "
            f"(none without a user to propose them), {len(complaints)} complaints "
@@ -207,7 +212,7 @@ def _audit(total: int, agreements: list[dict], rnd: random.Random) -> int:
             rows = []
     if rows:
         db.session.execute(insert(AuditEvent.__table__), rows)
-        db.session.commit()
+    db.session.commit()
     del rnd
     return total
 

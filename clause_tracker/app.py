@@ -13,7 +13,17 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from clause_tracker import ROOT, auth, errors, i18n, request_args, security_headers, templating
+from clause_tracker import (
+    ROOT,
+    api,
+    auth,
+    errors,
+    i18n,
+    request_args,
+    security_headers,
+    storage,
+    templating,
+)
 from clause_tracker.agreements import lifecycle as agreement_lifecycle
 from clause_tracker.audit import routes as audit_routes
 from clause_tracker.auth import routes as auth_routes
@@ -28,14 +38,16 @@ from clause_tracker.documents.web import routes as document_routes
 from clause_tracker.extensions import csrf, db, limiter, login_manager, migrate
 from clause_tracker.inbox import digest
 from clause_tracker.inbox import routes as inbox_routes
+from clause_tracker.interop import routes as interop_routes
 from clause_tracker.jobs import routes as job_routes
 from clause_tracker.main import routes as main_routes
+from clause_tracker.orgunits import routes as orgunit_routes
 from clause_tracker.overview import routes as overview_routes
 from clause_tracker.registry import routes as registry_routes
 
 BLUEPRINTS = (auth_routes, audit_routes, clause_routes, document_routes, registry_routes,
               counterparty_routes, declaration_routes, check_routes, overview_routes,
-              job_routes, inbox_routes, main_routes)
+              job_routes, inbox_routes, interop_routes, orgunit_routes, main_routes)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -53,6 +65,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     i18n.init_app(app)
+    # The API's bearer token is read before the permission check, which then sees its user
+    # (and under /api/ never the session's).
+    api.init_auth(app)
     # The permission check runs before the CSRF check: a forbidden POST is a 403.
     auth.init_app(app)
     csrf.init_app(app)
@@ -61,12 +76,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = request_args.DatabaseInt
     for routes in BLUEPRINTS:
         app.register_blueprint(routes.bp)
+    api.init_app(app)
     # Awarding asks the declarations (a layer above the agreements) whether one is in place.
     agreement_lifecycle.init_app(app, award_guards=[award_blockers],
                                  basis_listeners=[void_not_required])
     # The daily message lists Meine Aufgaben too (the inbox is a layer above the outbox).
     notifications.init_app(app, sections=[digest.lines])
     errors.init_app(app)
+    app.wsgi_app = errors.RetryReads(app.wsgi_app)  # type: ignore[method-assign]
     request_args.init_app(app)
     security_headers.init_app(app)
     templating.init_app(app)
@@ -103,6 +120,10 @@ def _finish_configuration(app: Flask) -> None:
             app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if not app.config.get("UPLOAD_FOLDER"):
         app.config["UPLOAD_FOLDER"] = str(instance / "uploads")
+    backend = str(app.config.get("STORAGE_BACKEND") or "").strip().lower()
+    if backend and backend not in storage.BACKENDS:
+        raise RuntimeError(f"CLAUSE_TRACKER_STORAGE_BACKEND must be one of "
+                           f"{', '.join(storage.BACKENDS)}, not {backend!r}.")
     if not app.config.get("SECRET_KEY") and app.config.get("GENERATE_SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     if not app.config.get("SECRET_KEY"):

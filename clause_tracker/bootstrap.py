@@ -25,6 +25,16 @@ DEMO_UNITS = [
     ("JK", "JenaKultur", UnitKind.EIGENBETRIEB),
 ]
 
+# How the demo's units name themselves on their documents, and their addresses.
+DEMO_LETTERHEADS = {
+    "KIJ": {"document_name": "Kommunale Immobilien Jena – Eigenbetrieb der Stadt Jena",
+            "address": "Paradiesstraße 6\n07743 Jena"},
+    "JK": {"document_name": "JenaKultur – Eigenbetrieb der Stadt Jena",
+           "address": "Knebelstraße 10\n07743 Jena"},
+    "ZVS": {"document_name": "Stadt Jena – Zentrale Vergabestelle",
+            "address": "Am Anger 15\n07743 Jena"},
+}
+
 DEMO_USERS = [
     ("vergabe", "Vera Vergabe", Role.PROCUREMENT_OFFICER, "ZVS"),
     ("kij.vergabe", "Karl Immobilien", Role.PROCUREMENT_OFFICER, "KIJ"),
@@ -53,7 +63,8 @@ class DemoLogin:
 
 def load_demo_data() -> list[DemoLogin]:
     """Units and one user per role; re-running gives the demo users fresh passwords."""
-    units = {code: ensure_unit(code, name, kind) for code, name, kind in DEMO_UNITS}
+    units = {code: ensure_unit(code, name, kind, **DEMO_LETTERHEADS.get(code, {}))
+             for code, name, kind in DEMO_UNITS}
     db.session.commit()
     logins = []
     for username, name, role, unit_code in DEMO_USERS:

@@ -11,6 +11,8 @@ from werkzeug.serving import run_simple
 
 from clause_tracker.agreements.cli import import_cli
 from clause_tracker.audit.cli import audit_cli
+from clause_tracker.auth import directory_accounts
+from clause_tracker.auth.directory import DirectoryUnavailable
 from clause_tracker.auth.services import UserError
 from clause_tracker.auth.services import create_user as create
 from clause_tracker.bootstrap import init_database, load_demo_data
@@ -18,10 +20,12 @@ from clause_tracker.clauses.cli import clauses_cli
 from clause_tracker.demo import DemoRefused, load_city
 from clause_tracker.documents.cli import docx_cli, verify_cli
 from clause_tracker.extensions import db
+from clause_tracker.interop.cli import export_cli, import_eforms
 from clause_tracker.jobs.cli import scheduler_cli
 from clause_tracker.orgunits.models import OrgUnit
 from clause_tracker.overview.cli import report_cli
 from clause_tracker.retention.cli import retention_cli
+from clause_tracker.storage.cli import storage_cli
 
 
 @click.command("init")
@@ -99,8 +103,29 @@ def create_user(username: str, role: str, unit_code: str | None, display_name: s
     click.echo(f"created {user.username} ({user.role})")
 
 
+@users_cli.command("sync-directory")
+def sync_directory() -> None:
+    """Check every account of the city's directory against it (LDAP_*): gone, disabled or in
+    no mapped group → deactivated; name, e-mail, role and unit updated."""
+    if not current_app.config.get("LDAP_ENABLED"):
+        raise click.ClickException("directory sign-in is off (LDAP_ENABLED)")
+    try:
+        report = directory_accounts.sync()
+    except directory_accounts.SyncInterrupted as exc:
+        raise click.ClickException(f"the directory failed halfway: {exc}") from exc
+    except DirectoryUnavailable as exc:
+        raise click.ClickException(f"the directory cannot be read, nothing changed: {exc}"
+                                   ) from exc
+    for label, names in (("updated", report.updated), ("reactivated", report.reactivated),
+                         ("deactivated", report.deactivated)):
+        for name in names:
+            click.echo(f"{label}: {name}")
+    click.echo(", ".join(f"{name} {count}" for name, count in report.counts().items()))
+
+
 def register_commands(app: Flask) -> None:
     """On app.cli, so `flask --app wsgi …` and the test runner see them too."""
+    import_cli.add_command(import_eforms)  # the import group of the agreements, a layer below
     for command in (init, demo, users_cli, clauses_cli, audit_cli, import_cli, scheduler_cli,
-                    retention_cli, report_cli, docx_cli, verify_cli):
+                    retention_cli, report_cli, docx_cli, verify_cli, export_cli, storage_cli):
         app.cli.add_command(command)

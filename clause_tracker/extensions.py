@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from flask_babel import Babel
@@ -12,6 +13,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints: Alembic can then alter and drop them, on SQLite (batch mode) too.
@@ -28,7 +30,33 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class _SQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy, with a session end that cannot fail a finished response.
+
+    Ending the request's session rolls back its connection; when the database dropped that
+    connection (a restart, a terminated backend) the rollback raises, after the view has
+    answered, and the WSGI server would replace the answer by a bare 500 page. The
+    connection is then invalidated by SQLAlchemy already; the session is discarded.
+    """
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        try:
+            self.session.remove()
+        except DBAPIError as error:
+            logging.getLogger(__name__).warning("session end failed (connection lost?): %s",
+                                                error)
+            self.session.registry.clear()
+
+
+db = _SQLAlchemy(model_class=Base)
+
+
+def keep_committed_state() -> None:
+    """For a web request: what it committed stays readable after the commit without another
+    round trip (the new record's id for the redirect, the label in the message), so a
+    connection lost right after COMMIT cannot turn a saved change into an error page. Batch
+    jobs and the CLI keep expire-on-commit: they change rows set-based and read them again."""
+    db.session().expire_on_commit = False
 
 # The base class of every model. At run time it *is* `db.Model` (Flask-SQLAlchemy builds it
 # from `Base`: table names, binds, `Model.query`), so the schema is the same whichever name a

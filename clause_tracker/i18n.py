@@ -89,18 +89,21 @@ def format_percent(value: Decimal | float | int | None, *, locale: str | None = 
 
 
 def format_money(value: Decimal | float | int | None, *, locale: str | None = None,
-                 symbol: bool = True, grouping: bool = True) -> str:
+                 symbol: bool = True, grouping: bool = True,
+                 currency: str | None = None) -> str:
     """Euros and cents: 1.234,56 € in German, €1,234.56 in English; empty for no amount.
 
     `locale` is the user's unless given: contracts, form fields and exports are German
     whatever the interface language. Without `symbol` for input fields labelled "in EUR",
     without `grouping` for CSV files (a decimal comma and no thousands separator). Half
     cents round up, as commercial rounding does, not to even as Babel's default does.
+    `currency`: another ISO 4217 code than EUR (an award imported from an eForms notice).
     """
     if value is None:
         return ""
     where = locale or get_locale()
     with localcontext(rounding=ROUND_HALF_UP):
         if symbol:
-            return numbers.format_currency(value, "EUR", locale=where, group_separator=grouping)
+            return numbers.format_currency(value, currency or "EUR", locale=where,
+                                           group_separator=grouping)
         return numbers.format_decimal(value, "#,##0.00", locale=where, group_separator=grouping)

@@ -43,6 +43,9 @@ class Permission(enum.StrEnum):
     # administrator — never the person who proposed it (enforced in compliance.services).
     MEASURES_APPROVE = "measures_approve"
     COMPLIANCE_ADMIN = "compliance_admin"  # scheduler status, outbox, retention and erasure
+    EFORMS_BUYERS_MANAGE = "eforms_buyers_manage"  # which unit an eForms notice's buyer is
+    UNITS_MANAGE = "units_manage"  # each unit's name and address on the documents it issues
+    ECCAR_NARRATIVE = "eccar_narrative"  # the steering group's texts in the ECCAR report
 
 
 # Who handles which kind of agreement: procurement officers contracts, grant managers grants.
@@ -74,7 +77,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.USERS_MANAGE, Permission.ALL_UNITS, Permission.REGISTRY_READ,
         Permission.EXEMPTIONS_APPROVE, Permission.THRESHOLDS_MANAGE,
         Permission.MEASURES_APPROVE, Permission.COMPLIANCE_ADMIN,
-        Permission.OVERVIEW_READ, Permission.ECCAR_REPORT,
+        Permission.OVERVIEW_READ, Permission.ECCAR_REPORT, Permission.EFORMS_BUYERS_MANAGE,
+        Permission.UNITS_MANAGE, Permission.ECCAR_NARRATIVE,
     }),
 }
 

@@ -4,8 +4,10 @@ the database as something it cannot hold.
 - A NUL character is in no text anyone types; PostgreSQL refuses it in text, so a request
   carrying one (path, query or form field; uploaded files are not looked at) is answered
   400 before any view runs.
-- Whole numbers (ids, counts) beyond the database's 64-bit integers, and page numbers
-  beyond any list, count as not given: the list shows unfiltered or its last page.
+- Whole numbers (ids, counts) beyond the database's integer columns (INTEGER: 32 bits on
+  PostgreSQL, where a larger value is an error, not a miss), and page numbers beyond any
+  list, count as not given: the list shows unfiltered or its last page; such an id in a
+  path matches no route.
 - Days outside 1900–2199 count as not given: date arithmetic at 9999-12-31 overflows,
   and no contract of the city lies there.
 """
@@ -20,7 +22,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 from wtforms import Field, Form, ValidationError
 
-INT_LIMIT = 2**63 - 1
+# The id and counter columns are INTEGER: PostgreSQL's 32-bit range (SQLite's is wider).
+INT_LIMIT = 2**31 - 1
 MAX_PAGE = 1_000_000
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 

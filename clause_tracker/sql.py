@@ -154,3 +154,16 @@ def insert_with_ids(table: Table, rows: list[dict[str, Any]]) -> list[int]:
         ids += connection.execute(insert(table).returning(
             table.c.id, sort_by_parameter_order=True), rows[start:start + 1000]).scalars().all()
     return ids
+
+
+def move_sequences_past_rows(tables: list[Table]) -> None:
+    """PostgreSQL: after rows were inserted with explicit ids (bulk loads), move each
+    table's id sequence past its largest id, so the next row inserted the ordinary way
+    does not collide with them. Nothing to do on SQLite (it takes max(id) + 1)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        db.session.execute(text(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608
+            f"GREATEST((SELECT max(id) FROM {table.name}), 1), "
+            f"(SELECT max(id) FROM {table.name}) IS NOT NULL)"))

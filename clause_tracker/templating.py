@@ -56,6 +56,8 @@ def init_app(app: Flask) -> None:
         contract_kind_label=lookup(agreement_labels.CONTRACT_KIND_LABELS),
         procedure_label=lookup(agreement_labels.PROCEDURE_LABELS),
         clause_method_label=lookup(agreement_labels.CLAUSE_METHOD_LABELS),
+        funding_kind_label=lookup(agreement_labels.FUNDING_KIND_LABELS),
+        funding_method_label=lookup(agreement_labels.FUNDING_METHOD_LABELS),
         not_required_label=lookup(agreement_labels.NOT_REQUIRED_LABELS),
         compliance_label=lookup(compliance_labels.STATE_LABELS),
         compliance_reason=compliance_labels.reason_text,

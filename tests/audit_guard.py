@@ -29,11 +29,14 @@ TECHNICAL_TABLES = frozenset({
     "submitted_forms",       # one-time form tokens, written with the change they guard
     "scheduler_heartbeats",  # the scheduler's liveness beat
     "outbox_messages",       # e-mail delivery state (queued by audited changes)
+    "mail_outages",          # when no e-mail went out, and whether that was told
     "compliance_reminders",  # who is reminded of an audited due check, and when it was sent
     "compliance_sweeps",     # a sweep's run record (its changes are audited in its steps)
     "compliance_sample_draws",  # the monthly sample's seed, kept for reproduction
     "imports",               # an import job's progress (queueing and the result are audited)
     "overview_snapshots",    # figures derived from the audited records
+    "stored_files",          # file contents, written with the audited record naming them
+    "stored_file_chunks",    # (or held for a pending upload's confirmation)
 })
 _KEY = "audit_guard"
 

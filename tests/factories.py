@@ -108,9 +108,11 @@ def record_agreement(kind: str, user: User, counterparty_id: int | None = None,
         "decided_on": date(2025, 12, 1),
     }
     if kind == "contract":
-        defaults |= {"contract_kind": "services", "procedure": "open"}
+        defaults |= {"contract_kind": "services", "procedure": "open",
+                     "vat_rate": Decimal("19")}
     else:
-        defaults |= {"programme": "Fonds Politische Bildung", "proof_due_on": date(2027, 6, 30)}
+        defaults |= {"programme": "Fonds Politische Bildung", "proof_due_on": date(2027, 6, 30),
+                     "funding_kind": "project", "funding_method": "deficit"}
     return agreements.create(kind, defaults | values, user, new_token())
 
 

@@ -159,12 +159,18 @@ def test_generate_contract_with_german_formats(client, signed_in, published_clau
         "value": "12.345,60", "start_date": "01.02.2026", "end_date": "31.01.2027",
         "signature_date": "15.01.2026",
     }
-    response = client.post("/documents/generate", data=form)
+    refused = client.post("/documents/generate", data=form)
+    assert refused.status_code == 200 and "Verträge brauchen den Umsatzsteuersatz." in \
+        refused.get_data(as_text=True)
+    form["csrf_token"] = csrf(client, "/documents/generate")
+    response = client.post("/documents/generate", data=form | {"vat_rate": "19"})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     record = db.session.scalar(select(DocumentRecord))
     issued = client.get(f"/documents/{record.id}/download").data
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(issued)).paragraphs)
-    assert "12.345,60\u00a0€" in text and "01.02.2026" in text
+    assert "netto 12.345,60\u00a0€" in text and "01.02.2026" in text
+    assert "19 % Umsatzsteuer in Höhe von 2.345,66\u00a0€" in text
+    assert "brutto also 14.691,26\u00a0€" in text
     assert "Reinigung <Rathaus> & Co" in text
     assert verify(issued, load_library(REPO / "clause_texts")).status == "verbatim"
 

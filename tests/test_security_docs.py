@@ -149,7 +149,7 @@ def test_a_field_value_cannot_move_the_clause_into_the_contract(client, signed_i
         "authority": "Stadt Jena", "authority_address": "Am Anger 15, 07743 Jena",
         "counterparty": "{{ ANTIRASSISMUSKLAUSEL }} GmbH",
         "counterparty_address": "{{ contractor_address }}",
-        "value": "400,00", "start_date": "01.02.2026", "end_date": "31.01.2027",
+        "value": "400,00", "vat_rate": "19", "start_date": "01.02.2026", "end_date": "31.01.2027",
         "signature_date": "15.01.2026",
     }
     response = client.post("/documents/generate", data=form)
@@ -161,12 +161,14 @@ def test_a_field_value_cannot_move_the_clause_into_the_contract(client, signed_i
     clause_at = [i for i, (kind, _text) in enumerate(blocks) if kind == "clause"]
     assert len(clause_at) == 1  # exactly one clause, where the template's placeholder was
     i = clause_at[0]
-    assert blocks[i - 1][1].startswith("Änderungen und Ergänzungen")  # after § 5
-    assert blocks[i + 1][1] == "Unterschriften"
+    # As Anlage 1, under its heading, after § 5 and the signatures.
+    assert blocks[i - 1][1] == "Anlage 1 – Besondere Vertragsbedingung zur Antirassismusklausel"
     texts = [text for _kind, text in blocks]
+    assert texts.index("Unterschriften") < i
+    assert any(text.startswith("Änderungen und Ergänzungen") for text in texts[:i])
     # The values stand as written, braces and all, where the template put them.
     assert f"Der Auftragnehmer liefert für den Auftraggeber: {subject}." in texts
-    assert "{{ ANTIRASSISMUSKLAUSEL }} GmbH, {{ contractor_address }}" in texts
+    assert "{{ ANTIRASSISMUSKLAUSEL }} GmbH{{ contractor_address }}" in texts  # two lines
     assert "Vergabenummer: V-2026-099" in texts
     assert verify(issued, load_library(REPO / "clause_texts")).status == "verbatim"
 
@@ -295,7 +297,8 @@ def test_a_hash_match_never_reaches_into_another_units_agreement(
     contract = agreements.create("contract", {
         "reference": "ZVS-2026-014", "subject": "Reinigung", "counterparty_id": counterparty.id,
         "decided_on": date.today(), "contract_kind": "services", "procedure": "open",
-        "value": 1000, "start_date": date.today(), "end_date": date.today() + timedelta(days=300)},
+        "value": 1000, "vat_rate": 19, "start_date": date.today(),
+        "end_date": date.today() + timedelta(days=300)},
         officer, "token-finding-14")
     fields = hidden_fields(client, f"/agreements/{contract.id}")
     generated = client.post(f"/agreements/{contract.id}/document", data={

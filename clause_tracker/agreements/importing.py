@@ -26,7 +26,7 @@ import csv
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -237,7 +237,11 @@ REQUIRED = {CONTRACT: ("reference", "subject", "contract_kind"),
 DATES = ("decided_on", "start_date", "end_date", "proof_due_on")
 AMOUNTS = ("value", "estimated_value")
 TEXT_LIMITS = {"reference": 80, "programme": 200, "counterparty": 200, "subject": 2000,
-               "renewal_options": 1000}
+               "renewal_options": 1000, "counterparty_register": 80}
+# Fields other importers (eForms notices) may give besides the file's columns: the
+# counterparty's registration number (matched before its name) and the value's currency.
+EXTRA_FIELDS = ("counterparty_register", "currency")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 CONTRACT_KIND_WORDS = {
     "lieferleistung": "supplies", "lieferleistungen": "supplies", "lieferung": "supplies",
     "dienstleistung": "services", "dienstleistungen": "services",
@@ -255,6 +259,16 @@ PROCEDURE_WORDS = {
 
 class ImportFileError(RefusedChange):
     """The file as a whole cannot be read (format, encoding, headers)."""
+
+
+@dataclass(frozen=True)
+class PartyRef:
+    """A counterparty as an import names it: by registration number when it has one (the
+    oldest counterparty with that number), else by name (the oldest of that name); a new
+    one is recorded with both when none matches."""
+
+    name: str
+    register_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -542,6 +556,11 @@ def _check_row(rules: _Rules, cells: dict[str, Any], line: int, units: dict[str,
                 values[name] = _code(raw, CONTRACT_KINDS, rules.kinds, CONTRACT_KIND_LABELS)
             elif name == "procedure":
                 values[name] = _code(raw, PROCEDURES, rules.procedures, PROCEDURE_LABELS)
+            elif name == "currency":
+                if not _CURRENCY.fullmatch(_cell_text(raw)):
+                    raise ValueError(_l("“%(value)s” is not a currency; expected a code like EUR",
+                                        value=_quote(raw)))
+                values[name] = _cell_text(raw)
             else:
                 text = _cell_text(raw)
                 if _CONTROL.intersection(text):
@@ -620,28 +639,52 @@ def import_file(kind: str, data: bytes, filename: str, *, dry_run: bool = False,
     if restrict_unit and unit is None:
         raise ImportFileError(_l("Your account belongs to no unit; ask an administrator."))
     rows = read_rows(data, filename)
+
+    def named_rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        mapping: dict[int, str] | None = None
+        for line, cells in rows:
+            if mapping is None:
+                mapping = _header_map(kind, cells, line, report.errors)
+                if report.errors:
+                    return
+                continue
+            if not any(_cell_text(c) for c in cells):
+                continue  # blank lines
+            yield line, {name: cells[i] if i < len(cells) else None
+                         for i, name in mapping.items()}
+        if mapping is None:
+            raise ImportFileError(_l("The file has no header line."))
+
+    return import_rows(kind, named_rows(), data, report, unit=unit,
+                       restrict_unit=restrict_unit, user=user, job=job, progress=progress)
+
+
+def import_rows(kind: str, rows: Iterable[tuple[int, dict[str, Any]]], data: bytes,
+                report: ImportReport, *, unit: OrgUnit | None = None,
+                restrict_unit: bool = False, user: User | None = None,
+                job: ImportJob | None = None,
+                progress: Callable[[int, str], None] | None = None) -> ImportReport:
+    """The import's rules for rows read from any source (a CSV or XLSX file, or the
+    contracts of eForms notices): every row checked as a file's row is (field names of
+    CONTRACT_COLUMNS and GRANT_COLUMNS, plus EXTRA_FIELDS; cells may be text or already
+    typed: dates, Decimals, unit codes), references already registered skipped, a reference
+    twice an error, and — when no row has an error and it is not a dry run (report.dry_run) — all rows saved in one
+    transaction with their audit events, the file (`data`) recorded by its SHA-256."""
+    if restrict_unit and unit is None:
+        raise ImportFileError(_l("Your account belongs to no unit; ask an administrator."))
     units = {u.code.upper(): _Unit(u.id, u.code) for u in db.session.scalars(select(OrgUnit))}
     own = _Unit(unit.id, unit.code) if unit is not None else None
     existing = set(db.session.scalars(select(Agreement.reference).where(
         Agreement.kind == kind)))
-    mapping: dict[int, str] | None = None
     rules = _rules(kind)
     checked: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
-    for line, cells in rows:
-        if mapping is None:
-            mapping = _header_map(kind, cells, line, report.errors)
-            if report.errors:
-                return report
-            continue
-        if not any(_cell_text(c) for c in cells):
-            continue  # blank lines
+    for line, named in rows:
         report.rows += 1
         if report.rows > MAX_ROWS:
             raise ImportFileError(_l("More than %(n)d rows; split the file.", n=MAX_ROWS))
         if progress is not None and report.rows % PROGRESS_ROWS == 0:
             progress(report.rows, "checking")
-        named = {name: cells[i] if i < len(cells) else None for i, name in mapping.items()}
         values = _check_row(rules, named, line, units, own, restrict_unit, report.errors,
                             report.warnings)
         if values is None:
@@ -657,9 +700,7 @@ def import_file(kind: str, data: bytes, filename: str, *, dry_run: bool = False,
             report.skipped.append(reference)
             continue
         checked.append((line, values))
-    if mapping is None:
-        raise ImportFileError(_l("The file has no header line."))
-    if report.errors or dry_run:
+    if report.errors or report.dry_run:
         report.created = [v["reference"] for _, v in checked] if not report.errors else []
         return report
     if progress is not None:
@@ -676,7 +717,7 @@ def import_file(kind: str, data: bytes, filename: str, *, dry_run: bool = False,
 # Columns every inserted row names (executemany needs the same keys in every row).
 _IMPORTED = ("reference", "subject", "contract_kind", "procedure", "estimated_value", "value",
              "decided_on", "start_date", "end_date", "renewal_options", "programme",
-             "proof_due_on")
+             "proof_due_on", "currency")
 
 
 @transactional
@@ -694,17 +735,19 @@ def _save(kind: str, checked: list[tuple[int, dict[str, Any]]], report: ImportRe
                         status="saving", queued_at=now, started_at=now)
         db.session.add(job)
         db.session.flush()
-    parties, created_parties = _counterparties([v.get("counterparty") for _, v in checked],
-                                               now)
+    refs = [_party(values) for _, values in checked]
+    parties, created_parties = _counterparties(refs, now)
     rows = [{**{name: values.get(name) for name in _IMPORTED}, "kind": kind,
              "status": "draft", "org_unit_id": values["unit"].id,
-             "counterparty_id": parties.get(values.get("counterparty") or ""),
+             "counterparty_id": parties[ref] if ref is not None else None,
              "created_at": now, "updated_at": now, "version_id": 1, "import_id": job.id,
-             "created_by_id": user.id if user else None} for _, values in checked]
+             "created_by_id": user.id if user else None}
+            for (_, values), ref in zip(checked, refs, strict=True)]
     ids = insert_with_ids(Agreement.__table__, rows)
     report.created = [values["reference"] for _, values in checked]
     lines = [line for line, _ in checked]
-    new_parties = [(name, ident) for name, ident in parties.items() if ident in created_parties]
+    new_parties = [(ref.name, ident) for ref, ident in parties.items()
+                   if ident in created_parties]
     for chunk in _chunks(new_parties):
         audit("counterparty.import", "Import", job.id,
               f"{len(chunk)} counterparties recorded by import from {report.filename}",
@@ -726,20 +769,51 @@ def _save(kind: str, checked: list[tuple[int, dict[str, Any]]], report: ImportRe
            "skipped": report.skipped[:1000], "counterparties_created": len(new_parties)})
 
 
-def _counterparties(names: list[str | None], now: datetime) -> tuple[dict[str, int], set[int]]:
-    """name → id for every named counterparty (the oldest of that name, or a new one), and
-    the ids of the new ones."""
-    wanted = sorted({name for name in names if name})
-    known: dict[str, int] = {}
-    for chunk in _chunks(wanted):
+def _party(values: dict[str, Any]) -> PartyRef | None:
+    name = values.get("counterparty") or ""
+    return PartyRef(name, values.get("counterparty_register") or "") if name else None
+
+
+def _counterparties(refs: list[PartyRef | None],
+                    now: datetime) -> tuple[dict[PartyRef, int], set[int]]:
+    """PartyRef → id for every named counterparty: the oldest with its registration number,
+    else the oldest of its name, else a new one; and the ids of the new ones."""
+    wanted = sorted({ref for ref in refs if ref is not None},
+                    key=lambda r: (r.name, r.register_number))
+    by_number: dict[str, int] = {}
+    numbers = sorted({ref.register_number for ref in wanted if ref.register_number})
+    for chunk in _chunks(numbers):
+        for ident, number in db.session.execute(
+                select(Counterparty.id, Counterparty.register_number)
+                .where(Counterparty.register_number.in_(chunk)).order_by(Counterparty.id)):
+            by_number.setdefault(number, ident)
+    by_name: dict[str, int] = {}
+    for chunk in _chunks(sorted({ref.name for ref in wanted})):
         for ident, name in db.session.execute(
                 select(Counterparty.id, Counterparty.name)
                 .where(Counterparty.name.in_(chunk)).order_by(Counterparty.id)):
-            known.setdefault(name, ident)
-    missing = [name for name in wanted if name not in known]
+            by_name.setdefault(name, ident)
+    known: dict[PartyRef, int] = {}
+    missing: list[PartyRef] = []
+    for ref in wanted:
+        ident = by_number.get(ref.register_number) if ref.register_number else None
+        if ident is None:
+            ident = by_name.get(ref.name)
+        if ident is None:
+            missing.append(ref)
+        else:
+            known[ref] = ident
+    # One new counterparty per number, or per name for those without one.
+    new_keys = list(dict.fromkeys(ref.register_number or f"\0{ref.name}" for ref in missing))
+    firsts = {key: next(r for r in missing if (r.register_number or f"\0{r.name}") == key)
+              for key in new_keys}
     created = insert_with_ids(Counterparty.__table__,
-                              [{"name": name, "created_at": now} for name in missing])
-    known.update(zip(missing, created, strict=True))
+                              [{"name": firsts[key].name, "created_at": now,
+                                "register_number": firsts[key].register_number}
+                               for key in new_keys])
+    made = dict(zip(new_keys, created, strict=True))
+    for ref in missing:
+        known[ref] = made[ref.register_number or f"\0{ref.name}"]
     return known, set(created)
 
 

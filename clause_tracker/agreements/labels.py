@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from clause_tracker.documents import grant_terms
+
 KIND_LABELS = {"contract": _l("Contract"), "grant": _l("Grant")}
 STATUS_LABELS = {
     "draft": _l("Draft"),
@@ -46,3 +48,8 @@ NOT_REQUIRED_LABELS = {
     "below_threshold": _l("below the unit's threshold"),
     "exempt": _l("exempt"),
 }
+# Kinds and methods of funding: defined with the documents that name them.
+FUNDING_KIND_LABELS = grant_terms.FUNDING_KIND_LABELS
+FUNDING_METHOD_LABELS = grant_terms.FUNDING_METHOD_LABELS
+FUNDING_KIND_NOTICE = grant_terms.FUNDING_KIND_NOTICE
+FUNDING_METHOD_NOTICE = grant_terms.FUNDING_METHOD_NOTICE

@@ -69,6 +69,9 @@ class Agreement(Model):
     # Contracts: the awarded value net of VAT (contractual penalties are computed on it);
     # grants: the amount.
     value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # ISO 4217 code of value and estimated value when not euros (awards imported from
+    # eForms notices in another currency); NULL: euros.
+    currency: Mapped[str | None] = mapped_column(String(3))
     start_date: Mapped[date | None]  # term / funding period
     end_date: Mapped[date | None]
     decided_on: Mapped[date | None]  # award date / date of the grant notice
@@ -82,6 +85,12 @@ class Agreement(Model):
     # grants only
     programme: Mapped[str | None] = mapped_column(String(200))
     proof_due_on: Mapped[date | None]
+    funding_kind: Mapped[str | None] = mapped_column(String(20))  # FUNDING_KINDS
+    funding_method: Mapped[str | None] = mapped_column(String(20))  # FUNDING_METHODS
+    # Where an objection to the grant notice is lodged; empty: the unit (its document name
+    # and address), which issued the notice (§ 70 VwGO).
+    remedy_authority: Mapped[str | None] = mapped_column(String(200))
+    remedy_address: Mapped[str | None] = mapped_column(Text)
 
     # The clause, and how it was attached
     clause_version_id: Mapped[int | None] = mapped_column(ForeignKey("clause_versions.id"))

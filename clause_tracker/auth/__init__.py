@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from clause_tracker.auth import second_factor, sessions
+from clause_tracker.auth import directory, second_factor, sessions
 from clause_tracker.extensions import login_manager
 from clause_tracker.permissions import PUBLIC
 
@@ -68,4 +68,5 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please sign in to open this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    directory.check_settings(app.config)
     app.before_request(check_request)

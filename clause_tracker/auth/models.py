@@ -38,6 +38,15 @@ class User(UserMixin, Model):
     totp_confirmed_at: Mapped[datetime | None]
     # The time step of the last TOTP code accepted: a code is good once only.
     totp_last_step: Mapped[int | None]
+    # A service account: a machine client's identity with a role and a unit, used through
+    # API tokens only; its password is random and never shown, so nobody signs in with it.
+    service_account: Mapped[bool] = mapped_column(default=False)
+    # Accounts of the city's directory (auth/directory_accounts.py): the entry's DN (None: a
+    # local account with its own password), when the directory last spoke for it, and
+    # whether it was the directory that deactivated it (it reactivates it too).
+    directory_dn: Mapped[str | None] = mapped_column(String(500))
+    directory_synced_at: Mapped[datetime | None]
+    directory_deactivated: Mapped[bool] = mapped_column(default=False)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -49,6 +58,10 @@ class User(UserMixin, Model):
     @property
     def has_second_factor(self) -> bool:
         return self.totp_secret is not None and self.totp_confirmed_at is not None
+
+    @property
+    def from_directory(self) -> bool:
+        return self.directory_dn is not None
 
     def can(self, permission: Permission | str) -> bool:
         return role_has(self.role, permission)

@@ -18,7 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
-from clause_tracker.auth import bp, second_factor, services, sessions
+from clause_tracker.auth import bp, directory_accounts, second_factor, services, sessions
 from clause_tracker.auth.forms import (
     ConfirmForm,
     LoginForm,
@@ -56,8 +56,9 @@ def _account_key() -> str:
 
 
 def _failed(response: Response) -> bool:
-    """A sign-in step counts against the throttles unless it succeeded (a redirect)."""
-    return response.status_code != 302
+    """A sign-in step counts against the throttles unless it succeeded (a redirect) or the
+    directory could not be asked (503: no password was checked)."""
+    return response.status_code not in (302, 503)
 
 
 def _address_limit() -> str:
@@ -79,7 +80,8 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        outcome = services.authenticate(form.username.data or "", form.password.data or "")
+        outcome = directory_accounts.sign_in(form.username.data or "",
+                                             form.password.data or "")
         if outcome.ok:
             return _finish_sign_in(outcome, request.args.get("next"))
         if outcome.second_factor_user:
@@ -90,6 +92,13 @@ def login():
                                 "name": user.username.lower(), "at": utcnow().timestamp(),
                                 "next": request.args.get("next") or ""}
             return redirect(url_for("auth.login_second_factor"))
+        if outcome.unavailable:
+            # Only names that are no local account get here: says nothing of the person.
+            flash(_("The city's directory cannot be reached just now, so your sign-in cannot "
+                    "be checked. Please try again in a few minutes; if it persists, tell the "
+                    "IT service desk. Administrators can sign in with their local account."),
+                  "error")
+            return render_template("auth/login.html", form=form), 503
         # One answer for a wrong password, an unknown and a locked account alike: it must
         # not tell anyone which accounts exist or are locked.
         flash(_("Username or password is wrong, or the account is locked for a while "

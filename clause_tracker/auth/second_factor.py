@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from clause_tracker.audit.services import Actor, record
+from clause_tracker.auth import directory
 from clause_tracker.auth.models import RecoveryCode, User
 from clause_tracker.auth.passwords import check_password, hash_password
 from clause_tracker.clock import utcnow
@@ -85,11 +86,23 @@ def disable(user: User, password: str) -> None:
     """Switch the second factor off (the password confirms it is the user)."""
     if required_for(user):
         raise SecondFactorError(_l("Administrators must keep a second factor."))
-    if not check_password(user.password_hash, password):
+    if not _password_right(user, password):
         raise SecondFactorError(_l("The current password is wrong."))
     _clear(user)
     record("user.totp_disabled", "User", user.id, f"{user.username} removed the second factor",
            actor=_as(user), changes_records=False)
+
+
+def _password_right(user: User, password: str) -> bool:
+    """The local password, or for an account of the city's directory the directory's."""
+    if user.directory_dn is None:
+        return check_password(user.password_hash, password)
+    try:
+        return directory.check_password(user.directory_dn, password)
+    except directory.DirectoryUnavailable as exc:
+        raise SecondFactorError(_l("The city's directory cannot be reached just now, so the "
+                                   "password cannot be checked. Please try again later."))\
+            from exc
 
 
 @transactional

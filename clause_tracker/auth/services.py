@@ -42,6 +42,7 @@ class LoginOutcome:
     user: User | None
     session_key: str | None = None  # the new server-side session's key, for the cookie
     second_factor_user: int | None = None  # password right; the second factor is awaited
+    unavailable: bool = False  # the directory could not be asked (directory_accounts)
 
     @property
     def ok(self) -> bool:
@@ -69,7 +70,9 @@ def authenticate(username: str, password: str) -> LoginOutcome:
     With a second factor set up, a right password only yields `second_factor_user`: the
     sign-in is completed by `complete_second_factor`, and the counter stays until then."""
     user = find_user(username)
-    if user is None or not user.active:
+    # A service account works through API tokens only: it never signs in, even with a
+    # password an administrator set on it.
+    if user is None or not user.active or user.service_account:
         dummy_check(password)
         _record_failure(user, "auth.login_failed",
                         "Failed sign-in (unknown or inactive account)", anonymous=True)
@@ -231,6 +234,7 @@ def create_user(
 
 @transactional
 def set_password(user: User, password: str) -> None:
+    _local_password(user)
     _check_password_strength(password)
     user.password_hash = hash_password(password)
     user.session_token = secrets.token_hex(16)
@@ -244,6 +248,7 @@ def set_password(user: User, password: str) -> None:
 def change_own_password(user: User, current: str, new: str) -> str:
     """The user's own new password (also the one an administrator's reset asks for): every
     session of the user ends; returns the key of a fresh one for this browser."""
+    _local_password(user)
     if not check_password(user.password_hash, current):
         raise WrongPassword(_l("The current password is wrong."))
     if current == new:
@@ -263,6 +268,7 @@ def reset_password(user: User, temporary: str) -> None:
     """An administrator's reset: a temporary password, replaced by the user at the next
     sign-in; the account's sessions end at once."""
     _not_yourself(user, _l("Change your own password on your account page."))
+    _local_password(user)
     _check_password_strength(temporary)
     user.password_hash = hash_password(temporary)
     user.session_token = secrets.token_hex(16)
@@ -282,6 +288,7 @@ def set_active(user: User, active: bool) -> None:
     if user.active == active:
         return
     user.active = active
+    user.directory_deactivated = False  # an administrator's decision: the directory keeps it
     ended = 0
     if not active:
         user.session_token = secrets.token_hex(16)
@@ -349,6 +356,13 @@ def _check_password_strength(password: str) -> None:
         raise UserError(
             _l("Passwords have at least %(count)d characters.", count=MIN_PASSWORD_LENGTH)
         )
+
+
+def _local_password(user: User) -> None:
+    """Accounts of the city's directory have no password here to set or change."""
+    if user.from_directory:
+        raise UserError(_l("The password of %(name)s is kept in the city's directory: it is "
+                           "changed there.", name=user.username))
 
 
 def _not_yourself(user: User, message: object) -> None:

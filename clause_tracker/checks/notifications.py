@@ -1,12 +1,21 @@
 """E-mail reminders: bundle the queued items into one message per recipient and day, and
 deliver the outbox through SMTP.
 
-Never twice: a message is claimed by a status transition in the database
-(pending → sending, one UPDATE that only one process can win) and its body is frozen at
-that moment. Nothing lost: an SMTP failure puts it back to pending with a growing delay.
-A process that dies during the SMTP dialogue leaves the message `sending`; after a lease
-it becomes `interrupted` — not resent automatically, because it may have gone out —
-and the administrators see it and can queue it again.
+At least once, one sender at a time: a message is claimed by a status transition in the
+database (pending → sending, one UPDATE that only one process can win) and its body is
+frozen at that moment. Nothing lost: an SMTP failure puts it back to pending with a delay
+that doubles up to MAIL_RETRY_MAX_SECONDS, for MAIL_RETRY_DAYS after the first failure;
+only then is it `failed`, shown to the administrators. A process that dies during the SMTP
+dialogue leaves the message `sending`; after MAIL_INTERRUPTED_MINUTES it is `interrupted`
+and sent again.
+
+SMTP's limit: when the server has accepted a message but its reply is lost (the connection
+cut after the data, a timeout), the sender cannot know, and sends it again. The copy carries
+the same Message-ID (one per outbox message, the same on every attempt), by which mail
+clients and the recipient can recognise the duplicate.
+
+When no message has gone out for MAIL_OUTAGE_ALERT_MINUTES while messages wait, the
+operations page shows an alert and the escalation address gets one e-mail per outage.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from clause_tracker.checks.outbox import (
     PENDING,
     SENDING,
     SENT,
+    MailOutage,
     OutboxMessage,
     Reminder,
 )
@@ -48,7 +58,8 @@ from clause_tracker.sql import dialect_insert
 from clause_tracker.transaction import transactional
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=10)  # a `sending` message older than this was interrupted
+WAITING = (PENDING, INTERRUPTED, SENDING)  # not yet known to be out
+RETRYABLE = (PENDING, INTERRUPTED)
 TEMPLATES = {"de": "compliance/mail/reminder_de.txt", "en": "compliance/mail/reminder_en.txt"}
 
 
@@ -172,10 +183,11 @@ def render(message: OutboxMessage) -> tuple[str, str]:
 # --- delivery --------------------------------------------------------------------------------
 
 def claim(message_id: int, now: datetime, worker: str) -> OutboxMessage | None:
-    """pending → sending, for exactly one caller; the body is frozen in the same step."""
+    """pending (or interrupted) → sending, for exactly one caller; the body is frozen in
+    the same step."""
     won = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING,
+        .where(OutboxMessage.id == message_id, OutboxMessage.status.in_(RETRYABLE),
                OutboxMessage.next_attempt_at <= now)
         .values(status=SENDING, claimed_at=now, claimed_by=worker,
                 attempts=OutboxMessage.attempts + 1)).rowcount
@@ -190,16 +202,14 @@ def claim(message_id: int, now: datetime, worker: str) -> OutboxMessage | None:
     return message
 
 
-def smtp_send(message: OutboxMessage) -> None:
+def message_id_header(message: OutboxMessage) -> str:
+    """The message's Message-ID: the same on every attempt, so that a copy sent again after
+    a lost reply is recognisable as the same message."""
+    return f"<outbox-{message.id}-{message.day:%Y%m%d}@clause-tracker.jena>"
+
+
+def _smtp_deliver(email: EmailMessage) -> None:
     c = current_app.config
-    email = EmailMessage()
-    email["From"] = c["MAIL_SENDER"]
-    email["To"] = message.recipient
-    email["Subject"] = message.subject or ""
-    email["Date"] = formatdate(localtime=False)
-    # The same Message-ID on any manual re-send lets mail clients recognise a duplicate.
-    email["Message-ID"] = f"<outbox-{message.id}-{message.day:%Y%m%d}@clause-tracker.jena>"
-    email.set_content(message.body or "")
     timeout = float(c["MAIL_TIMEOUT_SECONDS"])
     cls = smtplib.SMTP_SSL if c.get("MAIL_USE_SSL") else smtplib.SMTP
     with cls(c["MAIL_SERVER"], int(c["MAIL_PORT"]), timeout=timeout) as smtp:
@@ -210,9 +220,27 @@ def smtp_send(message: OutboxMessage) -> None:
         smtp.send_message(email)
 
 
+def _email(to: str, subject: str, body: str, message_id: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = current_app.config["MAIL_SENDER"]
+    email["To"] = to
+    email["Subject"] = subject
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = message_id
+    email.set_content(body)
+    return email
+
+
+def smtp_send(message: OutboxMessage) -> None:
+    _smtp_deliver(_email(message.recipient, message.subject or "", message.body or "",
+                         message_id_header(message)))
+
+
 def backoff(attempts: int) -> timedelta:
-    base = int(current_app.config["MAIL_RETRY_BASE_SECONDS"])
-    return timedelta(seconds=base * 2 ** max(0, attempts - 1))
+    """The delay after the `attempts`-th failed attempt: doubling, capped."""
+    c = current_app.config
+    base, cap = int(c["MAIL_RETRY_BASE_SECONDS"]), int(c["MAIL_RETRY_MAX_SECONDS"])
+    return timedelta(seconds=min(cap, base * 2 ** min(max(0, attempts - 1), 40)))
 
 
 def _finish(message_id: int, **values: object) -> None:
@@ -229,24 +257,29 @@ class DispatchReport:
     retried: int = 0
     failed: int = 0
     interrupted: int = 0
+    outage_alerted: bool = False
 
 
 def dispatch(now: datetime | None = None, day: date | None = None,
              limit: int = 200) -> DispatchReport:
     """Bundle, then deliver what is due. Safe to run in several processes at once."""
     now = now or utcnow()
+    c = current_app.config
     report = DispatchReport()
     report.bundled = bundle(day or now.date(), now)
+    lease = timedelta(minutes=float(c["MAIL_INTERRUPTED_MINUTES"]))
     report.interrupted = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(OutboxMessage).where(OutboxMessage.status == SENDING,
-                                    OutboxMessage.claimed_at < now - LEASE)
-        .values(status=INTERRUPTED, last_error="interrupted during delivery; it may have "
-                                               "been sent: check before queueing it again")
+                                    OutboxMessage.claimed_at < now - lease)
+        .values(status=INTERRUPTED, next_attempt_at=now,
+                last_error="interrupted during delivery; sent again (it may arrive twice, "
+                           "with the same Message-ID)")
     ).rowcount or 0
     db.session.commit()
-    max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    report.outage_alerted = watch_outage(now)
+    retry_for = timedelta(days=float(c["MAIL_RETRY_DAYS"]))
     candidates = list(db.session.scalars(
-        select(OutboxMessage.id).where(OutboxMessage.status == PENDING,
+        select(OutboxMessage.id).where(OutboxMessage.status.in_(RETRYABLE),
                                        OutboxMessage.next_attempt_at <= now,
                                        or_(OutboxMessage.prepared,
                                            exists().where(Reminder.message_id
@@ -262,19 +295,102 @@ def dispatch(now: datetime | None = None, day: date | None = None,
             smtp_send(message)
         except (OSError, smtplib.SMTPException) as exc:
             attempts = message.attempts
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            if attempts >= max_attempts:
-                _finish(message_id, status=FAILED, last_error=error)
+            error = f"{type(exc).__name__}: {exc}"[:450]
+            deliver_by = message.deliver_by or now + retry_for
+            if now >= deliver_by:
+                _finish(message_id, status=FAILED, deliver_by=deliver_by,
+                        last_error=f"given up after {attempts} attempts: {error}")
                 report.failed += 1
             else:
-                _finish(message_id, status=PENDING, last_error=error,
+                _finish(message_id, status=PENDING, last_error=error, deliver_by=deliver_by,
                         next_attempt_at=now + backoff(attempts))
                 report.retried += 1
             log.warning("mail to %s failed (attempt %s): %s", message.recipient, attempts, error)
             continue
         _finish(message_id, status=SENT, sent_at=utcnow(), last_error=None)
         report.sent += 1
+    if report.sent:
+        watch_outage(utcnow())  # mail goes out again: the outage has ended
     return report
+
+
+# --- outages ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outage:
+    waiting: int  # messages not yet out
+    waiting_since: datetime  # the oldest of them was queued then
+    last_sent_at: datetime | None
+    alerted_at: datetime | None = None
+
+
+def outage(now: datetime | None = None) -> Outage | None:
+    """No message out for MAIL_OUTAGE_ALERT_MINUTES while one has waited that long: read
+    from the outbox itself, so the page shows it even when no dispatcher runs."""
+    now = now or utcnow()
+    quiet = now - timedelta(minutes=float(current_app.config["MAIL_OUTAGE_ALERT_MINUTES"]))
+    waiting, since = db.session.execute(
+        select(func.count(), func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.status.in_(WAITING))).one()
+    if not waiting or since is None or since > quiet:
+        return None
+    last = db.session.scalar(select(func.max(OutboxMessage.sent_at)))
+    if last is not None and last > quiet:
+        return None
+    alerted = db.session.scalar(select(MailOutage.alerted_at).where(
+        MailOutage.ended_at.is_(None)).order_by(MailOutage.id.desc()).limit(1))
+    return Outage(waiting, since, last, alerted)
+
+
+def alert_recipients() -> list[str]:
+    c = current_app.config
+    found = c.get("MAIL_ALERT_TO") or c.get("COMPLIANCE_ESCALATION_EMAILS") or ()
+    if isinstance(found, str):
+        found = found.split("|")
+    return [address.strip() for address in found if address.strip()]
+
+
+def watch_outage(now: datetime) -> bool:
+    """Open an outage row when one begins, tell the escalation address once (tried again at
+    each dispatch until it goes out), close the row when mail goes out again. Its own
+    transaction. True when the alert e-mail went out now."""
+    current = outage(now)
+    open_row = db.session.scalar(select(MailOutage).where(MailOutage.ended_at.is_(None))
+                                 .order_by(MailOutage.id.desc()).limit(1).with_for_update())
+    if current is None:
+        if open_row is not None:
+            open_row.ended_at = now
+        db.session.commit()
+        return False
+    if open_row is None:
+        open_row = MailOutage(waiting_since=current.waiting_since, detected_at=now)
+        db.session.add(open_row)
+        db.session.flush()
+    sent = False
+    recipients = alert_recipients()
+    if open_row.alerted_at is None and recipients:
+        last = (f"{current.last_sent_at:%d.%m.%Y %H:%M} UTC" if current.last_sent_at
+                else "nie / never")
+        server = current_app.config["MAIL_SERVER"]
+        body = (f"Seit {current.waiting_since:%d.%m.%Y %H:%M} UTC ist keine E-Mail des "
+                f"Klausel-Trackers versandt worden; {current.waiting} Nachricht(en) warten. "
+                f"Letzter Versand: {last}. Bitte den Mailserver ({server}) "
+                f"und den Scheduler prüfen; die Nachrichten werden weiter zugestellt, sobald "
+                f"der Versand wieder geht.\n\n"
+                f"No e-mail of the clause tracker has gone out since "
+                f"{current.waiting_since:%Y-%m-%d %H:%M} UTC; {current.waiting} message(s) "
+                f"wait. They are delivered as soon as sending works again.\n")
+        try:
+            for address in recipients:
+                _smtp_deliver(_email(address, "Klausel-Tracker: E-Mail-Versand gestört",
+                                     body, f"<outage-{open_row.id}@clause-tracker.jena>"))
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("mail outage alert not sent yet: %s", exc)
+        else:
+            open_row.alerted_at = now
+            sent = True
+    db.session.commit()
+    return sent
 
 
 @transactional
@@ -287,7 +403,7 @@ def requeue(message_id: int, now: datetime | None = None) -> bool:
         return False
     db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == message_id)
-        .values(status=PENDING, next_attempt_at=now or utcnow(), attempts=0))
+        .values(status=PENDING, next_attempt_at=now or utcnow(), attempts=0, deliver_by=None))
     record("outbox.requeue", "OutboxMessage", message_id,
            f"E-mail {message_id} queued again ({previous} before)", {"from": previous})
     return True

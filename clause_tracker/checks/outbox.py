@@ -21,8 +21,9 @@ PLAN_OVERDUE, PLAN_ESCALATION = "plan_overdue", "plan_escalation"  # an action p
 KINDS = (DUE, OVERDUE, ESCALATION, PLAN_OVERDUE, PLAN_ESCALATION)
 
 # Message states. `interrupted`: the process died during the SMTP dialogue; whether the
-# mail went out is unknown, so it is NOT retried automatically (never twice) but shown to
-# the administrators, who can queue it again.
+# mail went out is unknown, and it is sent again (at least once: the same Message-ID lets
+# the recipient's client recognise a duplicate). `failed`: retried for MAIL_RETRY_DAYS
+# after the first failure without success, then given up and shown to the administrators.
 PENDING, SENDING, SENT, FAILED, INTERRUPTED = "pending", "sending", "sent", "failed", "interrupted"
 MESSAGE_STATES = (PENDING, SENDING, SENT, FAILED, INTERRUPTED)
 
@@ -61,6 +62,8 @@ class OutboxMessage(Model):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
+    # Retried until then (MAIL_RETRY_DAYS after the first failed attempt), then `failed`.
+    deliver_by: Mapped[datetime | None]
     # Written whole when queued (subject and body), never bundled with reminders: the
     # nightly audit check's anchor for the audit office. Beside the recipient's daily
     # reminder message, one a day.
@@ -71,3 +74,16 @@ class OutboxMessage(Model):
                          name="uq_outbox_messages_recipient_day"),
         Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
     )
+
+
+class MailOutage(Model):
+    """A time in which no e-mail went out while messages waited: one row per outage, so
+    that the escalation address is told once, not at every dispatch."""
+
+    __tablename__ = "mail_outages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    waiting_since: Mapped[datetime]  # the oldest message waiting when it was noticed
+    detected_at: Mapped[datetime]
+    alerted_at: Mapped[datetime | None]  # the e-mail to the escalation address went out
+    ended_at: Mapped[datetime | None]  # mail went out again

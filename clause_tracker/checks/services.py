@@ -76,6 +76,11 @@ def _visible_checks(user: User) -> Select:
             .where(in_view(user, Agreement.org_unit_id)))
 
 
+def visible(user: User) -> Select:
+    """Checks of the agreements the user sees."""
+    return _visible_checks(user)
+
+
 def get_visible(check_id: int, user: User) -> ComplianceCheck | None:
     return db.session.scalar(_visible_checks(user).where(ComplianceCheck.id == check_id))
 

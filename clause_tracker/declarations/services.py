@@ -7,7 +7,7 @@ import json
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 from clause_tracker import idempotency
 from clause_tracker.agreements import services as agreements
@@ -16,6 +16,7 @@ from clause_tracker.agreements.services import RegistryError, decision_basis
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import record as audit
 from clause_tracker.auth.models import User
+from clause_tracker.auth.visibility import in_view
 from clause_tracker.clock import utcnow
 from clause_tracker.declarations.evidence import Evidence
 from clause_tracker.declarations.lifecycle import target
@@ -31,6 +32,12 @@ from clause_tracker.extensions import db
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import check_version
 from clause_tracker.workdays import DEFAULT_DECLARATION_DAYS, add_working_days
+
+
+def visible(user: User) -> Select:
+    """Declarations of the agreements the user sees (the one visibility rule)."""
+    return select(Declaration).join(Agreement, Agreement.id == Declaration.agreement_id) \
+        .where(in_view(user, Agreement.org_unit_id))
 
 
 def for_agreement(agreement: Agreement) -> list[Declaration]:

@@ -2,9 +2,12 @@
 
     python -m clause_tracker.documents.build_templates
 
-Writes clause_tracker/documents/templates/*.docx. Fields are `{{ name }}`;
-`{{ antirassismusklausel }}` marks where the clause goes. The wording is a
-working draft for the city's legal office, not legal advice.
+Writes clause_tracker/documents/templates/*.docx: A4, German (de-DE) proofing language, no
+embedded thumbnail, "Seite N von M" in the footer. Fields are `{{ name }}`; the clause goes
+where `{{ antirassismusklausel }}` stands: on a page of its own after the signatures, as
+Anlage 1 under the heading `{{ annex_heading }}`, so the clause's own §§ are the annex's and
+the body refers to them as "Anlage 1". The wording is a working draft for the city's legal
+office, not legal advice.
 """
 
 from __future__ import annotations
@@ -14,16 +17,15 @@ from datetime import datetime
 from pathlib import Path
 
 import docx
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.enum.text import WD_BREAK
 from docx.shared import Pt
-from docx.text.paragraph import Paragraph
 
+from clause_tracker.documents.docx_pages import a4, drop_thumbnail, page_footer, set_language
 from clause_tracker.documents.generate import TEMPLATE_KINDS
 
 OUT = Path(__file__).resolve().parent / "templates"
 PLACEHOLDER = "{{ antirassismusklausel }}"
+LANGUAGE = "de-DE"
 
 CONTRACTS = {
     "supplies": ("Vertrag über Lieferleistungen", "liefert", "VOL/B"),
@@ -37,33 +39,17 @@ def _base(title: str) -> docx.document.Document:
     normal = document.styles["Normal"]
     normal.font.name = "Arial"
     normal.font.size = Pt(11)
-    rpr = normal.element.get_or_add_rPr()
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "de-DE")
-    rpr.append(lang)
+    set_language(document, LANGUAGE)
+    drop_thumbnail(document)
     props = document.core_properties
-    props.title, props.author, props.language = title, "Stadt Jena", "de-DE"
+    props.title, props.author = title, "Stadt Jena"
     props.created = props.modified = datetime(2026, 1, 1)
     props.revision = 1
     section = document.sections[0]
-    header = section.header.paragraphs[0]
-    header.text = "Stadt Jena\tAz. {{ reference }}"
-    footer = section.footer.paragraphs[0]
-    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    footer.add_run("Seite ")
-    _page_field(footer)
+    a4(section)
+    section.header.paragraphs[0].text = "{{ issuer }} · Az. {{ reference }}"
+    page_footer(section.footer.paragraphs[0], title)
     return document
-
-
-def _page_field(paragraph: Paragraph) -> None:
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), "PAGE")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    run.append(text)
-    field.append(run)
-    paragraph._p.append(field)  # type: ignore[arg-type]  # any element; types-lxml wants a CT_P
 
 
 def _signatures(document: docx.document.Document, left: str, right: str) -> None:
@@ -78,68 +64,89 @@ def _signatures(document: docx.document.Document, left: str, right: str) -> None
         row.cells[0].text, row.cells[1].text = a, b
 
 
+def _annex(document: docx.document.Document) -> None:
+    """A page break, the annex's heading and the clause placeholder."""
+    document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    document.add_heading("{{ annex_heading }}", level=1)
+    document.add_paragraph(PLACEHOLDER)
+
+
+def _sections(document: docx.document.Document, sections: list[tuple[str, list[str]]]) -> None:
+    for heading, paragraphs in sections:
+        document.add_heading(heading, level=1)
+        for text in paragraphs:
+            document.add_paragraph(text)
+
+
 def contract(kind: str) -> docx.document.Document:
     title, verb, terms = CONTRACTS[kind]
     document = _base(title)
     document.add_heading(title, level=0)
     document.add_paragraph("Vergabenummer: {{ reference }}")
     document.add_paragraph("zwischen")
-    document.add_paragraph("{{ contracting_authority }}, {{ contracting_authority_address }}")
+    document.add_paragraph("{{ contracting_authority }}\n{{ contracting_authority_address }}")
     document.add_paragraph("– Auftraggeber –")
     document.add_paragraph("und")
-    document.add_paragraph("{{ contractor }}, {{ contractor_address }}")
+    document.add_paragraph("{{ contractor }}\n{{ contractor_address }}")
     document.add_paragraph("– Auftragnehmer –")
-    sections = [
+    _sections(document, [
         ("§ 1 Vertragsgegenstand",
-         f"Der Auftragnehmer {verb} für den Auftraggeber: {{{{ subject }}}}."),
-        ("§ 2 Vergütung",
-         "Die Vergütung beträgt {{ value }} (brutto). Sie wird nach vertragsgemäßer Leistung "
-         "und Eingang einer prüffähigen Rechnung innerhalb von 30 Tagen gezahlt."),
+         [f"Der Auftragnehmer {verb} für den Auftraggeber: {{{{ subject }}}}."]),
+        ("§ 2 Vergütung", [
+            "(1) Die Vergütung beträgt netto {{ net_value }} (Nettoauftragswert), zuzüglich "
+            "{{ vat_rate }} Umsatzsteuer in Höhe von {{ vat_amount }}, brutto also "
+            "{{ gross_value }}.",
+            "(2) Die Vertragsstrafe nach Anlage 1 wird auf den Nettoauftragswert (Absatz 1) "
+            "berechnet.",
+            "(3) Die Vergütung wird nach vertragsgemäßer Leistung und Eingang einer prüffähigen "
+            "Rechnung innerhalb von 30 Tagen gezahlt."]),
         ("§ 3 Leistungszeit",
-         "Die Leistung wird vom {{ start_date }} bis zum {{ end_date }} erbracht."),
-        ("§ 4 Vertragsbestandteile",
-         "Bestandteile des Vertrags sind in dieser Rangfolge: dieser Vertrag einschließlich der "
-         "Besonderen Vertragsbedingung gegen Rassismus und Diskriminierung, die "
-         f"Leistungsbeschreibung, das Angebot des Auftragnehmers und die {terms}."),
+         ["Die Leistung wird vom {{ start_date }} bis zum {{ end_date }} erbracht."]),
+        ("§ 4 Vertragsbestandteile", [
+            "(1) Bestandteile des Vertrags sind in dieser Rangfolge: dieser Vertrag, die "
+            "Besondere Vertragsbedingung gegen Rassismus und Diskriminierung (Anlage 1), die "
+            f"Leistungsbeschreibung, das Angebot des Auftragnehmers und die {terms}.",
+            "(2) Verweise in Anlage 1 auf Paragraphen (etwa „§ 5 Abs. 2“) meinen die "
+            "Paragraphen der Anlage 1, nicht die dieses Vertrags."]),
         ("§ 5 Schlussbestimmungen",
-         "Änderungen und Ergänzungen bedürfen der Textform. Gerichtsstand ist Jena."),
-    ]
-    for heading, text in sections:
-        document.add_heading(heading, level=1)
-        document.add_paragraph(text)
-    document.add_paragraph(PLACEHOLDER)
+         ["Änderungen und Ergänzungen bedürfen der Textform. Gerichtsstand ist Jena."]),
+    ])
+    document.add_paragraph("Anlage 1: Besondere Vertragsbedingung gegen Rassismus und "
+                           "Diskriminierung")
     _signatures(document, "für den Auftraggeber", "für den Auftragnehmer")
+    _annex(document)
     return document
 
 
 def grant_notice() -> docx.document.Document:
     document = _base("Zuwendungsbescheid")
-    document.add_paragraph("{{ grantor }}")
+    document.add_paragraph("{{ grantor }}\n{{ grantor_address }}")
     document.add_paragraph("{{ grantee }}\n{{ grantee_address }}")
     document.add_heading("Zuwendungsbescheid", level=0)
     document.add_paragraph("Aktenzeichen: {{ reference }} – Bescheid vom {{ notice_date }}")
-    sections = [
-        ("I. Bewilligung",
-         "Auf Ihren Antrag bewilligen wir Ihnen für das Vorhaben „{{ subject }}“ eine "
-         "Zuwendung in Höhe von {{ value }} als Projektförderung im Wege der Fehlbedarfs"
-         "finanzierung als nicht rückzahlbaren Zuschuss."),
+    _sections(document, [
+        ("I. Bewilligung", [
+            "Auf Ihren Antrag bewilligen wir Ihnen aus dem Programm „{{ programme }}“ für das "
+            "Vorhaben „{{ subject }}“ eine Zuwendung in Höhe von höchstens {{ value }} als "
+            "{{ funding_kind }} im Wege der {{ funding_method }} als nicht rückzahlbaren "
+            "Zuschuss."]),
         ("II. Bewilligungszeitraum",
-         "Der Bewilligungszeitraum beginnt am {{ start_date }} und endet am {{ end_date }}."),
+         ["Der Bewilligungszeitraum beginnt am {{ start_date }} und endet am {{ end_date }}."]),
         ("III. Verwendungsnachweis",
-         "Der Verwendungsnachweis ist bis zum {{ proof_due_date }} vorzulegen."),
-        ("IV. Nebenbestimmungen",
-         "Die folgende Nebenbestimmung ist Bestandteil dieses Bescheids."),
-    ]
-    for heading, text in sections:
-        document.add_heading(heading, level=1)
-        document.add_paragraph(text)
-    document.add_paragraph(PLACEHOLDER)
-    document.add_heading("Rechtsbehelfsbelehrung", level=1)
-    document.add_paragraph(
-        "Gegen diesen Bescheid kann innerhalb eines Monats nach Bekanntgabe Widerspruch "
-        "erhoben werden."
-    )
+         ["Der Verwendungsnachweis ist bis zum {{ proof_due_date }} vorzulegen."]),
+        ("IV. Nebenbestimmungen", [
+            "Die Nebenbestimmung gegen Rassismus und Diskriminierung (Anlage 1) ist "
+            "Bestandteil dieses Bescheids. Paragraphen, auf die Anlage 1 verweist, sind solche "
+            "der Anlage 1."]),
+        ("Rechtsbehelfsbelehrung", [
+            "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner Bekanntgabe "
+            "Widerspruch erhoben werden. Der Widerspruch ist schriftlich, in elektronischer "
+            "Form nach § 3a Abs. 2 des Verwaltungsverfahrensgesetzes oder zur Niederschrift "
+            "einzulegen bei:",
+            "{{ remedy_authority }}\n{{ remedy_address }}"]),
+    ])
     _signatures(document, "für die Stadt Jena", "Empfangsbestätigung Zuwendungsempfänger")
+    _annex(document)
     return document
 
 

@@ -27,7 +27,7 @@ from clause_tracker.clauses.texts import ClauseText
 from clause_tracker.documents.errors import TemplateFieldMissing, UnknownTemplate
 from clause_tracker.documents.ingest import Limits
 from clause_tracker.documents.insert import InsertResult, insert_clause
-from clause_tracker.documents.locate import TAG
+from clause_tracker.documents.locate import TAG, clause_controls
 from clause_tracker.documents.namespaces import Names
 from clause_tracker.documents.package import Package
 from clause_tracker.documents.wordml import (
@@ -54,6 +54,34 @@ _STORIES = ("header", "footer", "footnotes", "endnotes")
 # "{{" and "}}" (any run of braces) in a value: a word joiner between each pair of braces.
 _DOUBLE_BRACE = re.compile(r"([{}])(?=[{}])")
 WORD_JOINER = "\u2060"
+
+
+# The heading of the annex that carries the clause, by variant and language of the clause.
+ANNEX_HEADINGS = {
+    ("procurement", "de"): "Anlage 1 – Besondere Vertragsbedingung zur Antirassismusklausel",
+    ("procurement", "en"): "Annex 1 – Special condition of contract: anti-racism clause",
+    ("grant", "de"): "Anlage 1 – Nebenbestimmung zur Antirassismusklausel",
+    ("grant", "en"): "Annex 1 – Ancillary provision: anti-racism clause",
+}
+
+
+def document_values(kind: str, language: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """`record` with what every template also shows: the annex's heading (in the clause's
+    language) and the issuing office in the page header, unless the record names them."""
+    if kind not in TEMPLATE_KINDS:
+        raise UnknownTemplate(kind)
+    variant = TEMPLATE_KINDS[kind][1]
+    heading = ANNEX_HEADINGS.get((variant, language), ANNEX_HEADINGS[(variant, "de")])
+    issuer = record.get("grantor") if kind == "grant" else record.get("contracting_authority")
+    return {"annex_heading": heading, "issuer": issuer or "Stadt Jena", **record}
+
+
+def percent_text(rate: Decimal) -> str:
+    """19 → "19 %", 7.50 → "7,5 %" (German, as the documents are)."""
+    shown = f"{rate:f}"
+    if "." in shown:
+        shown = shown.rstrip("0").rstrip(".")
+    return shown.replace(".", ",") + " %"
 
 
 def template_bytes(kind: str) -> bytes:
@@ -118,10 +146,47 @@ def generate(
     kind: str, record: Mapping[str, Any], clause: ClauseText | None = None
 ) -> bytes | InsertResult:
     """Fill the template of `kind`; with `clause`, also insert it (returns an InsertResult)."""
-    document = fill(template_bytes(kind), record)
+    language = clause.language if clause is not None else "de"
+    document = fill(template_bytes(kind), document_values(kind, language, record))
     if clause is None:
         return document
-    return insert_clause(document, clause)
+    result = insert_clause(document, clause)
+    result.data = mark_language(result.data, clause.language)
+    return result
+
+
+# The proofing language of a clause's text, by the clause's language (the body stays German).
+PROOFING = {"de": "de-DE", "en": "en-GB"}
+
+
+def mark_language(data: bytes, language: str) -> bytes:
+    """The inserted clause (its content control) and the annex heading before it marked in
+    the clause's language, so spelling and hyphenation follow it; `data` unchanged for a
+    German clause (the template's default)."""
+    tag = PROOFING.get(language)
+    if tag is None or language == "de":
+        return data
+    package = Package.open(data)
+    names = package.names
+    root = package.tree(package.main_part)
+    targets: list[etree._Element] = []
+    for control in clause_controls(root, names):
+        targets += list(control.iter(names.q("r")))
+        heading = control.getprevious()
+        if heading is not None and heading.tag == names.q("p"):
+            targets += list(heading.iter(names.q("r")))
+    for run in targets:
+        properties = run.find(names.q("rPr"))
+        if properties is None:
+            properties = etree.Element(names.q("rPr"))
+            run.insert(0, properties)
+        lang = properties.find(names.q("lang"))
+        if lang is None:
+            lang = etree.SubElement(properties, names.q("lang"))
+        lang.set(names.q("val"), tag)
+    if targets:
+        package.mark_dirty(package.main_part)
+    return package.to_bytes()
 
 
 def _parts(package: Package) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from datetime import datetime
 
@@ -28,8 +29,13 @@ def _logging() -> None:
 
 @scheduler_cli.command("run")
 def run_scheduler() -> None:
-    """Run the scheduler: leader (sweep, dispatch, overview, heartbeat) or standby."""
+    """Run the scheduler: leader (sweep, dispatch, overview, heartbeat) or standby.
+
+    Exit codes: 0 stopped (SIGTERM/SIGINT), 70 unexpected error, 75 the database stayed
+    unreachable longer than SCHEDULER_GIVE_UP_SECONDS. Restart on any non-zero code."""
     _logging()
+    # Its connections show as the scheduler's in pg_stat_activity (libpq reads PGAPPNAME).
+    os.environ.setdefault("PGAPPNAME", "clause-tracker scheduler")
     sys.exit(run(current_app._get_current_object()))  # type: ignore[attr-defined]  # the LocalProxy's
 
 
@@ -79,6 +85,6 @@ def audit_now() -> None:
 @scheduler_cli.command("status")
 def status() -> None:
     """The leader's heartbeat."""
-    beat = heartbeat.status(int(current_app.config["SCHEDULER_STALE_SECONDS"]))
+    beat = heartbeat.status(heartbeat.stale_after(current_app.config))
     click.echo(f"scheduler: {beat.status}" + (
         f", leader {beat.holder}, last beat {beat.age_seconds}s ago" if beat.holder else ""))

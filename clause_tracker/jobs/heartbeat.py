@@ -3,8 +3,10 @@ admin page (which must not import APScheduler or know how leadership is won)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,7 +48,14 @@ class HeartbeatStatus:
         return report
 
 
-def status(stale_after: int = 120) -> HeartbeatStatus:
+def stale_after(config: Mapping[str, Any]) -> int:
+    """Seconds after which a heartbeat is stale: SCHEDULER_STALE_SECONDS, or (0) two
+    heartbeat intervals — a leader that died is reported within them."""
+    return int(config.get("SCHEDULER_STALE_SECONDS") or 0) or \
+        2 * int(config["SCHEDULER_HEARTBEAT_SECONDS"])
+
+
+def status(stale_after: int = 30) -> HeartbeatStatus:
     row = db.session.scalar(select(SchedulerHeartbeat).where(SchedulerHeartbeat.name == NAME))
     if row is None:
         return HeartbeatStatus("never")

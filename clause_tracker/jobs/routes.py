@@ -19,9 +19,10 @@ from clause_tracker.retention import services as retention
 @bp.route("/admin")
 @requires(Permission.COMPLIANCE_ADMIN)
 def admin():
-    stale = int(current_app.config["SCHEDULER_STALE_SECONDS"])
+    stale = heartbeat.stale_after(current_app.config)
     return render_template("compliance/admin.html", beat=heartbeat.status(stale),
                            outbox=notifications.counts(), problems=notifications.problems(),
+                           mail_outage=notifications.outage(),
                            retention_rows=retention.due_for_deletion())
 
 

@@ -5,11 +5,24 @@ dedicated connection for its whole life (the lock dies with the process or the
 connection); on SQLite it holds an fcntl lock on a file beside the database. Any other
 scheduler waits on standby, retries, and takes over when the leader is gone.
 
+The process survives the database: a leader whose lock connection is lost (a restart of
+PostgreSQL, a terminated backend, a network blip) stops its jobs, goes back to standby and
+tries to lead again, with a back-off while the database cannot be reached; a standby does
+the same. Each job confirms the lock on its own thread's connection (pg_locks, by the lock
+connection's backend pid), never on the lock connection, which no two threads share.
+
+Exit codes, for a supervisor (systemd `Restart=`, a container's restart policy):
+0 stopped by SIGTERM or SIGINT; 70 an unexpected error in the process itself;
+75 the database stayed unreachable longer than SCHEDULER_GIVE_UP_SECONDS (0, the default:
+never give up). Every non-zero exit should be restarted.
+
 The leader runs five fixed jobs (APScheduler's BlockingScheduler, Europe/Berlin): the
 daily sweep (also once at start, so a new leader catches up), the frequent dispatch of
 e-mails, the overview's figures computed after each change (overview/snapshots.py), the
 nightly check of the audit trail's hash chain (its result recorded in the trail), and the
-heartbeat that /healthz and the admin page show. The per-item schedule
+heartbeat that /healthz and the admin page show. With directory sign-in on and
+SCHEDULER_DIRECTORY_SYNC_HOUR set, a sixth: the daily synchronisation of the directory's
+accounts (auth/directory_accounts.py). The per-item schedule
 is in the database (compliance_checks), never in the scheduler's memory.
 """
 
@@ -21,6 +34,8 @@ import os
 import signal
 import socket
 import threading
+import time
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +50,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 
 from clause_tracker.agreements import import_jobs
+from clause_tracker.auth import directory_accounts
 from clause_tracker.checks import notifications, sweep
 from clause_tracker.clock import today, utcnow
 from clause_tracker.extensions import db
@@ -47,6 +63,9 @@ from clause_tracker.sql import dialect_insert
 
 log = logging.getLogger(__name__)
 LEADER_LOCK_KEY = int(Lock.SCHEDULER_LEADER)
+EXIT_STOPPED = 0
+EXIT_INTERNAL_ERROR = 70  # EX_SOFTWARE
+EXIT_DATABASE_UNREACHABLE = 75  # EX_TEMPFAIL
 
 
 class LeadershipLost(RuntimeError):
@@ -70,43 +89,54 @@ class AdvisoryLock(Leadership):
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.conn: Connection | None = None
+        self.pid: int | None = None  # the lock connection's backend
 
     def acquire(self) -> bool:
         with self.app.app_context():
             conn = db.engine.connect()
         try:
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                               {"k": LEADER_LOCK_KEY}).scalar()
+            row = conn.execute(text("SELECT pg_try_advisory_lock(:k), pg_backend_pid()"),
+                               {"k": LEADER_LOCK_KEY}).one()
             conn.commit()
         except Exception:
             conn.close()
             raise
-        if not got:
+        if not row[0]:
             conn.close()
             return False
-        self.conn = conn
+        self.conn, self.pid = conn, int(row[1])
         return True
 
     def confirm(self) -> None:
-        assert self.conn is not None
+        """On the calling thread's own session (app context): is the lock still granted to
+        the lock connection's backend? A terminated or lost lock connection has no backend
+        any more, and its lock was released with it."""
+        if self.conn is None or self.pid is None:
+            raise LeadershipLost("no lock held")
         try:
-            held = self.conn.execute(text(
+            held = db.session.execute(text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid = pg_backend_pid() AND objid = :k"), {"k": LEADER_LOCK_KEY}).scalar()
-            self.conn.commit()
+                "AND pid = :pid AND objid = :k"), {"pid": self.pid, "k": LEADER_LOCK_KEY}
+            ).scalar()
+            db.session.rollback()
         except Exception as exc:
-            raise LeadershipLost(f"lock connection failed: {exc}") from exc
+            with suppress(Exception):
+                db.session.rollback()
+            raise LeadershipLost(f"cannot confirm the lock: {exc}") from exc
         if not held:
-            raise LeadershipLost("advisory lock no longer held")
+            raise LeadershipLost("advisory lock no longer held (its connection was lost)")
 
     def release(self) -> None:
-        if self.conn is not None:
+        conn, self.conn, self.pid = self.conn, None, None
+        if conn is not None:
             try:
-                self.conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
-                self.conn.commit()
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
+                conn.commit()
+            except Exception as exc:  # the connection is gone, and the lock with it
+                log.warning("scheduler: releasing the lock: %s", exc)
             finally:
-                self.conn.close()
-                self.conn = None
+                with suppress(Exception):
+                    conn.close()
 
 
 class FileLock(Leadership):
@@ -173,38 +203,68 @@ class SchedulerProcess:
         self.stopping = threading.Event()
         self.started_at = utcnow()
         self.scheduler: Any = None
-        self.exit_code = 0
+        self.lost = threading.Event()  # this term's leadership is lost
+        self.unreachable_since: float | None = None
 
     def stop(self, *_: object) -> None:
         self.stopping.set()
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self._end_term()
+
+    def _end_term(self) -> None:
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.running:
+            with suppress(Exception):  # shut down already
+                scheduler.shutdown(wait=False)
+
+    def _give_up(self) -> bool:
+        """The database has been unreachable longer than SCHEDULER_GIVE_UP_SECONDS."""
+        limit = float(self.app.config.get("SCHEDULER_GIVE_UP_SECONDS") or 0)
+        return bool(limit) and self.unreachable_since is not None and \
+            time.monotonic() - self.unreachable_since > limit
 
     def wait_for_leadership(self) -> bool:
+        """Standby until the lock is ours (True) or the process is to end (False). While the
+        database cannot be reached, retries back off from half a second to the standby
+        interval."""
         retry = float(self.app.config["SCHEDULER_STANDBY_RETRY_SECONDS"])
         announced = False
+        delay = 0.5
         while not self.stopping.is_set():
             try:
                 if self.lock.acquire():
                     log.warning("scheduler %s: leader", holder_name())
+                    self.unreachable_since = None
                     return True
+                self.unreachable_since = None
+                delay = retry
+                if not announced:
+                    log.warning("scheduler %s: standby (another scheduler leads)",
+                                holder_name())
+                    announced = True
             except Exception as exc:  # database unreachable: stay on standby, retry
-                log.warning("scheduler: cannot try the leader lock: %s", exc)
-            if not announced:
-                log.warning("scheduler %s: standby (another scheduler leads)", holder_name())
-                announced = True
-            self.stopping.wait(retry)
+                log.warning("scheduler: cannot try the leader lock (retry in %.1fs): %s",
+                            delay, exc)
+                if self.unreachable_since is None:
+                    self.unreachable_since = time.monotonic()
+                if self._give_up():
+                    return False
+                with self.app.app_context():
+                    db.engine.dispose()  # no connection of the lost server is reused
+            self.stopping.wait(delay)
+            delay = min(delay * 2, retry) if self.unreachable_since is not None else retry
         return False
 
     def _job(self, name: str, work: Any) -> None:
+        if self.lost.is_set():
+            return
         try:
             with self.app.app_context():
                 self.lock.confirm()  # never work without the lock
                 work()
         except LeadershipLost as exc:
-            log.error("scheduler: leadership lost (%s); stopping", exc)
-            self.exit_code = 3
-            self.stop()
+            log.error("scheduler: leadership lost (%s); back to standby", exc)
+            self.lost.set()
+            self._end_term()
         except Exception:
             log.exception("scheduler job %s failed; it runs again at its next time", name)
 
@@ -247,25 +307,57 @@ class SchedulerProcess:
         """Run the imports queued by the web, one at a time (agreements/import_jobs.py)."""
         self._job("imports", lambda: import_jobs.run_pending(holder_name(), limit=1))
 
+    def directory_job(self) -> None:
+        """Deactivate and update the directory's accounts as the directory says."""
+
+        def work() -> None:
+            report = directory_accounts.sync()
+            log.warning("directory sync: %s", report.counts())
+
+        self._job("directory", work)
+
     def heartbeat_job(self) -> None:
         self._job("heartbeat", lambda: beat(self.started_at))
 
     def run(self) -> int:
-
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
-        if not self.wait_for_leadership():
-            return 0
+        try:
+            while not self.stopping.is_set():
+                if not self.wait_for_leadership():
+                    break
+                self._lead()
+                if not self.stopping.is_set():
+                    self.stopping.wait(0.5)  # let a lost server settle before trying again
+        except Exception:
+            log.exception("scheduler: unexpected error; exiting")
+            return EXIT_INTERNAL_ERROR
+        if self.stopping.is_set():
+            return EXIT_STOPPED
+        log.error("scheduler: the database stayed unreachable; exiting")
+        return EXIT_DATABASE_UNREACHABLE
+
+    def _lead(self) -> None:
+        """One term as leader: the jobs run until the process stops or the lock is lost."""
+        self.lost.clear()
         c = self.app.config
         zone = ZoneInfo(c["SCHEDULER_TIMEZONE"])
         now = datetime.now(zone)
         self.scheduler = BlockingScheduler(
-            timezone=zone, executors={"default": ThreadPoolExecutor(3)},
+            timezone=zone,
+            # The heartbeat has a thread of its own: long jobs never hold it back.
+            executors={"default": ThreadPoolExecutor(3), "heartbeat": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
-        with self.app.app_context():
-            beat(self.started_at)
+        try:
+            with self.app.app_context():
+                beat(self.started_at)
+        except Exception as exc:
+            log.warning("scheduler: first heartbeat failed (%s); back to standby", exc)
+            self._release()
+            return
         self.scheduler.add_job(self.heartbeat_job, IntervalTrigger(
-            seconds=int(c["SCHEDULER_HEARTBEAT_SECONDS"]), timezone=zone), id="heartbeat")
+            seconds=int(c["SCHEDULER_HEARTBEAT_SECONDS"]), timezone=zone), id="heartbeat",
+            executor="heartbeat")
         self.scheduler.add_job(self.sweep_job, CronTrigger(
             hour=int(c["SCHEDULER_SWEEP_HOUR"]), timezone=zone), id="sweep", next_run_time=now)
         self.scheduler.add_job(self.dispatch_job, IntervalTrigger(
@@ -279,12 +371,21 @@ class SchedulerProcess:
         self.scheduler.add_job(self.overview_job, IntervalTrigger(
             seconds=int(c["SCHEDULER_OVERVIEW_SECONDS"]), timezone=zone), id="overview",
             next_run_time=now)
+        if c.get("LDAP_ENABLED") and int(c["SCHEDULER_DIRECTORY_SYNC_HOUR"]) >= 0:
+            self.scheduler.add_job(self.directory_job, CronTrigger(
+                hour=int(c["SCHEDULER_DIRECTORY_SYNC_HOUR"]), timezone=zone), id="directory")
         try:
             if not self.stopping.is_set():
                 self.scheduler.start()
         finally:
+            self.scheduler = None
+            self._release()
+
+    def _release(self) -> None:
+        try:
             self.lock.release()
-        return self.exit_code
+        except Exception as exc:
+            log.warning("scheduler: releasing the leader lock: %s", exc)
 
 
 def run(app: Flask) -> int:

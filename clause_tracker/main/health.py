@@ -14,13 +14,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from clause_tracker.extensions import db
 from clause_tracker.jobs import heartbeat
 
+_HEADS = "clause_tracker.migration_heads"
+
 
 def migration_heads() -> set[str]:
-
-    directory = Path(current_app.extensions["migrate"].directory)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(directory))
-    return set(ScriptDirectory.from_config(cfg).get_heads())
+    """The newest migrations of this release, read from the scripts once per app (they do
+    not change while it runs; reading them took half of each /healthz call)."""
+    heads = current_app.extensions.get(_HEADS)
+    if heads is None:
+        directory = Path(current_app.extensions["migrate"].directory)
+        cfg = Config()
+        cfg.set_main_option("script_location", str(directory))
+        heads = frozenset(ScriptDirectory.from_config(cfg).get_heads())
+        current_app.extensions[_HEADS] = heads
+    return set(heads)
 
 
 def health() -> dict[str, object]:
@@ -39,16 +46,19 @@ def health() -> dict[str, object]:
         report["expected_revision"] = sorted(heads)
     report["status"] = "ok" if report["migrations"] == "current" else "error"
     if report["migrations"] == "current":
-        report["scheduler"] = scheduler_status()
+        scheduler = report["scheduler"] = scheduler_status()
+        if current_app.config.get("HEALTHZ_REQUIRE_SCHEDULER") and scheduler["status"] != "ok":
+            report["status"] = "error"
     return report
 
 
 def scheduler_status() -> dict[str, object]:
-    """The compliance scheduler's heartbeat. Informational: the web answers without it,
-    so a stopped scheduler does not take the web nodes out of the load balancer."""
+    """The compliance scheduler's heartbeat. Informational unless HEALTHZ_REQUIRE_SCHEDULER:
+    the web answers without it, so a stopped scheduler does not take the web nodes out of
+    the load balancer."""
 
     try:
-        stale = int(current_app.config["SCHEDULER_STALE_SECONDS"])
+        stale = heartbeat.stale_after(current_app.config)
         return heartbeat.status(stale).as_dict()
     except SQLAlchemyError as exc:
         db.session.rollback()

@@ -15,9 +15,12 @@ from wtforms.widgets import HiddenInput
 from clause_tracker.agreements.labels import (
     CLAUSE_METHOD_LABELS,
     CONTRACT_KIND_LABELS,
+    FUNDING_KIND_LABELS,
+    FUNDING_METHOD_LABELS,
     PROCEDURE_LABELS,
 )
 from clause_tracker.agreements.models import CLAUSE_METHODS, CONTRACT_KINDS, PROCEDURES
+from clause_tracker.documents.grant_terms import FUNDING_KINDS, FUNDING_METHODS
 from clause_tracker.german_fields import (
     PLAUSIBLE_MAX_AMOUNT,
     EuroField,
@@ -93,9 +96,10 @@ class AgreementForm(VersionedForm):
         data = {name: getattr(self, name).data for name in self.FIELDS}
         data["reference"] = data["reference"].strip()
         data["counterparty_id"] = data["counterparty_id"] or None
-        for name in ("subject", "renewal_options", "programme"):
+        for name in ("subject", "renewal_options", "programme", "remedy_authority",
+                     "remedy_address"):
             if name in data and isinstance(data[name], str):
-                data[name] = data[name].strip()
+                data[name] = data[name].strip() or None
         return data
 
 
@@ -127,7 +131,17 @@ class GrantForm(AgreementForm):
     end_date = GermanDateField(_l("Funding period until"), validators=[Optional()])
     decided_on = GermanDateField(_l("Date of the grant notice"), validators=[Optional()])
     proof_due_on = GermanDateField(_l("Proof of use due"), validators=[Optional()])
-    FIELDS = (*AgreementForm.FIELDS, "subject", "programme", "proof_due_on")
+    funding_kind = SelectField(_l("Kind of funding"),
+                               choices=_choices(FUNDING_KINDS, FUNDING_KIND_LABELS))
+    funding_method = SelectField(_l("Method of financing"),
+                                 choices=_choices(FUNDING_METHODS, FUNDING_METHOD_LABELS))
+    remedy_authority = StringField(
+        _l("Authority that takes an objection"), validators=[Optional(), Length(max=200)],
+        description=_l("Empty: the unit that issues the notice, with its address."))
+    remedy_address = TextAreaField(_l("Its address"), validators=[Optional(), Length(max=500)],
+                                   render_kw={"rows": 3})
+    FIELDS = (*AgreementForm.FIELDS, "subject", "programme", "proof_due_on", "funding_kind",
+              "funding_method", "remedy_authority", "remedy_address")
 
 
 class StatusForm(VersionedForm):
@@ -168,8 +182,9 @@ class ApproveExemptionForm(VersionedForm):
 class GenerateDocumentForm(VersionedForm):
     language = SelectField(_l("Language of the clause"),
                            choices=LANGUAGES)
-    counterparty_address = StringField(_l("Address of the contractor or grantee"),
-                                       validators=[DataRequired(), Length(max=300)])
+    counterparty_address = TextAreaField(_l("Address of the contractor or grantee"),
+                                         validators=[DataRequired(), Length(max=300)],
+                                         render_kw={"rows": 3})
 
 
 class VerifyDocumentForm(FlaskForm):

@@ -79,11 +79,12 @@ def _back_to(agreement: Agreement) -> str:
 def _action(agreement_id: int, make_form: Callable[[Agreement], FlaskForm],
             perform: Callable[[Agreement, Any], object], done: str,
             invalid: str | None = None, load: Callable[[int, Any], Agreement] | None = None,
-            ) -> Response:
+            ) -> Response | tuple[str, int]:
     """The shape of every action on an agreement's page: load it for work, validate the
     form (an incomplete one is a bad request, or a message where the user can mend it),
     perform the change, say it is done and return to the page. A refused change returns to
-    the page with its reason (errors.handle_refused)."""
+    the page with its reason (errors.handle_refused); a conflict with another save shows
+    the page as it now is, with the message (409)."""
     agreement = (load or services.get_for_work)(agreement_id, current_user)
     back = _back_to(agreement)
     form = make_form(agreement)
@@ -92,7 +93,11 @@ def _action(agreement_id: int, make_form: Callable[[Agreement], FlaskForm],
             abort(400)
         flash(invalid, "error")
         return redirect(back)
-    perform(agreement, form)
+    try:
+        perform(agreement, form)
+    except EditConflict as exc:
+        flash(str(exc), "error")
+        return show(agreement_id), 409
     flash(done, "success")
     return redirect(back)
 
@@ -226,8 +231,13 @@ def end_early(agreement_id: int, status: str):
     elif form.validate_on_submit():
         returns_to(url_for("registry.end_early", agreement_id=agreement.id, status=status))
         assert form.ended_on.data is not None  # DataRequired
-        services.change_status(agreement, status, form.version.data or 0, current_user,
-                               reason=form.reason.data or "", on=form.ended_on.data)
+        try:
+            services.change_status(agreement, status, form.version.data or 0, current_user,
+                                   reason=form.reason.data or "", on=form.ended_on.data)
+        except EditConflict as exc:  # what was typed stays in the form
+            flash(str(exc), "error")
+            return render_template("agreements/end_early.html", agreement=agreement,
+                                   form=form, status=status), 409
         flash(_("The status was changed."), "success")
         return redirect(url_for("registry.show", agreement_id=agreement.id))
     return render_template("agreements/end_early.html", agreement=agreement, form=form,

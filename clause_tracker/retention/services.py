@@ -14,7 +14,6 @@ after the proof of use (its due date; else the end of the funding period).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,7 +38,6 @@ from clause_tracker.storage import storage
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import RefusedChange
 
-log = logging.getLogger(__name__)
 FINISHED_STATUSES = ("ended", "terminated", "revoked")
 
 
@@ -83,16 +81,12 @@ def due_for_deletion(today: date | None = None, limit: int = 500) -> list[Retent
 
 def purge(agreement_id: int, user_id: int | None, today: date | None = None,
           actor: Actor | None = None) -> dict[str, int]:
-    """Erase the personal data of one agreement past its retention: the records in one
-    transaction, then the stored files no record names any more. Files go only after the
-    commit: a failed purge must not leave records naming missing files. A file that cannot
-    be removed now stays unnamed (logged)."""
-    counts, files = _erase_records(agreement_id, user_id, today or utcnow().date(), actor)
-    for key in sorted(files):
-        try:
-            storage().delete(key)
-        except OSError as exc:
-            log.error("retention: stored file %s not removed: %s", key, exc)
+    """Erase the personal data of one agreement past its retention: the records and the
+    stored files no record names any more, in one transaction. In the database's file
+    storage the files go with the commit; a local folder's files are removed right after
+    it (a failed purge never leaves records naming missing files; a file that cannot be
+    removed then stays unnamed, logged)."""
+    counts, _files = _erase_records(agreement_id, user_id, today or utcnow().date(), actor)
     return counts
 
 
@@ -107,7 +101,10 @@ def _erase_records(agreement_id: int, user_id: int | None, day: date,
                                 "already erased."))
     declaration_rows, files = declarations.erase_personal_data(agreement_id)
     files |= documents.files_of_agreement(agreement_id)
+    store = storage()
+    store.lock(files)  # a concurrent upload of equal content waits, then names it anew
     files -= declarations.files_named(files) | documents.files_named_elsewhere(files, agreement_id)
+    store.release(files)  # with this transaction: at its commit, never on a rollback
     counts = {"declarations": declaration_rows, "files": len(files),
               **checks.erase_personal_data(agreement_id), "contact_persons": 0,
               "manual_checks": documents.erase_notes(agreement_id)}
@@ -134,7 +131,7 @@ def _erase_records(agreement_id: int, user_id: int | None, day: date,
     counts["audit_events"] = erase_personal(subjects, actor=actor or current_actor())
     db.session.add(RetentionPurge(agreement_id=agreement_id, purged_at=utcnow(),
                                     purged_by_id=user_id))
-    record("retention.purge", "Agreement", agreement_id,
+    record(documents.RETENTION_PURGE, "Agreement", agreement_id,
            f"{agreement.reference}: personal data erased after the retention period",
            {"counts": counts, "status": agreement.status}, actor=actor or current_actor())
     return counts, files

@@ -75,6 +75,7 @@ def test_officer_records_contract_with_clause_document_and_declaration(
     form.locator("[name=contract_kind]").select_option("services")
     form.locator("[name=counterparty_id]").select_option(label="Muster Reinigung GmbH")
     form.locator("[name=value]").fill("48.500,00")
+    form.locator("[name=vat_rate]").fill("19")
     form.locator("[name=decided_on]").fill(date.today().strftime("%d.%m.%Y"))
     form.locator("[name=start_date]").fill("01.04.2026")
     form.locator("[name=end_date]").fill("31.03.2027")

@@ -76,13 +76,14 @@ def test_a_claimed_message_is_not_sent_by_anyone_else(app, agreement, officer,
     message_id = db.session.scalar(select(OutboxMessage.id))
     assert notifications.claim(message_id, NOW, "a") is not None
     assert notifications.claim(message_id, NOW, "b") is None
-    # The first sender died mid-dialogue: after the lease it is "interrupted", not resent.
+    # The first sender died mid-dialogue: before the lease nobody sends it; after it, it is
+    # "interrupted" and sent again (at least once), with the Message-ID it always had.
+    assert notifications.dispatch(now=NOW + timedelta(minutes=9)).sent == 0
     report = notifications.dispatch(now=NOW + timedelta(minutes=11))
-    assert (report.interrupted, report.sent) == (1, 0)
-    assert mail_config.messages == []
-    assert notifications.requeue(message_id, NOW)
-    db.session.commit()
-    assert notifications.dispatch(now=NOW + timedelta(minutes=12)).sent == 1
+    assert (report.interrupted, report.sent) == (1, 1)
+    assert [m["Message-ID"] for m in mail_config.messages] == [
+        f"<outbox-{message_id}-{DAY:%Y%m%d}@clause-tracker.jena>"]
+    assert not notifications.requeue(message_id, NOW)  # sent: nothing to queue again
 
 
 def test_items_of_a_later_day_go_into_the_next_message(app, agreement, officer,

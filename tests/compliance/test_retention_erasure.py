@@ -28,7 +28,7 @@ from clause_tracker.declarations import evidence
 from clause_tracker.declarations import services as declarations
 from clause_tracker.extensions import db
 from clause_tracker.idempotency import new_token
-from clause_tracker.storage import storage
+from clause_tracker.storage import DatabaseStorage, storage
 from tests.factories import insert_agreement
 from tests.helpers import replace_in_docx
 from tests.test_audit import scratch_url  # noqa: F401  # a fixture: a database of its own
@@ -81,15 +81,20 @@ def _database_dump() -> str:
 
 
 def _upload_texts(folder: Path) -> list[tuple[str, str]]:
-    """Every file in the upload folder, read as text — a DOCX (zip) also part by part."""
+    """Every stored file — in the upload folder and in the database's file storage (the
+    default on PostgreSQL) — read as text; a DOCX (zip) also part by part."""
+    files = [(str(path), path.read_bytes())
+             for path in sorted(p for p in folder.rglob("*") if p.is_file())]
+    database = DatabaseStorage()
+    files += [(f"stored_files:{key}", database.get(key)) for key in list(database.keys())]
     found = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        found.append((str(path), data.decode("latin-1")))
+    for where, data in files:
+        found.append((where, data.decode("latin-1")))
         if zipfile.is_zipfile(io.BytesIO(data)):
             with zipfile.ZipFile(io.BytesIO(data)) as package:
                 for name in package.namelist():
-                    found.append((f"{path}!{name}", package.read(name).decode("utf-8", "replace")))
+                    found.append((f"{where}!{name}",
+                                  package.read(name).decode("utf-8", "replace")))
     return found
 
 
@@ -104,7 +109,7 @@ def _enter_everything(app, make_user):
     officer, admin = make_user("procurement_officer", "ZVS"), make_user("admin")
     old = insert_agreement(status="active", decided_on=date(2018, 1, 5),
                            start_date=date(2018, 2, 1), end_date=date(2019, 12, 31),
-                           contract_kind="services")
+                           contract_kind="services", vat_rate=19)
     party = old.counterparty
     contact = counterparties.add_contact(party, PERSONAL["contact_name"],
                                          PERSONAL["contact_function"],

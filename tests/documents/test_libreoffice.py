@@ -33,6 +33,8 @@ RECORD = {
     "reference": "V-2026/1", "contracting_authority": "Stadt Jena",
     "contracting_authority_address": "Am Anger 15, 07743 Jena", "contractor": "A & B <GmbH>",
     "contractor_address": "Weg 1, 07745 Jena", "subject": "Büromöbel", "value": Decimal("99.5"),
+    "net_value": Decimal("99.5"), "vat_rate": "19 %", "vat_amount": Decimal("18.91"),
+    "gross_value": Decimal("118.41"),
     "start_date": date(2026, 3, 5), "end_date": date(2026, 12, 31),
     "signature_date": date(2026, 3, 1),
 }
@@ -78,6 +80,9 @@ def documents(clause: ClauseText, clause_texts: list) -> dict[str, bytes]:
         "generated-grant": generate("grant", {
             **RECORD, "grantor": "Stadt Jena", "grantee": "Verein e. V.",
             "grantee_address": "Markt 1", "notice_date": date(2026, 2, 1),
+            "grantor_address": "Am Anger 15\n07743 Jena", "programme": "Fonds",
+            "funding_kind": "Projektförderung", "funding_method": "Fehlbedarfsfinanzierung",
+            "remedy_authority": "Stadt Jena", "remedy_address": "Am Anger 15\n07743 Jena",
             "proof_due_date": date(2027, 6, 30),
         }, current(clause_texts, "grant", "de")).data,
         "inserted-simple": insert_clause(simple_document("Text", "Unterschrift"), clause).data,

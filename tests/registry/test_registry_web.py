@@ -17,7 +17,8 @@ from tests.helpers import PDF, german, hidden_fields
 CONTRACT = {"reference": "ZVS-2026-017", "subject": "Gebäudereinigung Schulen Nord",
             "contract_kind": "services", "procedure": "open", "counterparty_id": "0",
             "estimated_value": "120.000,00", "value": "1.234,56", "decided_on": "05.03.2026",
-            "start_date": "01.04.2026", "end_date": "31.03.2027", "renewal_options": "2 × 1 Jahr"}
+            "start_date": "01.04.2026", "end_date": "31.03.2027", "renewal_options": "2 × 1 Jahr",
+            "vat_rate": "19"}
 
 
 def _create(client, data=None, fields=None):

@@ -178,7 +178,8 @@ def test_filing_the_signed_copy_over_http(client, signed_in, published_clauses,
     contract = agreements.create("contract", {
         "reference": "ZVS-2026-002", "subject": "Reinigung", "counterparty_id": counterparty.id,
         "decided_on": date.today(), "contract_kind": "services", "procedure": "open",
-        "value": 1000, "start_date": date.today(), "end_date": date.today() + timedelta(days=300)},
+        "value": 1000, "vat_rate": 19, "start_date": date.today(),
+        "end_date": date.today() + timedelta(days=300)},
         officer, "token-http")
     contract.clause_version_id = current_version("procurement", "de").id
     db.session.commit()
@@ -246,7 +247,8 @@ def test_a_hash_match_files_only_on_records_the_uploader_works_on(
     contract = agreements.create("contract", {
         "reference": "ZVS-2026-003", "subject": "Reinigung", "counterparty_id": counterparty.id,
         "decided_on": date.today(), "contract_kind": "services", "procedure": "open",
-        "value": 1000, "start_date": date.today(), "end_date": date.today() + timedelta(days=300)},
+        "value": 1000, "vat_rate": 19, "start_date": date.today(),
+        "end_date": date.today() + timedelta(days=300)},
         officer, "token-hash")
     issued = _generate(client, contract.id)
     stranger = make_user("procurement_officer", "KIJ")

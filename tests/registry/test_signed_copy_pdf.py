@@ -65,7 +65,7 @@ def awarded(client, signed_in, published_clauses, counterparty):
     contract = agreements.create("contract", {
         "reference": "ZVS-2026-PDF", "subject": "Reinigung der Schulen",
         "counterparty_id": counterparty.id, "decided_on": date.today(),
-        "contract_kind": "services", "procedure": "open", "value": 1000,
+        "contract_kind": "services", "procedure": "open", "value": 1000, "vat_rate": 19,
         "start_date": date.today(), "end_date": date.today() + timedelta(days=300)},
         officer, "token-pdf")
     contract.clause_version_id = current_version("procurement", "de").id

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+import io
+
+from flask import abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clause_tracker.documents import DocumentError, TemplateFieldMissing
+from clause_tracker.documents.pdf_export import PDF_MIMETYPE, PdfUnavailable, to_pdfa
 from clause_tracker.documents.web import bp, services
 from clause_tracker.documents.web.forms import (
     ConfirmInsertForm,
@@ -14,6 +17,7 @@ from clause_tracker.documents.web.forms import (
     VerifyForm,
 )
 from clause_tracker.documents.web.labels import COVERAGE_LABELS, METHOD_LABELS, STATUS_LABELS
+from clause_tracker.orgunits.models import CITY_ADDRESS
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.storage import StorageKeyError, send_stored, storage, with_extension
 
@@ -106,8 +110,8 @@ def verify():
 @requires(Permission.DOCUMENTS_PREPARE)
 def generate():
     unit = current_user.org_unit
-    form = GenerateForm(authority=f"Stadt Jena – {unit.name}" if unit else "Stadt Jena",
-                        authority_address="Am Anger 15, 07743 Jena")
+    form = GenerateForm(authority=unit.letterhead_name if unit else "Stadt Jena",
+                        authority_address=unit.postal_address if unit else CITY_ADDRESS)
     if form.validate_on_submit():
         try:
             record = services.generate(form.template.data, form.language.data, form.record(),
@@ -126,9 +130,12 @@ def generate():
 @requires(Permission.DOCUMENTS_READ)
 def show(record_id: int):
     record = services.get_visible(record_id, current_user) or abort(404)
-    # Erased after the agreement's retention period: the hash stays, the file is gone.
     file_kept = bool(record.output_sha256 and storage().exists(record.output_sha256))
+    # "Erased" only where the audit trail says so (the agreement's retention purge: the
+    # hash stays, the file is gone); any other absence is shown as a missing file.
+    file_erased = not file_kept and services.files_erased(record)
     return render_template("documents/show.html", record=record, file_kept=file_kept,
+                           file_erased=file_erased,
                            location_labels=LOCATION_LABELS, status_labels=STATUS_LABELS,
                            method_labels=METHOD_LABELS, coverage_labels=COVERAGE_LABELS)
 
@@ -142,3 +149,25 @@ def download(record_id: int):
     # Always a DOCX the city issued, whatever name the upload had.
     return send_stored(record.output_sha256, services.DOCX_MIMETYPE,
                        with_extension(record.filename, "docx"))
+
+
+@bp.route("/<int:record_id>/download.pdf")
+@requires(Permission.DOCUMENTS_READ)
+def download_pdf(record_id: int):
+    """The issued DOCX rendered as PDF/A-2b for the e-file (made on request, not stored)."""
+    record = services.get_visible(record_id, current_user) or abort(404)
+    if not record.output_sha256:
+        abort(404)
+    try:
+        data = storage().get(record.output_sha256)
+    except StorageKeyError:
+        abort(404)
+    try:
+        pdf = to_pdfa(data)
+    except PdfUnavailable as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("documents.show", record_id=record.id))
+    response = send_file(io.BytesIO(pdf), mimetype=PDF_MIMETYPE, as_attachment=True,
+                         download_name=with_extension(record.filename, "pdf"), max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response

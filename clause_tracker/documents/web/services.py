@@ -11,6 +11,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Select, or_, select, update
 from werkzeug.datastructures import FileStorage
 
+from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import record as audit
 from clause_tracker.auth.models import User
 from clause_tracker.auth.visibility import in_view
@@ -28,7 +29,12 @@ from clause_tracker.documents import (
     returned_settings,
     verify_returned,
 )
-from clause_tracker.documents.generate import fill, template_bytes
+from clause_tracker.documents.generate import (
+    document_values,
+    fill,
+    mark_language,
+    template_bytes,
+)
 from clause_tracker.documents.provenance import app_version
 from clause_tracker.documents.web.models import RETURNED_ACTIONS, DocumentRecord
 from clause_tracker.erasure import ERASED
@@ -66,8 +72,10 @@ def _clause(variant: str, language: str):
     return version
 
 
+@transactional
 def prepare_insert(data: bytes, variant: str, language: str) -> tuple[str, Location]:
-    """Check the file, find where the clause goes, keep the upload for the confirmation."""
+    """Check the file, find where the clause goes, keep the upload for the confirmation
+    (stored, so that the confirmation may reach any node)."""
     # Runs every ingest check first; the published texts find the clause already there.
     location = preview_location(data, known=clauses.published_texts(), variant=variant,
                                 language=language)
@@ -151,8 +159,9 @@ def generate(template: str, language: str, values: dict[str, object],
              user: User, agreement_id: int | None = None) -> DocumentRecord:
     variant = "grant" if template == "grant" else "procurement"
     version = _clause(variant, language)
-    filled = fill(template_bytes(template), values)
+    filled = fill(template_bytes(template), document_values(template, language, values))
     result = insert_clause(filled, clauses.as_clause_text(version), context=True)
+    result.data = mark_language(result.data, language)
     reference = str(values.get("reference", ""))
     filename = display_name(f"{template}_{reference}.docx")
     record = _store_issued("generate", user, filename, None, result, version)
@@ -174,10 +183,11 @@ def _verify(data: bytes) -> VerifyResult:
 
 
 @transactional
-def check(data: bytes, filename: str, user: User,
-          agreement_id: int | None = None) -> tuple[DocumentRecord, VerifyResult]:
+def check(data: bytes, filename: str, user: User, agreement_id: int | None = None,
+          keep: bool = False) -> tuple[DocumentRecord, VerifyResult]:
     """Verify a returned file of any kind and store the result; returns the record and it.
-    `details` holds method, similarity and signatures beside diff and warnings."""
+    `details` holds method, similarity and signatures beside diff and warnings. `keep`:
+    store the file too, with the record (after the check: a refused file is never kept)."""
     result = _verify(data)
     # Matched by its hash only among the documents the uploader may see: another unit's
     # issued document is neither named on the result nor linked.
@@ -214,6 +224,8 @@ def check(data: bytes, filename: str, user: User,
            "signatures": len(result.signatures)},
           personal={"filename": filename},
           subject=f"Agreement:{agreement_id}" if agreement_id is not None else None)
+    if keep:
+        storage().put(data)
     return record, result
 
 
@@ -261,6 +273,19 @@ def erase_notes(agreement_id: int) -> int:
                                           if key in found}, ensure_ascii=False)
         record.filename = ERASED
     return notes
+
+
+RETENTION_PURGE = "retention.purge"  # the audit action of an agreement's erasure
+
+
+def files_erased(record: DocumentRecord) -> bool:
+    """Whether the audit trail says the record's files were erased: its agreement was purged
+    after the retention period."""
+    if record.agreement_id is None:
+        return False
+    return db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action == RETENTION_PURGE, AuditEvent.object_type == "Agreement",
+        AuditEvent.object_id == str(record.agreement_id)).limit(1)) is not None
 
 
 def files_named_elsewhere(keys: set[str], agreement_id: int) -> set[str]:
