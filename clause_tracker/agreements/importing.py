@@ -668,8 +668,9 @@ def import_rows(kind: str, rows: Iterable[tuple[int, dict[str, Any]]], data: byt
     contracts of eForms notices): every row checked as a file's row is (field names of
     CONTRACT_COLUMNS and GRANT_COLUMNS, plus EXTRA_FIELDS; cells may be text or already
     typed: dates, Decimals, unit codes), references already registered skipped, a reference
-    twice an error, and — when no row has an error and it is not a dry run (report.dry_run) — all rows saved in one
-    transaction with their audit events, the file (`data`) recorded by its SHA-256."""
+    twice an error, and — when no row has an error and it is not a dry run
+    (report.dry_run) — all rows saved in one transaction with their audit events, the file
+    (`data`) recorded by its SHA-256."""
     if restrict_unit and unit is None:
         raise ImportFileError(_l("Your account belongs to no unit; ask an administrator."))
     units = {u.code.upper(): _Unit(u.id, u.code) for u in db.session.scalars(select(OrgUnit))}
