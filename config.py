@@ -55,6 +55,9 @@ class Config:
     # with a progress page (about 2,000 rows); a job silent for this long is taken up again.
     IMPORT_BACKGROUND_BYTES = 256 * 1024
     IMPORT_STALE_MINUTES = 10
+    # An amount (EUR) above this is possible but unusual: the record forms ask to confirm
+    # it, imports list it as a warning.
+    PLAUSIBLE_MAX_AMOUNT = 100_000_000
     # XLSX imports go through the DOCX package checks with these limits.
     IMPORT_MAX_FILE_BYTES = 20 * 1024 * 1024
     IMPORT_MAX_UNCOMPRESSED_BYTES = 150 * 1024 * 1024

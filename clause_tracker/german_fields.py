@@ -15,6 +15,9 @@ from clause_tracker.request_args import FIRST_DAY, LAST_DAY
 AMOUNT_LOCALE = "de"
 DAY_PLACEHOLDER = _l("DD/MM/YYYY")  # German: TT.MM.JJJJ
 MAX_AMOUNT = Decimal("999999999999.99")  # the columns' NUMERIC(14, 2)
+# Above this an amount is possible but unusual: forms ask to confirm it, imports warn
+# (config PLAUSIBLE_MAX_AMOUNT).
+PLAUSIBLE_MAX_AMOUNT = Decimal("100000000")
 
 
 class AmountTooLarge(ValueError):
@@ -24,6 +27,7 @@ class AmountTooLarge(ValueError):
 # Groups of three after a point (the first not led by a zero: "0.500" is no amount), or
 # no points at all; at most two decimals after the comma.
 _AMOUNT = re.compile(r"-?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d{1,2})?")
+_TOO_PRECISE = re.compile(r"-?[\d.]*,\d{3,}")  # more than two decimals
 
 
 def parse_amount(text: str) -> Decimal:
@@ -106,6 +110,9 @@ class EuroField(Field):
             raise ValueError(str(_l("The amount may be at most 999.999.999.999,99 €."))) from exc
         except ValueError as exc:
             self.data = None
+            if _TOO_PRECISE.fullmatch(valuelist[0].strip().replace(" ", "").removesuffix("€")):
+                raise ValueError(str(_l("At most two decimal places (cents): please enter an "
+                                        "amount like 1.234,56."))) from exc
             raise ValueError(str(_l("Please enter an amount like 1.234,56."))) from exc
 
 

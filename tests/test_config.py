@@ -96,6 +96,7 @@ def _readme_examples(tmp_path: Path) -> dict[str, tuple[str, str, object]]:
         "OCR_MATCH_THRESHOLD": ("1", "OCR_MATCH_THRESHOLD", 1.0),
         "SIGNED_COPY_KINDS": ("contract | grant", "SIGNED_COPY_KINDS", ("contract", "grant")),
         "SIGNED_COPY_DUE_WORKING_DAYS": ("10", "SIGNED_COPY_DUE_WORKING_DAYS", 10),
+        "PLAUSIBLE_MAX_AMOUNT": ("5000000", "PLAUSIBLE_MAX_AMOUNT", 5000000),
         "SIGNATURE_TRUST_DIR": (str(tmp_path / "ca"), "SIGNATURE_TRUST_DIR",
                                 str(tmp_path / "ca")),
         "EXEMPTION_REASONS": ("Dringlichkeit | Geheimschutz", "EXEMPTION_REASONS",
