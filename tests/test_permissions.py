@@ -123,7 +123,7 @@ def test_api_role_route_matrix(app: Flask, client, make_user, role: Role | None)
 
         rules = [(rule, needed, url_for(rule.endpoint, **args))
                  for rule, needed, args in _get_rules(app, api=True)]
-    assert len(rules) == 9  # every GET operation of the API
+    assert len(rules) == 11  # every GET operation of the API
     for _rule, needed, url in rules:
         response = client.get(url, headers=headers)
         assert response.mimetype == "application/problem+json" or response.status_code == 200
