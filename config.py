@@ -55,6 +55,9 @@ class Config:
     # with a progress page (about 2,000 rows); a job silent for this long is taken up again.
     IMPORT_BACKGROUND_BYTES = 256 * 1024
     IMPORT_STALE_MINUTES = 10
+    # An amount (EUR) above this is possible but unusual: the record forms ask to confirm
+    # it, imports list it as a warning.
+    PLAUSIBLE_MAX_AMOUNT = 100_000_000
     # XLSX imports go through the DOCX package checks with these limits.
     IMPORT_MAX_FILE_BYTES = 20 * 1024 * 1024
     IMPORT_MAX_UNCOMPRESSED_BYTES = 150 * 1024 * 1024
@@ -135,6 +138,17 @@ class Config:
     MAIL_PASSWORD: str | None = None
     MAIL_SENDER = "clause-tracker@jena.de"
     APP_BASE_URL = ""  # links in e-mails, e.g. https://klausel.jena.de
+
+    # The accessibility statement (EU model statement, ThürBarrWebG/ThürBITVO): where
+    # barriers are reported, when the statement was prepared, and the enforcement body.
+    ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@jena.de"
+    ACCESSIBILITY_STATEMENT_DATE = "2026-12-07"  # ISO; shown as TT.MM.JJJJ
+    ACCESSIBILITY_ENFORCEMENT_NAME = (
+        "Landesdurchsetzungsstelle für digitale Barrierefreiheit beim Beauftragten für "
+        "Menschen mit Behinderungen des Freistaats Thüringen")
+    ACCESSIBILITY_ENFORCEMENT_URL = (
+        "https://tlmb-thueringen.de/themen/barrierefreiheit/landesdurchsetzungsstelle")
+    ACCESSIBILITY_ENFORCEMENT_ADDRESS = ""  # postal address, lines separated by "|"
 
     # Compliance checks (issue 5). Intervals in months per unit and kind: "CODE:kind=months"
     # entries separated by "|" in the environment, e.g. "KIJ:contract=6|*:grant=24".

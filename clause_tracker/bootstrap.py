@@ -40,6 +40,8 @@ DEMO_USERS = [
     ("kij.vergabe", "Karl Immobilien", Role.PROCUREMENT_OFFICER, "KIJ"),
     ("jk.vergabe", "Jana Kultur", Role.PROCUREMENT_OFFICER, "JK"),
     ("foerderung", "Fritz Förderung", Role.GRANT_MANAGER, "FDJB"),
+    ("bmi.foerderung", "Bahar Integration", Role.GRANT_MANAGER, "BMI"),
+    ("jk.foerderung", "Jonas Kulturförderung", Role.GRANT_MANAGER, "JK"),
     ("pruefung", "Paula Prüfung", Role.AUDITOR, "RPA"),
     ("admin", "Adam Admin", Role.ADMIN, None),
 ]

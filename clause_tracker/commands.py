@@ -17,6 +17,7 @@ from clause_tracker.auth.services import UserError
 from clause_tracker.auth.services import create_user as create
 from clause_tracker.bootstrap import init_database, load_demo_data
 from clause_tracker.clauses.cli import clauses_cli
+from clause_tracker.demo import DemoRefused, load_city
 from clause_tracker.documents.cli import docx_cli, verify_cli
 from clause_tracker.extensions import db
 from clause_tracker.interop.cli import export_cli, import_eforms
@@ -41,17 +42,34 @@ def init() -> None:
 @click.option("--serve", is_flag=True, help="Start the development server afterwards.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def demo(serve: bool, host: str, port: int) -> None:
-    """Initialise the database and add demo units and one demo user per role."""
+@click.option("--no-records", is_flag=True,
+              help="Units and users only, without the demo city's records.")
+def demo(serve: bool, host: str, port: int, no_records: bool) -> None:
+    """Initialise the database, add the demo units, one demo user per role and (into an
+    empty registry) the demo city: contracts and grants in every state, one sweep run."""
     init_database()
     logins = load_demo_data()
+    if not no_records:
+        try:
+            city = load_city()
+        except DemoRefused as exc:
+            click.echo(f"demo records: not loaded ({exc}); the demo loads into an empty "
+                       "registry only")
+        else:
+            states = ", ".join(f"{state} {count}" for state, count in sorted(city.by_state.items()))
+            click.echo(f"demo records: {city.agreements} contracts and grants ({states}); "
+                       f"{len(city.by_reason)} reasons; {city.documents} documents; "
+                       f"{city.complaints} complaints; checks due {city.checks_due}, overdue "
+                       f"{city.checks_overdue}; loaded in {city.seconds:.1f} s")
     url = f"http://{host}:{port}/"
     click.echo("\nclause_tracker demo is ready.\n")
     click.echo(f"  URL: {url}\n")
-    click.echo(f"  {'username':14} {'password':18} {'role':22} unit")
+    click.echo(f"  {'username':15} {'password':18} {'role':22} unit")
     for login in logins:
-        click.echo(f"  {login.username:14} {login.password:18} {login.role:22} {login.unit or '—'}")
-    click.echo("\n(Passwords are new each time 'clause-tracker demo' runs.)\n")
+        click.echo(f"  {login.username:15} {login.password:18} {login.role:22} {login.unit or '—'}")
+    click.echo("\n(Passwords are new each time 'clause-tracker demo' runs.)")
+    click.echo("Reminders and the daily sweep need the scheduler beside the server: "
+               "'clause-tracker scheduler run' in a second terminal.\n")
     if serve:
         # Flask refuses app.run() inside its own CLI; the development server itself is fine.
         run_simple(host, port, current_app._get_current_object(),  # type: ignore[attr-defined]  # the LocalProxy's

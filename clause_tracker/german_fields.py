@@ -9,11 +9,15 @@ from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, widgets
 
-from clause_tracker.i18n import format_money
+from clause_tracker.i18n import format_money, input_day
 from clause_tracker.request_args import FIRST_DAY, LAST_DAY
 
 AMOUNT_LOCALE = "de"
+DAY_PLACEHOLDER = _l("DD/MM/YYYY")  # German: TT.MM.JJJJ
 MAX_AMOUNT = Decimal("999999999999.99")  # the columns' NUMERIC(14, 2)
+# Above this an amount is possible but unusual: forms ask to confirm it, imports warn
+# (config PLAUSIBLE_MAX_AMOUNT).
+PLAUSIBLE_MAX_AMOUNT = Decimal("100000000")
 
 
 class AmountTooLarge(ValueError):
@@ -23,6 +27,7 @@ class AmountTooLarge(ValueError):
 # Groups of three after a point (the first not led by a zero: "0.500" is no amount), or
 # no points at all; at most two decimals after the comma.
 _AMOUNT = re.compile(r"-?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d{1,2})?")
+_TOO_PRECISE = re.compile(r"-?[\d.]*,\d{3,}")  # more than two decimals
 
 
 def parse_amount(text: str) -> Decimal:
@@ -50,22 +55,22 @@ class GermanDateField(DateField):
     widget = widgets.DateInput(input_type="text")
 
     def __init__(self, label=None, validators=None, **kwargs) -> None:
-        kwargs.setdefault("format", ["%d.%m.%Y", "%Y-%m-%d"])
+        kwargs.setdefault("format", ["%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d"])
         render_kw = kwargs.setdefault("render_kw", {})
-        render_kw.setdefault("placeholder", "TT.MM.JJJJ")
+        render_kw.setdefault("placeholder", DAY_PLACEHOLDER)
         render_kw.setdefault("inputmode", "numeric")
         super().__init__(label, validators, **kwargs)
 
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
-        return self.data.strftime("%d.%m.%Y") if self.data else ""
+        return input_day(self.data)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError(str(_l("Please enter a date like 05.03.2026."))) from exc
+            raise ValueError(str(_l("Please enter a date like 05/03/2026."))) from exc
         # 31.12.9999 is a date, but a day later is none: date arithmetic would overflow.
         if self.data is not None and not FIRST_DAY <= self.data <= LAST_DAY:
             self.data = None
@@ -105,6 +110,9 @@ class EuroField(Field):
             raise ValueError(str(_l("The amount may be at most 999.999.999.999,99 €."))) from exc
         except ValueError as exc:
             self.data = None
+            if _TOO_PRECISE.fullmatch(valuelist[0].strip().replace(" ", "").removesuffix("€")):
+                raise ValueError(str(_l("At most two decimal places (cents): please enter an "
+                                        "amount like 1.234,56."))) from exc
             raise ValueError(str(_l("Please enter an amount like 1.234,56."))) from exc
 
 

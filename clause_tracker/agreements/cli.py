@@ -35,6 +35,9 @@ def _run(kind: str, path: Path, dry_run: bool, unit_code: str | None) -> None:
             click.echo(f"line {error.line}, column {error.column}: {error.message}", err=True)
         raise click.ClickException(
             f"{len(report.errors)} error(s) in {report.rows} row(s): nothing was imported")
+    for warning in report.warnings:
+        click.echo(f"warning: line {warning.line}, column {warning.column}: {warning.message}",
+                   err=True)
     verb = "would import" if dry_run else "imported"
     click.echo(f"{verb} {len(report.created)} {kind}(s); {len(report.skipped)} already "
                f"registered (skipped); {report.rows} row(s) read")

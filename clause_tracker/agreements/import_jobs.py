@@ -16,7 +16,7 @@ import json
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import format_number
+from flask_babel import force_locale, format_number
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
@@ -95,10 +95,14 @@ def run(job: ImportJob) -> None:
             rows_checked=rows, status=stage, heartbeat_at=utcnow()))
         db.session.commit()
 
+    # The report's words in the language of the user who queued the file.
+    locale = (user.locale if user is not None and user.locale in current_app.config["LANGUAGES"]
+              else current_app.config["BABEL_DEFAULT_LOCALE"])
     try:
-        report = import_file(job.kind, data, job.filename, dry_run=job.dry_run, unit=unit,
-                             restrict_unit=job.restrict_unit, user=user, job=job,
-                             progress=progress)
+        with force_locale(locale):
+            report = import_file(job.kind, data, job.filename, dry_run=job.dry_run, unit=unit,
+                                 restrict_unit=job.restrict_unit, user=user, job=job,
+                                 progress=progress)
     except ImportFileError as exc:
         db.session.rollback()
         _fail(job_id, str(exc))
@@ -118,6 +122,8 @@ def _finish(job_id: int, report: ImportReport) -> None:
         "rows": report.rows,
         "errors": [[e.line, e.column, e.message] for e in report.errors[:REPORT_ITEMS]],
         "error_total": len(report.errors),
+        "warnings": [[w.line, w.column, w.message] for w in report.warnings[:REPORT_ITEMS]],
+        "warning_total": len(report.warnings),
         "created": report.created[:REPORT_ITEMS], "created_total": len(report.created),
         "skipped": report.skipped[:REPORT_ITEMS], "skipped_total": len(report.skipped),
     }, ensure_ascii=False)
@@ -158,7 +164,9 @@ def report_of(job: ImportJob) -> ImportReport | None:
         kind=job.kind, filename=job.filename, dry_run=job.dry_run, rows=stored["rows"],
         created=stored["created"], skipped=stored["skipped"],
         errors=[RowError(*error) for error in stored["errors"]],
-        error_total=stored["error_total"], created_total=stored["created_total"],
+        warnings=[RowError(*warning) for warning in stored.get("warnings", [])],
+        error_total=stored["error_total"], warning_total=stored.get("warning_total"),
+        created_total=stored["created_total"],
         skipped_total=stored["skipped_total"])
 
 

@@ -6,7 +6,12 @@ are saved in one transaction, or none.
   package checks as a DOCX (sizes, compression ratio, parts, DTD, macros; IMPORT_MAX_*).
   The sheet's declared dimension is ignored (a file may claim A1:XFD1048576 for one
   cell); at most MAX_COLUMNS columns and MAX_LINES lines are read.
-- Headers: English codes or the usual German names (see COLUMNS); unknown headers are errors.
+- Headers: the form's labels in German or English (CONTRACT_COLUMNS, GRANT_COLUMNS; the
+  template of the import page has them), and older names as aliases; case, spaces and
+  punctuation do not matter. Unknown headers are errors.
+- Errors name the column's label, the line, what is wrong and what is expected, in the
+  user's language; unusual values (an amount above PLAUSIBLE_MAX_AMOUNT or of 0, a decision
+  in the future) are warnings, shown before the import, never a reason to refuse it.
 - German formats: 1.234,56 and 05.03.2026 (ISO dates are accepted too).
 - Every imported record is a draft of its unit; the lifecycle (clause, declaration, award)
   runs in the app, with its rules.
@@ -28,11 +33,13 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from clause_tracker.agreements.labels import CONTRACT_KIND_LABELS, PROCEDURE_LABELS
 from clause_tracker.agreements.models import (
     CONTRACT,
     CONTRACT_KINDS,
@@ -42,13 +49,20 @@ from clause_tracker.agreements.models import (
 )
 from clause_tracker.audit.services import record as audit
 from clause_tracker.auth.models import User
-from clause_tracker.clock import utcnow
+from clause_tracker.clock import today, utcnow
 from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.documents import DocumentRejected
 from clause_tracker.documents.ingest import Limits, check_bytes
 from clause_tracker.extensions import db
-from clause_tracker.german_fields import MAX_AMOUNT, AmountTooLarge, parse_amount
+from clause_tracker.german_fields import (
+    MAX_AMOUNT,
+    PLAUSIBLE_MAX_AMOUNT,
+    AmountTooLarge,
+    parse_amount,
+)
+from clause_tracker.i18n import format_money
 from clause_tracker.orgunits.models import OrgUnit
+from clause_tracker.spreadsheets import DATE, MONEY, TEXT, Column, XlsxBook, csv_text
 from clause_tracker.sql import insert_with_ids
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import RefusedChange
@@ -64,41 +78,160 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted workbook, or an old .
 _CONTROL = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r") | {"\x7f"}
 
 
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
 def _norm(text: str) -> str:
-    return (text.strip().casefold().replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
-            .replace("ß", "ss").replace(" ", "_").replace("-", "_"))
+    """A header or a value as compared: case, accents, spaces and punctuation left aside
+    ("Geschätzter Auftragswert (in €)" and "geschaetzter_auftragswert_in_eur" are one)."""
+    folded = (text.strip().casefold().replace("ä", "ae").replace("ö", "oe")
+              .replace("ü", "ue").replace("ß", "ss").replace("€", "eur"))
+    return _NOT_WORD.sub("_", folded).strip("_")
 
 
-# field → accepted headers (normalised by _norm)
-COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
-    CONTRACT: {
-        "reference": ("reference", "vergabenummer", "aktenzeichen"),
-        "subject": ("subject", "gegenstand", "leistung"),
-        "contract_kind": ("kind", "contract_kind", "art", "leistungsart"),
-        "procedure": ("procedure", "verfahren", "verfahrensart"),
-        "estimated_value": ("estimated_value", "schaetzwert", "geschaetzter_wert"),
-        "value": ("value", "awarded_value", "auftragswert", "zuschlagswert"),
-        "decided_on": ("award_date", "decided_on", "zuschlagsdatum", "zuschlag"),
-        "start_date": ("start", "start_date", "beginn", "laufzeit_von"),
-        "end_date": ("end", "end_date", "ende", "laufzeit_bis"),
-        "renewal_options": ("renewal_options", "verlaengerungsoptionen", "optionen"),
-        "counterparty": ("counterparty", "contractor", "auftragnehmer"),
-        "unit": ("unit", "einheit", "organisationseinheit"),
-    },
-    "grant": {
-        "reference": ("reference", "aktenzeichen"),
-        "programme": ("programme", "program", "programm", "fonds", "foerderprogramm"),
-        "subject": ("purpose", "subject", "zweck", "zuwendungszweck"),
-        "value": ("amount", "value", "betrag", "foerdersumme"),
-        "start_date": ("start", "start_date", "foerderzeitraum_von", "beginn"),
-        "end_date": ("end", "end_date", "foerderzeitraum_bis", "ende"),
-        "decided_on": ("decision_date", "decided_on", "bescheiddatum", "bescheid_vom"),
-        "proof_due_on": ("proof_due", "proof_due_on", "verwendungsnachweis_bis",
-                         "verwendungsnachweis"),
-        "counterparty": ("grantee", "counterparty", "zuwendungsempfaenger"),
-        "unit": ("unit", "einheit", "organisationseinheit"),
-    },
-}
+class _Joined:
+    """Labels joined when shown (lazily, in the reader's language)."""
+
+    def __init__(self, parts: tuple[Any, ...]) -> None:
+        self.parts = parts
+
+    def __str__(self) -> str:
+        return ", ".join(str(part) for part in self.parts)
+
+
+@dataclass(frozen=True)
+class ImportColumn:
+    """One column of an import file: its label (the form's words, in the user's language:
+    the template's header and the name errors use), the other names it is known by, and
+    what the template's notes tell about it."""
+
+    name: str  # the record's field
+    label: Any  # a lazy string
+    aliases: tuple[str, ...]  # older and technical names, as _norm gives them
+    expects: Any  # what a value looks like (a lazy string)
+    example: Any
+    also: tuple[Any, ...] = ()  # further labels accepted in every language (the form's)
+
+
+_AMOUNT_EXPECTED = _l("an amount in euros like 1.234,56: at most 12 digits before the "
+                      "comma and 2 after it")
+_DATE_EXPECTED = _l("a date like 05.03.2026")
+_END_EXPECTED = _l("a date like 31.03.2028, not before the start")
+_UNIT = ImportColumn("unit", _l("Unit"), ("unit", "einheit", "organisationseinheit"),
+                     _l("the unit's code (such as ZVS or KIJ); empty: your own unit"), "")
+
+CONTRACT_COLUMNS = [
+    ImportColumn("reference", _l("Award number (Vergabenummer)"),
+                 ("reference", "vergabenummer", "aktenzeichen"),
+                 _l("text, at most 80 characters; unique among the contracts"),
+                 "ZVS-2026-0815"),
+    ImportColumn("subject", _l("Subject"), ("subject", "gegenstand", "leistung"),
+                 _l("text, at most 2,000 characters"), _l("Cleaning of the town hall")),
+    ImportColumn("contract_kind", _l("Kind of contract"),
+                 ("kind", "contract_kind", "art", "leistungsart"),
+                 _l("one of: %(values)s", values=_Joined(tuple(CONTRACT_KIND_LABELS.values()))),
+                 CONTRACT_KIND_LABELS["services"]),
+    ImportColumn("procedure", _l("Procedure"), ("procedure", "verfahren", "verfahrensart"),
+                 _l("one of: %(values)s", values=_Joined(tuple(PROCEDURE_LABELS.values()))),
+                 PROCEDURE_LABELS["public_tender"]),
+    ImportColumn("estimated_value", _l("Estimated value in EUR"),
+                 ("estimated_value", "schaetzwert", "geschaetzter_wert"),
+                 _AMOUNT_EXPECTED, "50.000,00"),
+    ImportColumn("value", _l("Awarded value in EUR"),
+                 ("value", "awarded_value", "auftragswert", "zuschlagswert"),
+                 _AMOUNT_EXPECTED, "48.750,00",
+                 also=(_l("Awarded value, net of VAT, in EUR"),)),
+    ImportColumn("decided_on", _l("Award date"),
+                 ("award_date", "decided_on", "zuschlagsdatum", "zuschlag"),
+                 _DATE_EXPECTED, "05.03.2026"),
+    ImportColumn("start_date", _l("Start"), ("start", "start_date", "beginn", "laufzeit_von"),
+                 _DATE_EXPECTED, "01.04.2026"),
+    ImportColumn("end_date", _l("End"), ("end", "end_date", "ende", "laufzeit_bis"),
+                 _END_EXPECTED, "31.03.2028"),
+    ImportColumn("renewal_options", _l("Renewal options"),
+                 ("renewal_options", "verlaengerungsoptionen", "optionen"),
+                 _l("text, at most 1,000 characters"), _l("twice by one year")),
+    ImportColumn("counterparty", _l("Contracting partner"),
+                 ("counterparty", "contractor", "auftragnehmer", "vertragspartner"),
+                 _l("the company's name; a new name is recorded as a new counterparty"),
+                 "Muster Gebäudereinigung GmbH", also=(_l("Contractor or grantee"),)),
+    _UNIT,
+]
+GRANT_COLUMNS = [
+    ImportColumn("reference", _l("File number"), ("reference", "aktenzeichen"),
+                 _l("text, at most 80 characters; unique among the grants"), "FDJB-2026-017"),
+    ImportColumn("programme", _l("Programme or fund"),
+                 ("programme", "program", "programm", "fonds", "foerderprogramm"),
+                 _l("text, at most 200 characters"), _l("Fund for democratic education")),
+    ImportColumn("subject", _l("Purpose"), ("purpose", "subject", "zweck", "zuwendungszweck"),
+                 _l("text, at most 2,000 characters"), _l("Workshops at schools")),
+    ImportColumn("value", _l("Amount in EUR"), ("amount", "value", "betrag", "foerdersumme"),
+                 _AMOUNT_EXPECTED, "12.500,00"),
+    ImportColumn("start_date", _l("Funding period from"),
+                 ("start", "start_date", "foerderzeitraum_von", "beginn"),
+                 _DATE_EXPECTED, "01.04.2026"),
+    ImportColumn("end_date", _l("Funding period until"),
+                 ("end", "end_date", "foerderzeitraum_bis", "ende"), _END_EXPECTED,
+                 "31.12.2026"),
+    ImportColumn("decided_on", _l("Date of the grant notice"),
+                 ("decision_date", "decided_on", "bescheiddatum", "bescheid_vom"),
+                 _DATE_EXPECTED, "05.03.2026"),
+    ImportColumn("proof_due_on", _l("Proof of use due"),
+                 ("proof_due", "proof_due_on", "verwendungsnachweis_bis",
+                  "verwendungsnachweis"), _DATE_EXPECTED, "30.06.2027"),
+    ImportColumn("counterparty", _l("Grantee"),
+                 ("grantee", "counterparty", "zuwendungsempfaenger"),
+                 _l("the organisation's name; a new name is recorded as a new counterparty"),
+                 "Verein für Demokratie e. V.", also=(_l("Contractor or grantee"),)),
+    _UNIT,
+]
+_LANGUAGES = ("de", "en")  # header names and values are accepted in every interface language
+
+
+def import_columns(kind: str) -> list[ImportColumn]:
+    """The columns of an import of `kind`, in the template's order."""
+    return CONTRACT_COLUMNS if kind == CONTRACT else GRANT_COLUMNS
+
+
+def column_label(kind: str, name: str) -> str:
+    """A field's column label in the active language (what errors name)."""
+    for column in import_columns(kind):
+        if column.name == name:
+            return str(column.label)
+    return name
+
+
+def _header_key(text: str) -> str:
+    """A header as compared: _norm's, and spaces inside words left aside too."""
+    return _norm(text).replace("_", "")
+
+
+def _header_names(kind: str) -> dict[str, str]:
+    """Every accepted header (as _header_key gives it) → its field: the labels in every
+    language of the interface, the form's labels, and the older names."""
+    lookup: dict[str, str] = {}
+    columns = import_columns(kind)
+    for column in columns:
+        for alias in column.aliases:
+            lookup[_header_key(alias)] = column.name
+    for locale in _LANGUAGES:
+        with force_locale(locale):
+            for column in columns:
+                for label in (column.label, *column.also):
+                    lookup.setdefault(_header_key(str(label)), column.name)
+    return lookup
+
+
+def _value_words(labels: dict[str, Any], words: dict[str, str]) -> dict[str, str]:
+    """A choice's labels in every language (as _norm gives them) → its code, and `words`."""
+    known = dict(words)
+    for locale in _LANGUAGES:
+        with force_locale(locale):
+            for code, label in labels.items():
+                known.setdefault(_norm(str(label)), code)
+    return known
+
+
 REQUIRED = {CONTRACT: ("reference", "subject", "contract_kind"),
             "grant": ("reference", "programme", "subject")}
 DATES = ("decided_on", "start_date", "end_date", "proof_due_on")
@@ -154,8 +287,11 @@ class ImportReport:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # Unusual values (plausibility): shown for a look, never a reason to refuse the file.
+    warnings: list[RowError] = field(default_factory=list)
     # A job's stored report keeps the first items of each list; these are their lengths.
     error_total: int | None = None
+    warning_total: int | None = None
     created_total: int | None = None
     skipped_total: int | None = None
 
@@ -265,6 +401,11 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _quote(value: Any) -> str:
+    text = _cell_text(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 _GERMAN_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -285,58 +426,80 @@ def _date(value: Any) -> date:
             return date.fromisoformat(text)
     except ValueError:
         pass
-    raise ValueError(_l("not a date like 05.03.2026"))
+    raise ValueError(_l("“%(value)s” is not a date; expected a date like 05.03.2026",
+                        value=_quote(value)))
+
+
+# More than two decimals, written the German way ("1.234,567") or as a number cell.
+_TOO_PRECISE = re.compile(r"-?[\d.]*,\d{3,}")
 
 
 def _amount(value: Any) -> Decimal:
+    not_amount = _l("“%(value)s” is not an amount; expected an amount in euros like 1.234,56",
+                    value=_quote(value))
+    too_large = _l("%(value)s has more than 12 digits before the comma; at most "
+                   "999.999.999.999,99 € fit", value=_quote(value))
+    too_precise = _l("%(value)s has more than 2 decimal places; amounts are in euros and "
+                     "cents, like 1.234,56", value=_quote(value))
     if isinstance(value, bool):
-        raise ValueError(_l("not an amount like 1.234,56"))
+        raise ValueError(not_amount)
     if isinstance(value, int | float | Decimal):
         amount = Decimal(str(value))
     else:
+        text = _cell_text(value)
         try:
-            amount = parse_amount(_cell_text(value))
+            amount = parse_amount(text)
         except AmountTooLarge:
-            raise ValueError(_l("more than 999.999.999.999,99 €")) from None
+            raise ValueError(too_large) from None
         except ValueError:
-            raise ValueError(_l("not an amount like 1.234,56")) from None
+            if _TOO_PRECISE.fullmatch(text.replace(" ", "").removesuffix("€")):
+                raise ValueError(too_precise) from None
+            raise ValueError(not_amount) from None
     if not amount.is_finite():
-        raise ValueError(_l("not an amount like 1.234,56"))
+        raise ValueError(not_amount)
     if amount < 0:
-        raise ValueError(_l("negative amount"))
+        raise ValueError(_l("%(value)s is negative; expected an amount of 0 or more",
+                            value=_quote(value)))
     if amount > MAX_AMOUNT:
-        raise ValueError(_l("more than 999.999.999.999,99 €"))
+        raise ValueError(too_large)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(too_precise)
     return amount.quantize(Decimal("0.01"))
 
 
-def _code(value: Any, codes: tuple[str, ...], words: dict[str, str]) -> str:
+def _code(value: Any, codes: tuple[str, ...], words: dict[str, str], labels: dict) -> str:
     norm = _norm(_cell_text(value))
     if norm in codes:
         return norm
     if norm in words:
         return words[norm]
-    raise ValueError(_l("unknown value; use one of: %(codes)s", codes=", ".join(codes)))
+    raise ValueError(_l("“%(value)s” is not one of the values this column takes: %(values)s",
+                        value=_quote(value), values=", ".join(str(v) for v in labels.values())))
 
 
 def _header_map(kind: str, header: list[Any], line: int,
                 errors: list[RowError]) -> dict[int, str]:
-    lookup = {alias: name for name, aliases in COLUMNS[kind].items() for alias in aliases}
+    lookup = _header_names(kind)
     mapping: dict[int, str] = {}
     for index, cell in enumerate(header):
         text = _cell_text(cell)
         if not text:
             continue
-        name = lookup.get(_norm(text))
+        name = lookup.get(_header_key(text))
         shown = text if len(text) <= 60 else text[:59] + "…"
         if name is None:
-            errors.append(RowError(line, shown, str(_l("unknown column"))))
+            errors.append(RowError(line, shown, str(_l(
+                "unknown column; the columns this import reads are in the template"))))
         elif name in mapping.values():
-            errors.append(RowError(line, shown, str(_l("column appears twice"))))
+            errors.append(RowError(line, shown, str(_l(
+                "the column appears twice (also as “%(other)s”)",
+                other=_cell_text(header[next(i for i, n in mapping.items() if n == name)])))))
         else:
             mapping[index] = name
     for name in REQUIRED[kind]:
         if name not in mapping.values():
-            errors.append(RowError(line, name, str(_l("required column missing"))))
+            errors.append(RowError(line, column_label(kind, name), str(_l(
+                "this column is missing; every file needs it"))))
     return mapping
 
 
@@ -346,18 +509,41 @@ class _Unit:  # plain values: the checking outlives the transactions progress re
     code: str
 
 
-def _check_row(kind: str, cells: dict[str, Any], line: int, units: dict[str, _Unit],
+@dataclass(frozen=True)
+class _Rules:
+    """What the checking of one file needs to know, computed once per file."""
+
+    kind: str
+    labels: dict[str, str]  # field → its column label in the active language
+    kinds: dict[str, str]
+    procedures: dict[str, str]
+    plausible_max: Decimal
+    today: date
+
+
+def _rules(kind: str) -> _Rules:
+    config = current_app.config if has_app_context() else {}
+    return _Rules(
+        kind=kind, labels={c.name: str(c.label) for c in import_columns(kind)},
+        kinds=_value_words(CONTRACT_KIND_LABELS, CONTRACT_KIND_WORDS),
+        procedures=_value_words(PROCEDURE_LABELS, PROCEDURE_WORDS),
+        plausible_max=Decimal(str(config.get("PLAUSIBLE_MAX_AMOUNT", PLAUSIBLE_MAX_AMOUNT))),
+        today=today())
+
+
+def _check_row(rules: _Rules, cells: dict[str, Any], line: int, units: dict[str, _Unit],
                default_unit: _Unit | None, restrict_unit: bool,
-               errors: list[RowError]) -> dict[str, Any] | None:
+               errors: list[RowError], warnings: list[RowError]) -> dict[str, Any] | None:
     values: dict[str, Any] = {}
     before = len(errors)
+    labels = rules.labels
 
     def fail(column: str, message: object) -> None:
-        errors.append(RowError(line, column, str(message)))
+        errors.append(RowError(line, labels.get(column, column), str(message)))
 
-    for name in REQUIRED[kind]:
+    for name in REQUIRED[rules.kind]:
         if not _cell_text(cells.get(name)):
-            fail(name, _l("required"))
+            fail(name, _l("empty; every row needs a value here"))
     for name, raw in cells.items():
         if name == "unit" or (raw is None or _cell_text(raw) == ""):
             continue
@@ -367,39 +553,75 @@ def _check_row(kind: str, cells: dict[str, Any], line: int, units: dict[str, _Un
             elif name in AMOUNTS:
                 values[name] = _amount(raw)
             elif name == "contract_kind":
-                values[name] = _code(raw, CONTRACT_KINDS, CONTRACT_KIND_WORDS)
+                values[name] = _code(raw, CONTRACT_KINDS, rules.kinds, CONTRACT_KIND_LABELS)
             elif name == "procedure":
-                values[name] = _code(raw, PROCEDURES, PROCEDURE_WORDS)
+                values[name] = _code(raw, PROCEDURES, rules.procedures, PROCEDURE_LABELS)
             elif name == "currency":
                 if not _CURRENCY.fullmatch(_cell_text(raw)):
-                    raise ValueError(_l("not a currency code like EUR"))
+                    raise ValueError(_l("“%(value)s” is not a currency; expected a code like EUR",
+                                        value=_quote(raw)))
                 values[name] = _cell_text(raw)
             else:
                 text = _cell_text(raw)
                 if _CONTROL.intersection(text):
-                    raise ValueError(_l("contains control characters (such as NUL)"))
+                    raise ValueError(_l("contains control characters (such as NUL); "
+                                        "expected plain text"))
                 if len(text) > TEXT_LIMITS.get(name, 2000):
-                    raise ValueError(_l("longer than %(n)d characters",
-                                        n=TEXT_LIMITS.get(name, 2000)))
+                    raise ValueError(_l("%(length)d characters long; at most %(n)d fit",
+                                        length=len(text), n=TEXT_LIMITS.get(name, 2000)))
                 values[name] = text
         except ValueError as exc:
-            fail(name, exc)
+            fail(name, exc.args[0] if exc.args else exc)
     if values.get("start_date") and values.get("end_date") and \
             values["end_date"] < values["start_date"]:
-        fail("end_date", _l("the end lies before the start"))
+        fail("end_date", _l("the end (%(end)s) lies before the start (%(start)s)",
+                            end=_german_day(values["end_date"]),
+                            start=_german_day(values["start_date"])))
     code = _cell_text(cells.get("unit"))
     unit = default_unit
     if code:
         unit = units.get(code.upper())
         if unit is None:
-            fail("unit", _l("no unit with the code %(code)s", code=code))
+            fail("unit", _l("no unit has the code “%(code)s”; expected a code such as %(codes)s",
+                            code=_quote(code), codes=", ".join(sorted(
+                                u.code for u in units.values())[:8])))
         elif restrict_unit and default_unit is not None and unit.id != default_unit.id:
             fail("unit", _l("you can import only for your own unit (%(code)s)",
                             code=default_unit.code))
     elif unit is None:
-        fail("unit", _l("required"))
+        fail("unit", _l("empty; expected the unit's code, such as ZVS"))
     values["unit"] = unit
-    return values if len(errors) == before else None
+    if len(errors) != before:
+        return None
+    _plausibility(rules, values, line, warnings)
+    return values
+
+
+def _german_day(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def _plausibility(rules: _Rules, values: dict[str, Any], line: int,
+                  warnings: list[RowError]) -> None:
+    """Values that are possible but unusual: shown for a look before the import, never a
+    reason to refuse it."""
+    def warn(column: str, message: object) -> None:
+        warnings.append(RowError(line, rules.labels.get(column, column), str(message)))
+
+    for name in AMOUNTS:
+        amount = values.get(name)
+        if amount is None:
+            continue
+        if amount > rules.plausible_max:
+            warn(name, _l("%(amount)s is more than %(limit)s; please check the amount",
+                          amount=format_money(amount),
+                          limit=format_money(rules.plausible_max)))
+        elif amount == 0:
+            warn(name, _l("0,00 €; please check whether the amount is missing"))
+    decided = values.get("decided_on")
+    if decided is not None and decided > rules.today:
+        warn("decided_on", _l("%(day)s lies in the future; please check the date",
+                              day=_german_day(decided)))
 
 
 # --- the import ------------------------------------------------------------------------------
@@ -444,16 +666,18 @@ def import_rows(kind: str, rows: Iterable[tuple[int, dict[str, Any]]], data: byt
                 progress: Callable[[int, str], None] | None = None) -> ImportReport:
     """The import's rules for rows read from any source (a CSV or XLSX file, or the
     contracts of eForms notices): every row checked as a file's row is (field names of
-    COLUMNS, plus EXTRA_FIELDS; cells may be text or already typed: dates, Decimals, unit
-    codes), references already registered skipped, a reference twice an error, and — when
-    no row has an error and it is not a dry run (report.dry_run) — all rows saved in one
-    transaction with their audit events, the file (`data`) recorded by its SHA-256."""
+    CONTRACT_COLUMNS and GRANT_COLUMNS, plus EXTRA_FIELDS; cells may be text or already
+    typed: dates, Decimals, unit codes), references already registered skipped, a reference
+    twice an error, and — when no row has an error and it is not a dry run
+    (report.dry_run) — all rows saved in one transaction with their audit events, the file
+    (`data`) recorded by its SHA-256."""
     if restrict_unit and unit is None:
         raise ImportFileError(_l("Your account belongs to no unit; ask an administrator."))
     units = {u.code.upper(): _Unit(u.id, u.code) for u in db.session.scalars(select(OrgUnit))}
     own = _Unit(unit.id, unit.code) if unit is not None else None
     existing = set(db.session.scalars(select(Agreement.reference).where(
         Agreement.kind == kind)))
+    rules = _rules(kind)
     checked: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for line, named in rows:
@@ -462,13 +686,14 @@ def import_rows(kind: str, rows: Iterable[tuple[int, dict[str, Any]]], data: byt
             raise ImportFileError(_l("More than %(n)d rows; split the file.", n=MAX_ROWS))
         if progress is not None and report.rows % PROGRESS_ROWS == 0:
             progress(report.rows, "checking")
-        values = _check_row(kind, named, line, units, own, restrict_unit, report.errors)
+        values = _check_row(rules, named, line, units, own, restrict_unit, report.errors,
+                            report.warnings)
         if values is None:
             continue
         reference = values["reference"]
         if reference in seen:
-            report.errors.append(RowError(line, "reference", str(_l(
-                "the reference %(ref)s appears already in line %(line)d",
+            report.errors.append(RowError(line, rules.labels["reference"], str(_l(
+                "%(ref)s appears already in line %(line)d; each record once per file",
                 ref=reference, line=seen[reference]))))
             continue
         seen[reference] = line
@@ -596,3 +821,52 @@ def _counterparties(refs: list[PartyRef | None],
 def _chunks(items: list[Any]) -> Iterator[list[Any]]:
     for start in range(0, len(items), CHUNK):
         yield items[start:start + CHUNK]
+
+
+# --- the template ----------------------------------------------------------------------------
+
+def _example(column: ImportColumn, unit_code: str) -> Any:
+    if column.name == "unit":
+        return unit_code
+    return str(column.example)
+
+
+def template_csv(kind: str, unit_code: str) -> bytes:
+    """The import's columns in the active language and one example row (`;`, UTF-8 with a
+    byte order mark, as German Excel opens it); importing it adds the example record."""
+    columns = import_columns(kind)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([csv_text(str(column.label)) for column in columns])
+    writer.writerow([csv_text(_example(column, unit_code)) for column in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def template_xlsx(kind: str, unit_code: str) -> bytes:
+    """The same as template_csv as a workbook, amounts and dates as such, and a second sheet
+    that explains each column: required or not, what it takes, the example."""
+    columns = import_columns(kind)
+    kinds = {name: MONEY for name in AMOUNTS} | {name: DATE for name in DATES}
+    book = XlsxBook()
+    sheet = book.sheet(str(_l("Contracts") if kind == CONTRACT else _l("Grants")),
+                       [Column(str(c.label), kinds.get(c.name, TEXT)) for c in columns])
+    row: list[Any] = []
+    for column in columns:
+        value = _example(column, unit_code)
+        if column.name in AMOUNTS:
+            value = parse_amount(value)
+        elif column.name in DATES:
+            value = _date(value)
+        row.append(value)
+    sheet.append(row)
+    notes = book.sheet(str(_l("Notes on the columns")), [
+        Column(str(_l("Column"))), Column(str(_l("Required"))),
+        Column(str(_l("What it takes")), width=70), Column(str(_l("Example")))])
+    for column in columns:
+        notes.append([str(column.label),
+                      str(_l("yes") if column.name in REQUIRED[kind] else _l("no")),
+                      str(column.expects), str(_example(column, unit_code))])
+    notes.append([])
+    notes.append([str(_l("Older column names are accepted too; case and spaces do not "
+                         "matter. Delete the example row before importing your records."))])
+    return book.to_bytes()

@@ -28,7 +28,6 @@ from clause_tracker.agreements import documents, signed_copy
 from clause_tracker.agreements import services as agreements
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
 from clause_tracker.api import schemas
-from clause_tracker.auth.visibility import in_view
 from clause_tracker.checks import services as checks
 from clause_tracker.checks.models import ComplianceCheck
 from clause_tracker.clauses.models import ClauseVersion
@@ -518,26 +517,39 @@ def file_signed_copy(files: dict[str, Any], agreement_id: int):
 
 # --- OCDS ------------------------------------------------------------------------------------
 
-def _visible_contracts() -> list[Agreement]:
-    return list(db.session.scalars(
-        select(Agreement).where(Agreement.kind == CONTRACT,
-                                in_view(current_user, Agreement.org_unit_id))
-        .order_by(Agreement.id)))
+OCDS_PER_PAGE = 1000
+
+
+def _contracts_page(page: int) -> tuple[list[Agreement], dict[str, str]]:
+    """One page of the contracts the token's user sees, in the order of their ids, and the
+    Link header naming the other pages."""
+    stmt = agreements.visible(current_user).where(Agreement.kind == CONTRACT)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    number = clamp(page, total, OCDS_PER_PAGE)
+    chosen = list(db.session.scalars(stmt.order_by(Agreement.id).limit(OCDS_PER_PAGE)
+                                     .offset((number - 1) * OCDS_PER_PAGE)))
+    _next, headers = _links(number, page_count(total, OCDS_PER_PAGE))
+    return chosen, headers
 
 
 @blp.route("/ocds/release-package.json")
 @requires(Permission.REGISTRY_READ)
-@blp.response(200, schemas.OcdsPackageSchema)
-def ocds_release_package():
-    """The contracts the token's user sees as an OCDS 1.1 release package (grants are no
-    public procurement and are left out; see the README's OCDS export)."""
-    return ocds.release_package(_visible_contracts(), published=utcnow(), uri=request.url)
+@blp.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, schemas.OcdsPackageSchema, headers=PAGE_HEADERS)
+def ocds_release_package(page: int):
+    """The contracts the token's user sees as an OCDS 1.1 release package (interop/ocds.py,
+    as `clause-tracker export ocds` writes it), 1,000 contracts a page in the order of their
+    ids; the other pages are named in the Link header."""
+    chosen, headers = _contracts_page(page)
+    return ocds.release_package(chosen, published=utcnow(), uri=request.url), 200, headers
 
 
 @blp.route("/ocds/record-package.json")
 @requires(Permission.REGISTRY_READ)
-@blp.response(200, schemas.OcdsPackageSchema)
-def ocds_record_package():
+@blp.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, schemas.OcdsRecordPackageSchema, headers=PAGE_HEADERS)
+def ocds_record_package(page: int):
     """The same contracts as an OCDS 1.1 record package (one record per contract, with its
-    release and the compiled release)."""
-    return ocds.record_package(_visible_contracts(), published=utcnow(), uri=request.url)
+    release and the compiled release), paged like the release package."""
+    chosen, headers = _contracts_page(page)
+    return ocds.record_package(chosen, published=utcnow(), uri=request.url), 200, headers

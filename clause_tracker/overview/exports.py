@@ -18,8 +18,6 @@ from typing import Any
 from babel.numbers import format_decimal
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from clause_tracker.agreements.labels import KIND_LABELS, STATUS_LABELS
 from clause_tracker.agreements.models import Agreement
@@ -29,15 +27,13 @@ from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.extensions import db
 from clause_tracker.i18n import format_money
 from clause_tracker.orgunits.models import OrgUnit
-from clause_tracker.overview.tables import DATE, INT, MONEY, PCT, Cell, Table
+from clause_tracker.overview.tables import DATE, INT, MONEY, PCT, TEXT, Cell, Table
 from clause_tracker.registry.queries import ListFilter, filtered
-from clause_tracker.spreadsheets import csv_text, xlsx_value
+from clause_tracker.spreadsheets import Column, XlsxBook, csv_text
 
 BOM = "\ufeff"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONEY_FORMAT = '#,##0.00 "€"'
-PCT_FORMAT = '0.0 "%"'
 
 
 def csv_cell(cell: Cell) -> str:
@@ -79,49 +75,49 @@ def tables_csv(tables: list[Table]) -> str:
         return "".join(_csv_lines(rows()))
 
 
-def _xlsx_value(cell: Cell) -> object:
-    value = cell.value
-    if value is None or isinstance(value, date) or cell.kind not in (INT, PCT, MONEY):
-        return value
-    return int(value) if cell.kind == INT else float(value)
+# What each sheet holds, in a name that fits Excel's 31 characters in either language
+# (tests/test_xlsx_exports.py checks them); the table's full title is the sheet's first row.
+SHEET_NAMES = {
+    "coverage_by_unit": _l("Coverage by unit"),
+    "coverage_by_unit_type": _l("Coverage by type of unit"),
+    "coverage_by_kind": _l("Coverage by kind"),
+    "clause_attached_verified": _l("Clause attached and verified"),
+    "trend": _l("Coverage by quarter"),
+    "declarations": _l("Declarations"),
+    "exemptions": _l("Exemptions"),
+    "clause_versions": _l("Clause versions"),
+    "checks": _l("Compliance checks"),
+    "measures": _l("Measures"),
+    "exclusions": _l("Exclusions in force"),
+    "complaints": _l("Complaints"),
+}
 
 
-def _sheet_title(title: str, used: set[str]) -> str:
-    # Excel: at most 31 characters, none of []:*?/\ and unique in the workbook.
-    clean = "".join(ch for ch in title if ch not in "[]:*?/\\")[:28]
-    name, n = clean, 2
-    while name in used:
-        name, n = f"{clean[:26]} {n}", n + 1
-    used.add(name)
-    return name
+def _column_kinds(table: Table) -> list[str]:
+    """Each column's kind: that of its first filled cell (a column holds one kind)."""
+    kinds = []
+    for index in range(len(table.columns)):
+        kind = TEXT
+        for row in table.rows:
+            if index < len(row) and row[index].value is not None:
+                kind = row[index].kind
+                break
+        kinds.append(kind)
+    return kinds
 
 
 def tables_xlsx(tables: list[Table]) -> bytes:
-    workbook = Workbook()
-    default = workbook.active  # the empty sheet a new workbook starts with
-    if default is not None:
-        workbook.remove(default)
-    used: set[str] = set()
+    """One sheet per table: its title, a header row (frozen, with an autofilter), the rows
+    with number and date formats."""
+    book = XlsxBook()
     for table in tables:
-        sheet = workbook.create_sheet(_sheet_title(table.title, used))
-        sheet.append([xlsx_value(table.title, sheet)])
-        sheet["A1"].font = Font(bold=True)
-        sheet.append([xlsx_value(column, sheet) for column in table.columns])
+        columns = [Column(str(header), kind)
+                   for header, kind in zip(table.columns, _column_kinds(table), strict=True)]
+        sheet = book.sheet(str(SHEET_NAMES.get(table.key, table.title)), columns,
+                           title=table.title)
         for row in table.rows:
-            sheet.append([xlsx_value(_xlsx_value(cell), sheet) for cell in row])
-            for index, cell in enumerate(row, start=1):
-                target = sheet.cell(row=sheet.max_row, column=index)
-                if cell.kind == MONEY:
-                    target.number_format = MONEY_FORMAT
-                elif cell.kind == PCT:
-                    target.number_format = PCT_FORMAT
-                elif cell.kind == DATE:
-                    target.number_format = "DD.MM.YYYY"
-        for column in sheet.columns:
-            sheet.column_dimensions[column[0].column_letter].width = 18
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+            sheet.append([cell.value for cell in row])
+    return book.to_bytes()
 
 
 # --- the registry list ------------------------------------------------------------------------
@@ -185,18 +181,19 @@ def list_csv(user: User, flt: ListFilter, day: date) -> Iterator[str]:
     return _csv_lines(rows())
 
 
+LIST_KINDS = [TEXT, TEXT, TEXT, TEXT, MONEY, TEXT, TEXT, DATE, TEXT, TEXT]
+LIST_WIDTHS = [18, 14, 50, 36, 16, 10, 14, 12, 22, 48]
+
+
 def list_xlsx(user: User, flt: ListFilter, day: date) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_sheet_title(str(_l("Contracts and grants")), set()))
+    """Streamed: rows from the database in batches, each written and let go (XlsxWriter's
+    constant-memory mode). Fixed widths: the columns hold the same kind of text in any list."""
+    book = XlsxBook()
     with force_locale("de"):
-        sheet.append([str(c) for c in LIST_COLUMNS])
+        columns = [Column(str(header), kind, width) for header, kind, width
+                   in zip(LIST_COLUMNS, LIST_KINDS, LIST_WIDTHS, strict=True)]
+        sheet = book.sheet(str(_l("Contracts and grants")), columns)
         labels = _Labels()
         for row in list_rows(user, flt, day):
-            values = labels(row)
-            if values[4] is not None:
-                values[4] = float(values[4])
-            sheet.append([xlsx_value(value, sheet) for value in values])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
+            sheet.append(labels(row))
+    return book.to_bytes()

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -19,7 +21,13 @@ from clause_tracker.agreements.labels import (
 )
 from clause_tracker.agreements.models import CLAUSE_METHODS, CONTRACT_KINDS, PROCEDURES
 from clause_tracker.documents.grant_terms import FUNDING_KINDS, FUNDING_METHODS
-from clause_tracker.german_fields import EuroField, GermanDateField, PercentField
+from clause_tracker.german_fields import (
+    PLAUSIBLE_MAX_AMOUNT,
+    EuroField,
+    GermanDateField,
+    PercentField,
+)
+from clause_tracker.i18n import format_money
 from clause_tracker.idempotency import once_field
 from clause_tracker.request_args import INT_LIMIT
 
@@ -46,7 +54,10 @@ class AgreementForm(VersionedForm):
     start_date = GermanDateField(_l("Start"), validators=[Optional()])
     end_date = GermanDateField(_l("End"), validators=[Optional()])
     decided_on = GermanDateField(_l("Date of decision"), validators=[Optional()])
+    confirm_amount = BooleanField(_l("The amount is right"))
     once = once_field()
+    AMOUNT_FIELDS: tuple[str, ...] = ("value",)
+    amount_to_confirm = False  # set by validate(): the template then offers confirm_amount
 
     FIELDS: tuple[str, ...] = ("reference", "counterparty_id", "value", "start_date",
                                "end_date", "decided_on")
@@ -61,7 +72,25 @@ class AgreementForm(VersionedForm):
                 self.end_date.data < self.start_date.data:
             self.end_date.errors.append(_l("The end lies before the start."))  # type: ignore[attr-defined]  # a list once validated
             ok = False
-        return ok
+        return self._plausible_amounts() and ok
+
+    def _plausible_amounts(self) -> bool:
+        """An amount above PLAUSIBLE_MAX_AMOUNT, newly entered, is saved only once the user
+        has confirmed it (a typo of three zeros is the usual cause)."""
+        limit = Decimal(str(current_app.config.get("PLAUSIBLE_MAX_AMOUNT",
+                                                   PLAUSIBLE_MAX_AMOUNT)))
+        self.amount_to_confirm = False
+        for name in self.AMOUNT_FIELDS:
+            field = getattr(self, name)
+            if field.data is None or field.data <= limit or field.data == field.object_data:
+                continue
+            self.amount_to_confirm = True
+            if not self.confirm_amount.data:
+                field.errors.append(_l(
+                    "%(amount)s is more than %(limit)s. If the amount is right, tick “The "
+                    "amount is right” and save again.", amount=format_money(field.data),
+                    limit=format_money(limit)))
+        return not self.amount_to_confirm or bool(self.confirm_amount.data)
 
     def values(self) -> dict[str, Any]:
         data = {name: getattr(self, name).data for name in self.FIELDS}
@@ -89,6 +118,7 @@ class ContractForm(AgreementForm):
                                                                         Length(max=1000)])
     FIELDS = (*AgreementForm.FIELDS, "subject", "contract_kind", "procedure",
               "estimated_value", "vat_rate", "renewal_options")
+    AMOUNT_FIELDS = ("value", "estimated_value")
 
 
 class GrantForm(AgreementForm):

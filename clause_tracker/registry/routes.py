@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -12,9 +22,17 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 
 from clause_tracker import idempotency
 from clause_tracker.agreements import documents, import_jobs, services, signed_copy
-from clause_tracker.agreements.importing import ImportFileError, import_file
+from clause_tracker.agreements.importing import (
+    REQUIRED,
+    ImportFileError,
+    import_columns,
+    import_file,
+    template_csv,
+    template_xlsx,
+)
 from clause_tracker.agreements.models import CONTRACT, ENDED_EARLY, GRANT, Agreement, ImportJob
 from clause_tracker.agreements.services import RegistryError
+from clause_tracker.audit.messages import render_events
 from clause_tracker.audit.queries import personal_parts
 from clause_tracker.clock import today
 from clause_tracker.compliance.state import compliance_of
@@ -31,6 +49,7 @@ from clause_tracker.idempotency import AlreadySubmitted
 from clause_tracker.orgunits.services import all_units
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.registry import bp, history, queries
+from clause_tracker.registry.filter_chips import DRILLDOWN, registry_chips
 from clause_tracker.registry.forms import (
     ApproveExemptionForm,
     ClauseForm,
@@ -91,7 +110,10 @@ def index():
     filters = queries.ListFilter.from_args(request.args)
     page = queries.page(current_user, filters, request.args.get("page", 1, type=page_number))
     units = all_units() if current_user.can(Permission.ALL_UNITS) else []
-    return render_template("agreements/index.html", page=page, filters=filters, units=units)
+    active, clear = registry_chips(page.args)
+    return render_template("agreements/index.html", page=page, filters=filters, units=units,
+                           chips=active, clear=clear,
+                           hidden={k: v for k, v in page.args.items() if k in DRILLDOWN})
 
 
 def _create(kind: str):
@@ -147,6 +169,7 @@ def show(agreement_id: int):
         declarations=declarations.for_agreement(agreement),
         commitment=declarations.commitment_of(agreement),
         history=events, history_personal=personal_parts(events),
+        history_rendered=render_events(events),
         documents=documents.for_agreement(agreement.id),
         status_form=StatusForm(formdata=None, **version),
         clause_form=ClauseForm(formdata=None, **version).for_kind(agreement.kind),
@@ -333,7 +356,9 @@ def import_records():
             if current_user.org_unit is None:
                 form.file.errors.append(_("Your account belongs to no unit; ask an "
                                           "administrator."))
-                return render_template("agreements/import.html", form=form, report=None), 422
+                return render_template("agreements/import.html", form=form, report=None,
+                                       columns={k: import_columns(k) for k in (CONTRACT, GRANT)},
+                                       required=REQUIRED), 422
             job = import_jobs.queue(kind, data, upload.filename or "", dry_run=form.dry_run.data,
                                     unit=current_user.org_unit, restrict_unit=True,
                                     user=current_user)
@@ -349,7 +374,32 @@ def import_records():
             status = 422 if report.errors else 200
     elif form.errors:
         status = 400
-    return render_template("agreements/import.html", form=form, report=report), status
+    return render_template("agreements/import.html", form=form, report=report,
+                           columns={k: import_columns(k) for k in (CONTRACT, GRANT)},
+                           required=REQUIRED), status
+
+
+TEMPLATE_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@bp.route("/import/template.<fmt>")
+@requires(Permission.RECORDS_WORK)
+def import_template(fmt: str):
+    """An empty import file with the columns in the user's language and one example row
+    (XLSX: and a sheet of notes on each column)."""
+    kind = request.args.get("kind", CONTRACT)
+    if fmt not in TEMPLATE_TYPES or kind not in (CONTRACT, GRANT):
+        abort(404)
+    unit = current_user.org_unit.code if current_user.org_unit is not None else "ZVS"
+    make = template_csv if fmt == "csv" else template_xlsx
+    name = _("import-contracts") if kind == CONTRACT else _("import-grants")
+    response = send_file(io.BytesIO(make(kind, unit)), mimetype=TEMPLATE_TYPES[fmt],
+                         as_attachment=True, download_name=f"{name}.{fmt}", max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _own_job(job_id: int) -> ImportJob:

@@ -15,6 +15,7 @@ from clause_tracker.agreements import import_jobs
 from clause_tracker.agreements.models import Agreement, ImportJob
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import verify_chain
+from clause_tracker.auth.models import User
 from clause_tracker.clock import utcnow
 from clause_tracker.counterparties import services as counterparties
 from clause_tracker.extensions import db
@@ -193,3 +194,26 @@ def test_other_writes_go_on_while_a_job_checks(app, officer_client, monkeypatch)
     import_jobs.run(job)
     assert committed.is_set() and _count() == 4000
     assert verify_chain().ok
+
+
+def test_a_job_reports_in_the_words_and_language_of_its_uploader(app, officer_client) -> None:
+    # The scheduler process has no request: the report takes the uploader's language
+    # (German by default), and keeps its warnings beside the errors.
+    data = _csv(1500) + b"KIJ-X;Leistung;Raumfahrt;1,00;Firma\n"
+    _upload(officer_client, data)
+    import_jobs.run_pending("test-node")
+    job = db.session.scalar(select(ImportJob))
+    page = officer_client.get(f"/agreements/imports/{job.id}").get_data(as_text=True)
+    assert ("<td>1502</td><td>Auftragsart</td><td>„Raumfahrt“ ist keiner der Werte dieser "
+            "Spalte: Lieferleistungen, Dienstleistungen, Bauleistungen, Konzession</td>") in page
+
+    db.session.get(User, job.user_id).locale = "en"
+    db.session.commit()
+    warned = _csv(1500, prefix="KIJ-W-") + b"KIJ-W-0;Leistung;services;0,00;Firma\n"
+    response = _upload(officer_client, warned, dry_run=True)
+    import_jobs.run_pending("test-node")
+    stored = json.loads(db.session.get(ImportJob, int(response.headers["Location"].rsplit(
+        "/", 1)[1])).report)
+    assert stored["errors"] == []
+    assert stored["warnings"] == [[1502, "Awarded value in EUR",
+                                   "0,00 €; please check whether the amount is missing"]]

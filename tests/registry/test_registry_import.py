@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -81,13 +82,19 @@ def test_one_bad_row_imports_nothing_and_reports_line_and_column(app, units) -> 
     bad = GOOD_CSV + "KIJ-2026-003;Fenster;Bauleistung;open;12,345.00;31.02.2026;;;X;KIJ\n" \
                      "KIJ-2026-001;Doppelt;works;open;1;01.01.2026;;;X;NOPE\n" \
                      "KIJ-2026-001;Doppelt;works;open;1;01.01.2026;;;X;KIJ\n"
-    report = import_file("contract", bad.encode(), "bad.csv")
+    with force_locale("de"):
+        report = import_file("contract", bad.encode(), "bad.csv")
     assert _count() == 0
+    # In the user's words: the column's label, what is wrong, what is expected.
     assert [(e.line, e.column, e.message) for e in report.errors] == [
-        (4, "value", "not an amount like 1.234,56"),
-        (4, "decided_on", "not a date like 05.03.2026"),
-        (5, "unit", "no unit with the code NOPE"),
-        (6, "reference", "the reference KIJ-2026-001 appears already in line 2"),
+        (4, "Auftragswert in EUR",
+         "„12,345.00“ ist kein Betrag; erwartet wird ein Betrag in Euro wie 1.234,56"),
+        (4, "Zuschlagsdatum",
+         "„31.02.2026“ ist kein Datum; erwartet wird ein Datum wie 05.03.2026"),
+        (5, "Organisationseinheit", "keine Organisationseinheit hat das Kürzel „NOPE“; "
+                                    "erwartet wird ein Kürzel wie JK, KIJ"),
+        (6, "Vergabenummer",
+         "KIJ-2026-001 steht schon in Zeile 2; jeder Vorgang nur einmal je Datei"),
     ]
     assert report.created == []
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
@@ -97,8 +104,9 @@ def test_one_bad_row_imports_nothing_and_reports_line_and_column(app, units) -> 
 def test_unknown_and_missing_columns(app, units) -> None:
     report = import_file("contract", b"reference;colour\nA;red\n", "x.csv")
     messages = {(e.line, e.column, e.message) for e in report.errors}
-    assert (1, "colour", "unknown column") in messages
-    assert (1, "subject", "required column missing") in messages
+    assert (1, "colour", "unknown column; the columns this import reads are in the "
+                         "template") in messages
+    assert (1, "Subject", "this column is missing; every file needs it") in messages
 
 
 def test_xlsx_import(app, units) -> None:
@@ -138,7 +146,8 @@ def test_cli_import(app, units, runner, tmp_path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("reference;subject;kind\nX;Y;spaceship\n", encoding="utf-8")
     result = runner.invoke(args=["import", "contracts", str(bad), "--unit", "KIJ"])
-    assert result.exit_code != 0 and "line 2, column contract_kind" in result.output
+    assert result.exit_code != 0 and "line 2, column Kind of contract: “spaceship” is not " \
+        "one of the values this column takes: Supplies, Services" in result.output
 
 
 def test_ui_import_own_unit_only_with_report(client, signed_in) -> None:
@@ -155,7 +164,7 @@ def test_ui_import_own_unit_only_with_report(client, signed_in) -> None:
     page = response.get_data(as_text=True)
     assert 'role="alert">1 Fehler: Es wurde nichts importiert.</p>' in page
     # The JK row (line 2) is refused: an officer of KIJ imports only for KIJ.
-    assert ("<tr><td>2</td><td>unit</td><td>Sie können nur für Ihre eigene "
+    assert ("<tr><td>2</td><td>Organisationseinheit</td><td>Sie können nur für Ihre eigene "
             "Organisationseinheit (KIJ) importieren</td></tr>") in page
     assert _count() == 0
     response = client.post("/agreements/import", data={
