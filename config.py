@@ -139,6 +139,17 @@ class Config:
     MAIL_SENDER = "clause-tracker@jena.de"
     APP_BASE_URL = ""  # links in e-mails, e.g. https://klausel.jena.de
 
+    # The accessibility statement (EU model statement, ThürBarrWebG/ThürBITVO): where
+    # barriers are reported, when the statement was prepared, and the enforcement body.
+    ACCESSIBILITY_CONTACT_EMAIL = "barrierefreiheit@jena.de"
+    ACCESSIBILITY_STATEMENT_DATE = "2026-12-07"  # ISO; shown as TT.MM.JJJJ
+    ACCESSIBILITY_ENFORCEMENT_NAME = (
+        "Landesdurchsetzungsstelle für digitale Barrierefreiheit beim Beauftragten für "
+        "Menschen mit Behinderungen des Freistaats Thüringen")
+    ACCESSIBILITY_ENFORCEMENT_URL = (
+        "https://tlmb-thueringen.de/themen/barrierefreiheit/landesdurchsetzungsstelle")
+    ACCESSIBILITY_ENFORCEMENT_ADDRESS = ""  # postal address, lines separated by "|"
+
     # Compliance checks (issue 5). Intervals in months per unit and kind: "CODE:kind=months"
     # entries separated by "|" in the environment, e.g. "KIJ:contract=6|*:grant=24".
     COMPLIANCE_INTERVAL_MONTHS = 12

@@ -9,10 +9,11 @@ from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, Field, widgets
 
-from clause_tracker.i18n import format_money
+from clause_tracker.i18n import format_money, input_day
 from clause_tracker.request_args import FIRST_DAY, LAST_DAY
 
 AMOUNT_LOCALE = "de"
+DAY_PLACEHOLDER = _l("DD/MM/YYYY")  # German: TT.MM.JJJJ
 MAX_AMOUNT = Decimal("999999999999.99")  # the columns' NUMERIC(14, 2)
 # Above this an amount is possible but unusual: forms ask to confirm it, imports warn
 # (config PLAUSIBLE_MAX_AMOUNT).
@@ -54,22 +55,22 @@ class GermanDateField(DateField):
     widget = widgets.DateInput(input_type="text")
 
     def __init__(self, label=None, validators=None, **kwargs) -> None:
-        kwargs.setdefault("format", ["%d.%m.%Y", "%Y-%m-%d"])
+        kwargs.setdefault("format", ["%d.%m.%Y", "%d/%m/%Y", "%Y-%m-%d"])
         render_kw = kwargs.setdefault("render_kw", {})
-        render_kw.setdefault("placeholder", "TT.MM.JJJJ")
+        render_kw.setdefault("placeholder", DAY_PLACEHOLDER)
         render_kw.setdefault("inputmode", "numeric")
         super().__init__(label, validators, **kwargs)
 
     def _value(self) -> str:
         if self.raw_data:
             return " ".join(self.raw_data)
-        return self.data.strftime("%d.%m.%Y") if self.data else ""
+        return input_day(self.data)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError(str(_l("Please enter a date like 05.03.2026."))) from exc
+            raise ValueError(str(_l("Please enter a date like 05/03/2026."))) from exc
         # 31.12.9999 is a date, but a day later is none: date arithmetic would overflow.
         if self.data is not None and not FIRST_DAY <= self.data <= LAST_DAY:
             self.data = None

@@ -11,7 +11,7 @@ from babel import numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
 from clause_tracker.extensions import babel
@@ -67,16 +67,50 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.filters.update(date=format_day, datetime=format_moment, money=format_money,
                                   number=format_decimal, percent=format_percent)
-    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()),
+                                 input_day=input_day)
+
+
+def input_day(value: date | None) -> str:
+    """A day as a date field of the current language shows it."""
+    return value.strftime(day_format()) if value else ""
+
+
+# One way to write a day per language, for display and input alike: what a page shows
+# is what its date fields take (GermanDateField, request_args.parse_day).
+DAY_PATTERNS = {"de": "dd.MM.yyyy", "en": "dd/MM/yyyy"}
+DAY_FORMATS = {"de": "%d.%m.%Y", "en": "%d/%m/%Y"}
+
+
+def _language() -> str:
+    return str(get_locale() or "de").split("_")[0]
+
+
+def day_format() -> str:
+    """strftime form of the current language's day: 05.03.2026 or 05/03/2026."""
+    return DAY_FORMATS.get(_language(), DAY_FORMATS["de"])
 
 
 def format_day(value: date | datetime | None) -> str:
-    """05.03.2026 in German, Mar 5, 2026 in English; empty for no date."""
-    return format_date(value, "medium") if value else ""
+    """05.03.2026 in German, 05/03/2026 in English (as the date fields take it); empty for
+    no date."""
+    return format_date(value, DAY_PATTERNS.get(_language(), DAY_PATTERNS["de"])) if value else ""
+
+
+def format_quarter(key: str) -> str:
+    """A quarter's key ("2025-Q3") as read: "3. Quartal 2025", "Q3 2025"."""
+    year, _, number = key.partition("-Q")
+    if not (year.isdigit() and number.isdigit()):
+        return key
+    return gettext("Q%(number)s %(year)s", number=number, year=year)
 
 
 def format_moment(value: datetime | None) -> str:
-    return format_datetime(value, "medium") if value else ""
+    if not value:
+        return ""
+    if _language() == "de":
+        return format_datetime(value, "medium")
+    return format_datetime(value, f"{DAY_PATTERNS['en']}, HH:mm:ss")
 
 
 def format_percent(value: Decimal | float | int | None, *, locale: str | None = None) -> str:

@@ -72,7 +72,7 @@ def day_in_range(form: Form, field: Field) -> None:
 
 def parse_day(value: str | None) -> date | None:
     """ISO (from a date input) or German (TT.MM.JJJJ); None if neither or out of range."""
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
         try:
             return in_range(datetime.strptime((value or "").strip(), fmt).date())
         except ValueError:

@@ -137,4 +137,4 @@ def test_german_formats(app) -> None:
         assert format_money(Decimal("1234.56")).replace("\xa0", " ") == "1.234,56 €"
     with app.test_request_context(headers={"Cookie": "lang=en"}):
         refresh()  # the locale is cached per app context, which the test shares
-        assert format_day(date(2026, 3, 5)) == "Mar 5, 2026"
+        assert format_day(date(2026, 3, 5)) == "05/03/2026"

@@ -117,14 +117,17 @@ def test_cli_verify_ok(app, runner) -> None:
 
 def test_auditor_browses_and_filters(client, signed_in) -> None:
     _events(3)
-    auditor = signed_in("auditor")
+    signed_in("auditor")
     german(client)
     page = client.get("/audit/?action=test.event&object_id=1").get_data(as_text=True)
     assert "event 1" in page and "event 2" not in page
     assert '<p role="status">1 Eintrag</p>' in page
     page = client.get("/audit/?action=auth.login").get_data(as_text=True)
-    # The summary is the stored text of the event (not translated); the count is German.
-    assert f"<td>Signed in: {auditor.username}</td>" in page
+    # The event's message in the reader's language, with a link to the record.
+    assert re.search(r'<td class="audit-message">Angemeldet</td>\s*'
+                     r'<td class="audit-record">Benutzerkonto \d+</td>',
+                     page)  # an auditor may not open user pages: no link
+    assert "auth.login" not in page.split("<tbody>")[1]
     assert '<p role="status">1 Eintrag</p>' in page and "event 1" not in page
 
 
@@ -147,7 +150,7 @@ def test_bad_filter_input_is_a_message_not_an_error(client, signed_in) -> None:
     # The bad date is named at its field and kept for correction; the list is unfiltered
     # (every event: the three, the auditor's creation and sign-in) and the bad page number
     # means the first page.
-    assert re.search(r'<input id="since" name="since" type="date" value="not-a-date">\s*'
+    assert re.search(r'<input id="since" [^>]*type="text" value="not-a-date">\s*'
                      r'<p class="error-message">[^<]+</p>', page)
     assert page.count('class="error-message"') == 1
     events = db.session.scalar(select(func.count()).select_from(AuditEvent))
@@ -188,7 +191,7 @@ def test_recorded_checks_show_on_the_audit_page(client, signed_in, runner) -> No
     out = runner.invoke(args=["audit", "verify", "--record"])
     assert out.exit_code == 1
     page = client.get("/audit/").get_data(as_text=True)
-    assert 'role="alert"' in page and "#2 (edited)" in page
+    assert 'role="alert"' in page and "#2 (nach dem Schreiben geändert)" in page
     newest = db.session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
     assert newest.action == "audit.verified" and newest.actor_name == "system"
 

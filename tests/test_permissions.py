@@ -24,15 +24,17 @@ def test_every_endpoint_declares_a_permission(app: Flask) -> None:
     assert missing == []
 
 
-def test_only_sign_in_language_and_health_are_public(app: Flask) -> None:
+def test_only_sign_in_language_health_and_the_statement_are_public(app: Flask) -> None:
     public = sorted({
         rule.endpoint for rule in app.url_map.iter_rules()
         if required_permission(rule.endpoint) == PUBLIC and rule.endpoint != "static"
     })
     # The second step of a sign-in is public: half signed in is not signed in. The API's
-    # description and its reference page hold no data.
+    # description and its reference page hold no data. The accessibility statement and the
+    # favicon are for everyone, signed in or not.
     assert public == ["api_docs.docs", "api_docs.openapi_json", "auth.login",
-                      "auth.login_second_factor", "main.healthz", "main.set_language"]
+                      "auth.login_second_factor", "main.accessibility", "main.favicon",
+                      "main.healthz", "main.set_language"]
 
 
 def test_an_undeclared_endpoint_is_refused(app: Flask, client, signed_in) -> None:
@@ -123,7 +125,7 @@ def test_api_role_route_matrix(app: Flask, client, make_user, role: Role | None)
 
         rules = [(rule, needed, url_for(rule.endpoint, **args))
                  for rule, needed, args in _get_rules(app, api=True)]
-    assert len(rules) == 9  # every GET operation of the API
+    assert len(rules) == 11  # every GET operation of the API
     for _rule, needed, url in rules:
         response = client.get(url, headers=headers)
         assert response.mimetype == "application/problem+json" or response.status_code == 200

@@ -124,7 +124,7 @@ def test_a_generated_documents_page_on_the_other_node_offers_it(app, node2, make
         "authority": "Stadt Jena", "authority_address": "Am Anger 15, 07743 Jena",
         "counterparty": "Muster GmbH", "counterparty_address": "Hauptstr. 1, 07743 Jena",
         "value": "12.345,60", "start_date": "01.02.2026", "end_date": "31.01.2027",
-        "signature_date": "15.01.2026"})
+        "signature_date": "15.01.2026", "vat_rate": "19"})
     assert made.status_code == 302
     record_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
     page = two.get(f"/documents/{record_id}").get_data(as_text=True)
@@ -273,7 +273,7 @@ def test_with_local_folders_the_other_node_says_missing_not_erased(app, node2, m
         "authority": "Stadt Jena", "authority_address": "Am Anger 15, 07743 Jena",
         "counterparty": "Muster GmbH", "counterparty_address": "Hauptstr. 1, 07743 Jena",
         "value": "1.000,00", "start_date": "01.02.2026", "end_date": "31.01.2027",
-        "signature_date": "15.01.2026"})
+        "signature_date": "15.01.2026", "vat_rate": "19"})
     assert made.status_code == 302
     record_id = int(made.headers["Location"].rstrip("/").split("/")[-1])
     assert f"/documents/{record_id}/download" in one.get(f"/documents/{record_id}").get_data(

@@ -48,6 +48,45 @@ NOT_REQUIRED_LABELS = {
     "below_threshold": _l("below the unit's threshold"),
     "exempt": _l("exempt"),
 }
+# A grant is decided by a notice (Bewilligung), not awarded (Zuschlag).
+GRANT_STATUS_LABELS = {
+    "awarded": _l("Granted"),
+}
+GRANT_STATUS_ACTION_LABELS = {
+    "awarded": _l("Record the grant notice"),
+}
+# The records' fields, as the audit trail names the changed ones.
+FIELD_LABELS = {
+    "reference": _l("Reference"),
+    "subject": _l("Subject"),
+    "status": _l("Status"),
+    "org_unit_id": _l("Unit"),
+    "counterparty_id": _l("Contractor or grantee"),
+    "value": _l("Value"),
+    "start_date": _l("Start"),
+    "end_date": _l("End"),
+    "decided_on": _l("Date of decision"),
+    "contract_kind": _l("Kind of contract"),
+    "procedure": _l("Procedure"),
+    "estimated_value": _l("Estimated value"),
+    "vat_rate": _l("VAT rate"),
+    "renewal_options": _l("Renewal options"),
+    "programme": _l("Programme or fund"),
+    "proof_due_on": _l("Proof of use due"),
+    "signed_copy_due_on": _l("Signed copy due"),
+    "name": _l("Name"),
+    "legal_form": _l("Legal form"),
+    "address": _l("Address"),
+    "register_number": _l("Register number"),
+    "vat_id": _l("VAT ID"),
+    "document_name": _l("Name on documents"),
+}
+SWEEP_STEP_LABELS = {
+    "expire_declarations": _l("declarations expired"),
+    "mark_overdue": _l("checks overdue"),
+    "mark_plans_overdue": _l("action plans overdue"),
+    "mark_due": _l("checks due"),
+}
 # Kinds and methods of funding: defined with the documents that name them.
 FUNDING_KIND_LABELS = grant_terms.FUNDING_KIND_LABELS
 FUNDING_METHOD_LABELS = grant_terms.FUNDING_METHOD_LABELS

@@ -94,7 +94,7 @@ def create(kind: str, values: dict[str, Any], user: User, token: str) -> Agreeme
     idempotency.spend(token, "Agreement", agreement.id)
     audit(f"{kind}.create", "Agreement", agreement.id,
           f"{kind.capitalize()} {agreement.reference} recorded",
-          values)
+          values, params={"reference": agreement.reference})
     return agreement
 
 
@@ -125,7 +125,8 @@ def update(agreement: Agreement, values: dict[str, Any], expected_version: int,
         raise RegistryError(_l("The reference %(ref)s is already registered.",
                                ref=values.get("reference"))) from exc
     audit(f"{agreement.kind}.update", "Agreement", agreement.id,
-          f"{agreement.reference} changed: {', '.join(changes)}", {"changes": changes})
+          f"{agreement.reference} changed: {', '.join(changes)}", {"changes": changes},
+          params={"reference": agreement.reference})
     return agreement
 
 
@@ -144,7 +145,8 @@ def _void_decisions(agreement: Agreement, basis: dict[str, list[Any]]) -> None:
         audit("agreement.exemption_void", "Agreement", agreement.id,
               f"Exemption of {agreement.reference} void: {', '.join(sorted(basis))} changed",
               {"changes": basis, "approved_by": approver,
-               "decided_on": json.loads(agreement.exemption_basis or "{}")})
+               "decided_on": json.loads(agreement.exemption_basis or "{}")},
+              params={"reference": agreement.reference})
     lifecycle.basis_changed(agreement, basis)
 
 
@@ -181,7 +183,8 @@ def change_status(agreement: Agreement, status: str, expected_version: int,
         agreement.signed_copy_due_on = signed_copy.due_on(agreement)
         details["signed_copy_due_on"] = agreement.signed_copy_due_on
     audit(f"{agreement.kind}.status", "Agreement", agreement.id,
-          f"{agreement.reference}: {old} → {status}", details, personal=personal)
+          f"{agreement.reference}: {old} → {status}", details, personal=personal,
+          params={"reference": agreement.reference})
     return agreement
 
 
@@ -203,7 +206,8 @@ def attach_clause(agreement: Agreement, method: str, language: str, expected_ver
           f"Clause {version.variant} {version.version} ({version.language}) attached to "
           f"{agreement.reference} via {method}",
           {"clause_version_id": version.id, "sha256": version.sha256, "method": method,
-           "previous": previous.id if previous else None})
+           "previous": previous.id if previous else None},
+          params={"reference": agreement.reference})
     return agreement
 
 
@@ -229,7 +233,8 @@ def request_exemption(agreement: Agreement, reason: str, note: str, expected_ver
     agreement.updated_at = utcnow()
     audit("agreement.exemption_request", "Agreement", agreement.id,
           f"Exemption requested for {agreement.reference}: {reason}",
-          {"reason": reason}, personal={"note": note})
+          {"reason": reason}, personal={"note": note},
+          params={"reference": agreement.reference})
     return agreement
 
 
@@ -251,7 +256,8 @@ def approve_exemption(agreement: Agreement, expected_version: int, user: User) -
           f"Exemption approved for {agreement.reference}: {agreement.exemption_reason}",
           {"reason": agreement.exemption_reason,
            "requested_by": agreement.exemption_requested_by_id,
-           "basis": decision_basis(agreement)})
+           "basis": decision_basis(agreement)},
+          params={"reference": agreement.reference})
     return agreement
 
 

@@ -81,7 +81,8 @@ def confirm_ocr_match(agreement: Agreement, record_id: int, user: User) -> Docum
           f"Scan of {agreement.reference} confirmed as the clause",
           {"agreement_id": agreement.id, "sha256": record.input_sha256,
            "similarity": record.details.get("similarity")},
-          personal={"filename": record.filename}, subject=f"Agreement:{agreement.id}")
+          personal={"filename": record.filename}, subject=f"Agreement:{agreement.id}",
+          params={"reference": agreement.reference})
     return record
 
 
@@ -103,7 +104,8 @@ def propose_manual_check(agreement: Agreement, reason: str, user: User) -> Docum
     audit("document.manual_check", "DocumentRecord", record.id,
           f"Manual check of the signed copy of {agreement.reference} proposed",
           {"agreement_id": agreement.id}, personal={"reason": reason},
-          subject=f"Agreement:{agreement.id}")
+          subject=f"Agreement:{agreement.id}",
+          params={"reference": agreement.reference})
     return record
 
 
@@ -119,5 +121,6 @@ def approve_manual_check(agreement: Agreement, record_id: int, user: User) -> Do
     agreement.updated_at = record.confirmed_at
     audit("document.manual_check_approve", "DocumentRecord", record.id,
           f"Manual check of the signed copy of {agreement.reference} approved",
-          {"agreement_id": agreement.id, "proposed_by": record.created_by_id})
+          {"agreement_id": agreement.id, "proposed_by": record.created_by_id},
+          params={"reference": agreement.reference})
     return record

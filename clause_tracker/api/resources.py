@@ -31,6 +31,7 @@ from clause_tracker.api import schemas
 from clause_tracker.checks import services as checks
 from clause_tracker.checks.models import ComplianceCheck
 from clause_tracker.clauses.models import ClauseVersion
+from clause_tracker.clock import utcnow
 from clause_tracker.compliance.labels import reason_text
 from clause_tracker.compliance.state import Compliance, compliance_of
 from clause_tracker.counterparties import services as counterparties
@@ -41,6 +42,7 @@ from clause_tracker.declarations.models import Declaration
 from clause_tracker.documents.web.models import DocumentRecord
 from clause_tracker.extensions import db
 from clause_tracker.idempotency import AlreadySubmitted
+from clause_tracker.interop import ocds
 from clause_tracker.pagination import clamp, page_count
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.registry import queries
@@ -511,3 +513,43 @@ def file_signed_copy(files: dict[str, Any], agreement_id: int):
     agreement = agreements.get_for_work(agreement_id, current_user)
     record = documents.check(agreement, files["file"], current_user)
     return _signed_copy(record), 201
+
+
+# --- OCDS ------------------------------------------------------------------------------------
+
+OCDS_PER_PAGE = 1000
+
+
+def _contracts_page(page: int) -> tuple[list[Agreement], dict[str, str]]:
+    """One page of the contracts the token's user sees, in the order of their ids, and the
+    Link header naming the other pages."""
+    stmt = agreements.visible(current_user).where(Agreement.kind == CONTRACT)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    number = clamp(page, total, OCDS_PER_PAGE)
+    chosen = list(db.session.scalars(stmt.order_by(Agreement.id).limit(OCDS_PER_PAGE)
+                                     .offset((number - 1) * OCDS_PER_PAGE)))
+    _next, headers = _links(number, page_count(total, OCDS_PER_PAGE))
+    return chosen, headers
+
+
+@blp.route("/ocds/release-package.json")
+@requires(Permission.REGISTRY_READ)
+@blp.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, schemas.OcdsPackageSchema, headers=PAGE_HEADERS)
+def ocds_release_package(page: int):
+    """The contracts the token's user sees as an OCDS 1.1 release package (interop/ocds.py,
+    as `clause-tracker export ocds` writes it), 1,000 contracts a page in the order of their
+    ids; the other pages are named in the Link header."""
+    chosen, headers = _contracts_page(page)
+    return ocds.release_package(chosen, published=utcnow(), uri=request.url), 200, headers
+
+
+@blp.route("/ocds/record-package.json")
+@requires(Permission.REGISTRY_READ)
+@blp.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, schemas.OcdsRecordPackageSchema, headers=PAGE_HEADERS)
+def ocds_record_package(page: int):
+    """The same contracts as an OCDS 1.1 record package (one record per contract, with its
+    release and the compiled release), paged like the release package."""
+    chosen, headers = _contracts_page(page)
+    return ocds.record_package(chosen, published=utcnow(), uri=request.url), 200, headers

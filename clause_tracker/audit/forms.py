@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, Form, SelectField, StringField
+from wtforms import Form, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from clause_tracker.german_fields import GermanDateField
 from clause_tracker.request_args import day_in_range
 
 
@@ -14,5 +15,5 @@ class EventFilterForm(Form):
     actor = StringField(_l("User"), validators=[Optional(), Length(max=80)])
     object_type = SelectField(_l("Record type"), validators=[Optional()], validate_choice=False)
     object_id = StringField(_l("Record ID"), validators=[Optional(), Length(max=80)])
-    since = DateField(_l("From"), validators=[Optional(), day_in_range])
-    until = DateField(_l("To"), validators=[Optional(), day_in_range])
+    since = GermanDateField(_l("From"), validators=[Optional(), day_in_range])
+    until = GermanDateField(_l("To"), validators=[Optional(), day_in_range])

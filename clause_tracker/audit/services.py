@@ -25,7 +25,7 @@ from flask import g, has_request_context
 from flask_login import current_user
 from sqlalchemy import select, update
 
-from clause_tracker.audit import anchors
+from clause_tracker.audit import anchors, messages
 from clause_tracker.audit.models import AuditEvent, AuditPersonal, AuditRedaction
 from clause_tracker.clock import utcnow
 from clause_tracker.extensions import db
@@ -121,6 +121,7 @@ def record(
     changes_records: bool = True,
     personal: dict[str, Any] | None = None,
     subject: str | None = None,
+    params: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append an event to the current transaction; the caller commits with its change.
 
@@ -132,8 +133,14 @@ def record(
     They never go into the summary or the details (the chained content); they are stored
     in audit_personal under `subject` (default: the event's object, e.g. "Agreement:12"),
     the chain covering only their salted digest, so retention can erase them
-    (`erase_personal`) and the chain still verifies."""
+    (`erase_personal`) and the chain still verifies.
+
+    `params`: parameters of the event's message beyond those in `details` (a record's
+    reference); the message id and all its parameters are stored in the chained details
+    (audit.messages), so the trail is rendered in each reader's language. Never personal
+    values: those belong in `personal`."""
     session = db.session
+    details = messages.stamp(action, details or {}, params, summary)
     kept = {key: value for key, value in (personal or {}).items()
             if value is not None and value != ""}
     part: AuditPersonal | None = None

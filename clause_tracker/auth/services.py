@@ -344,6 +344,7 @@ def set_locale(user: User, locale: str) -> None:
     if user.locale != locale:
         user.locale = locale
         record("user.locale", "User", user.id, f"Language set to {locale}", actor=_as(user),
+               params={"language": locale},
                changes_records=False)
 
 

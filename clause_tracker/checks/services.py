@@ -54,7 +54,7 @@ from clause_tracker.checks.settings import settings
 from clause_tracker.clock import utcnow
 from clause_tracker.erasure import ERASED
 from clause_tracker.extensions import db
-from clause_tracker.i18n import format_day
+from clause_tracker.i18n import format_day, format_percent
 from clause_tracker.permissions import Permission, roles_for
 from clause_tracker.transaction import transactional
 from clause_tracker.versioning import RefusedChange, check_version
@@ -123,7 +123,8 @@ def _audit(check: ComplianceCheck, action: str, summary: str, details: dict,
     audit(f"compliance.{action}", "ComplianceCheck", check.id,
           f"{check.agreement.reference}: {summary}",
           {"agreement_id": check.agreement_id, **details}, personal=personal,
-          subject=f"Agreement:{check.agreement_id}")
+          subject=f"Agreement:{check.agreement_id}",
+          params={"reference": check.agreement.reference})
 
 
 # --- a check ---------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def propose_measure(check: ComplianceCheck, data: MeasureInput, user: User,
         room = cfg.penalty_cap - penalty_used(agreement)
         if room <= 0:
             raise CheckError(_l("The penalties for this contract have reached the cap of "
-                                "%(cap)s %%.", cap=cfg.penalty_cap))
+                                "%(cap)s.", cap=format_percent(cfg.penalty_cap)))
         percent = min(cfg.penalty_per_breach * data.breaches, room)
         measure.breaches, measure.penalty_percent = data.breaches, percent
         # On the net value, as the clause says (agreement.value is net of VAT).
@@ -308,7 +309,8 @@ def decide_measure(measure: Measure, approve: bool, note: str, user: User,
     measure.decided_by_id, measure.decided_at = user.id, utcnow()
     measure.decision_note = note or None
     _audit(measure.check, f"measure.{measure.state}", f"measure {measure.kind} {measure.state}",
-           {"measure_id": measure.id, "proposed_by": measure.proposed_by_id}, {"note": note})
+           {"measure_id": measure.id, "proposed_by": measure.proposed_by_id,
+            "kind": measure.kind}, {"note": note})
     if ends_as:
         # Through the agreements service (its own audit event and lifecycle check); it
         # commits the approval and the status change together, in one transaction.

@@ -22,6 +22,7 @@ from flask import current_app
 from sqlalchemy import Select, and_, exists, literal, select, text, update
 
 from clause_tracker.agreements.models import CONTRACT, GRANT, Agreement
+from clause_tracker.audit import messages
 from clause_tracker.audit.models import AuditEvent
 from clause_tracker.audit.services import (
     GENESIS,
@@ -193,7 +194,8 @@ def expire_declarations(day: date) -> int:
         "declaration.expire", "Declaration", r.id,
         f"{r.reference}: declaration {source} → {TRANSITIONS[(source, 'expire')]} "
         f"(valid until {r.valid_until})",
-        {"agreement_id": r.agreement_id, "party": r.party, "from": source,
+        {"agreement_id": r.agreement_id, "reference": r.reference, "party": r.party,
+         "from": source,
          "to": TRANSITIONS[(source, "expire")], "valid_until": str(r.valid_until),
          "by": "sweep"}) for source, r in rows])
     return len(rows)
@@ -217,7 +219,7 @@ def record_many(events: list[tuple[str, str, object, str, dict]]) -> None:
     rows: list[tuple] = []
     for action, object_type, object_id, summary, details in events[1:]:
         ident, text_ = str(object_id), summary[:500]
-        body = details_json(details)
+        body = details_json(messages.stamp(action, details, None, summary))
         digest = content_hash([next_id, stamp, None, actor_name, actor_role, action,
                                object_type, ident, text_, body, prev, True])
         # In the order of the table's columns (asserted in _AUDIT_COLUMNS below).

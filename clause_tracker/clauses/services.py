@@ -74,7 +74,9 @@ def sync(directory: Path | None = None) -> SyncReport:
         db.session.flush()
         label = _label(text.variant, text.language, text.version)
         record("clause.publish", "ClauseVersion", version.id, f"Clause version published: {label}",
-               {"clause_id": text.clause_id, "sha256": text.sha256, "file": version.source_path})
+               {"clause_id": text.clause_id, "sha256": text.sha256, "file": version.source_path},
+               params={"variant": text.variant, "version": text.version,
+                       "language": text.language})
         report.added.append(label)
     on_disk = {(t.variant, t.language, t.version) for t in texts}
     report.orphaned = [_label(*key) for key in existing if key not in on_disk]

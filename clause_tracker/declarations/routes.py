@@ -4,6 +4,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3, newer than its stubs
 
 from clause_tracker import idempotency
 from clause_tracker.agreements import services as agreements
@@ -17,13 +18,13 @@ from clause_tracker.declarations.evidence import (
     download_type,
 )
 from clause_tracker.declarations.forms import (
-    PARTY_CHOICES,
     CommitmentForm,
     NotRequiredForm,
     ReceiveForm,
     RequestForm,
     TransitionForm,
 )
+from clause_tracker.declarations.labels import GRANT_PARTY_LABELS
 from clause_tracker.declarations.models import Declaration
 from clause_tracker.errors import returns_to
 from clause_tracker.idempotency import AlreadySubmitted
@@ -67,7 +68,7 @@ def request_declaration(agreement_id: int):
     agreement = agreements.get_for_work(agreement_id, current_user)
     form = RequestForm()
     if agreement.kind != "contract":
-        form.party.choices = [c for c in PARTY_CHOICES if c.value == "main"]
+        form.party.choices = [SelectChoice("main", GRANT_PARTY_LABELS["main"])]
     if form.validate_on_submit():
         token, requested_on, days = form.once.data, form.requested_on.data, form.working_days.data
         assert token is not None and requested_on is not None and days is not None  # required

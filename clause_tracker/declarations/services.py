@@ -57,7 +57,8 @@ def _audit(decl: Declaration, action: str, old: str | None, summary: str,
           f"{decl.agreement.reference}: {summary}",
           {"agreement_id": decl.agreement_id, "party": decl.party, "from": old,
            "to": decl.state, **(details or {})}, personal=personal,
-          subject=f"Agreement:{decl.agreement_id}")
+          subject=f"Agreement:{decl.agreement_id}",
+          params={"reference": decl.agreement.reference})
 
 
 def main_declaration(agreement: Agreement) -> Declaration | None:
@@ -243,7 +244,8 @@ def record_commitment(agreement: Agreement, score: int, notes: str,
     db.session.flush()
     audit("grant.self_commitment", "Agreement", agreement.id,
           f"{agreement.reference}: voluntary self-commitment scored {score}/{MAX_SCORE} "
-          "(quality criterion)", {"score": score, "previous": old}, personal={"notes": notes})
+          "(quality criterion)", {"score": score, "previous": old}, personal={"notes": notes},
+          params={"reference": agreement.reference, "max": MAX_SCORE})
     return row
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import docx
 from docx.enum.text import WD_BREAK
+from docx.oxml import OxmlElement
 from docx.shared import Pt
 
 from clause_tracker.documents.docx_pages import a4, drop_thumbnail, page_footer, set_language
@@ -60,8 +61,16 @@ def _signatures(document: docx.document.Document, left: str, right: str) -> None
         ("\n\n______________________________", "\n\n______________________________"),
         (left, right),
     ]
-    for row, (a, b) in zip(table.rows, cells, strict=True):
+    for index, (row, (a, b)) in enumerate(zip(table.rows, cells, strict=True)):
         row.cells[0].text, row.cells[1].text = a, b
+        # The block stays on one page with its heading: rows unsplit, each kept with the next.
+        properties = row._tr.get_or_add_trPr()
+        cant_split = OxmlElement("w:cantSplit")
+        properties.append(cant_split)
+        if index < len(cells) - 1:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
 
 
 def _annex(document: docx.document.Document) -> None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template
+from datetime import date
+
+from flask import current_app, jsonify, redirect, render_template, send_from_directory
 from flask_login import current_user
 
 from clause_tracker.auth.services import set_locale
@@ -41,3 +43,29 @@ def healthz():
     return jsonify(report), 200 if report["status"] == "ok" else 503
 
 
+
+
+@bp.route("/barrierefreiheit")
+@public
+def accessibility():
+    """The accessibility statement (EU model, Implementing Decision (EU) 2018/1523), for
+    everyone, signed in or not."""
+    cfg = current_app.config
+    try:
+        prepared = date.fromisoformat(str(cfg["ACCESSIBILITY_STATEMENT_DATE"]))
+    except ValueError:
+        prepared = None
+    address = [line.strip() for line in str(cfg["ACCESSIBILITY_ENFORCEMENT_ADDRESS"] or "")
+               .split("|") if line.strip()]
+    return render_template("main/accessibility.html", prepared=prepared,
+                           contact=cfg["ACCESSIBILITY_CONTACT_EMAIL"],
+                           body_name=cfg["ACCESSIBILITY_ENFORCEMENT_NAME"],
+                           body_url=cfg["ACCESSIBILITY_ENFORCEMENT_URL"], body_address=address)
+
+
+@bp.route("/favicon.ico")
+@public
+def favicon():
+    # Browsers ask for it at the root whatever the page links.
+    return send_from_directory(current_app.static_folder or "static", "favicon.ico",
+                               mimetype="image/vnd.microsoft.icon", max_age=86400)

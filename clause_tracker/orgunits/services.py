@@ -40,7 +40,8 @@ def update_unit(unit: OrgUnit, document_name: str | None, address: str | None) -
     for name, (_old, value) in changes.items():
         setattr(unit, name, value)
     record("orgunit.update", "OrgUnit", unit.id,
-           f"Unit {unit.code} changed: {', '.join(changes)}", {"changes": changes})
+           f"Unit {unit.code} changed: {', '.join(changes)}", {"changes": changes},
+           params={"code": unit.code})
     return True
 
 

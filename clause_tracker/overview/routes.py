@@ -7,10 +7,12 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from clause_tracker.clock import today
 from clause_tracker.documents.pdf_export import PDF_MIMETYPE, PdfUnavailable, to_pdfa
+from clause_tracker.i18n import format_day
 from clause_tracker.overview import bp, exports, narratives, service
 from clause_tracker.overview import eccar as report
 from clause_tracker.overview.forms import NarrativeForm
@@ -18,6 +20,7 @@ from clause_tracker.overview.metrics import Period
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.registry.queries import ListFilter
 from clause_tracker.request_args import parse_day
+from clause_tracker.request_chips import chips, clear_url
 
 FORMATS = ("csv", "xlsx")
 
@@ -50,8 +53,16 @@ def index():
     if fmt == "xlsx":
         return download(exports.tables_xlsx(page.tables), exports.XLSX_MIMETYPE,
                         f"uebersicht-{_stamp(day)}.xlsx")
+    args = {k: v for k, v in request.args.items() if v}
+    # A day that cannot be read is named at its field (and left out of the figures).
+    bad = {key: _("Please enter a date like 05/03/2026.") for key in ("from", "to")
+           if args.get(key) and parse_day(args[key]) is None}
+    labels = {"from": _l("Decided from"), "to": _l("Decided until")}
+    shown = {"from": lambda _raw: format_day(period.start) if period.start else _raw,
+             "to": lambda _raw: format_day(period.end) if period.end else _raw}
     return render_template("overview/index.html", day=day, period=period, page=page,
-                           args=request.args.to_dict())
+                           args=args, chips=chips("overview.index", args, labels, shown),
+                           clear=clear_url("overview.index", args, keep=()), bad=bad)
 
 
 @bp.route("/agreements.<fmt>")

@@ -15,7 +15,8 @@ from flask_babel import format_decimal, format_number
 from flask_babel import lazy_gettext as _l
 
 from clause_tracker.agreements.labels import KIND_LABELS
-from clause_tracker.i18n import format_day, format_money
+from clause_tracker.clauses.labels import key_label
+from clause_tracker.i18n import format_day, format_money, format_quarter
 from clause_tracker.overview.metrics import Figures, GroupCoverage, percent, quarters_between
 
 INT, PCT, MONEY, TEXT, DATE = "int", "pct", "money", "text", "date"
@@ -151,7 +152,7 @@ def figure_tables(data: Figures) -> list[Table]:
         for quarter in quarters_between(quarters[0], quarters[-1]):
             tally = coverage.by_quarter.get(quarter) or GroupCoverage()
             scope = period | {"quarter": quarter, "scope": "in_scope"}
-            trend.rows.append([text(quarter), Cell(tally.in_scope, INT, scope),
+            trend.rows.append([text(format_quarter(quarter)), Cell(tally.in_scope, INT, scope),
                                Cell(tally.covered, INT, scope | {"compliance": "compliant"}),
                                Cell(tally.share, PCT), Cell(tally.value_share, PCT)])
     tables.append(trend)
@@ -183,7 +184,7 @@ def figure_tables(data: Figures) -> list[Table]:
     versions = Table("clause_versions", str(_l("Clause versions in use")),
                      [str(_l("Clause version")), str(_l("Agreements"))])
     for version_id, label, count in data.clause_versions:
-        versions.rows.append([text(label), Cell(count, INT,
+        versions.rows.append([text(key_label(label)), Cell(count, INT,
                                                 period | {"clause_version": version_id})])
     tables.append(versions)
     if data.follow_up is not None:

@@ -32,6 +32,7 @@ from clause_tracker.agreements.importing import (
 )
 from clause_tracker.agreements.models import CONTRACT, ENDED_EARLY, GRANT, Agreement, ImportJob
 from clause_tracker.agreements.services import RegistryError
+from clause_tracker.audit.messages import render_events
 from clause_tracker.audit.queries import personal_parts
 from clause_tracker.clock import today
 from clause_tracker.compliance.state import compliance_of
@@ -48,6 +49,7 @@ from clause_tracker.idempotency import AlreadySubmitted
 from clause_tracker.orgunits.services import all_units
 from clause_tracker.permissions import Permission, requires
 from clause_tracker.registry import bp, history, queries
+from clause_tracker.registry.filter_chips import DRILLDOWN, registry_chips
 from clause_tracker.registry.forms import (
     ApproveExemptionForm,
     ClauseForm,
@@ -108,7 +110,10 @@ def index():
     filters = queries.ListFilter.from_args(request.args)
     page = queries.page(current_user, filters, request.args.get("page", 1, type=page_number))
     units = all_units() if current_user.can(Permission.ALL_UNITS) else []
-    return render_template("agreements/index.html", page=page, filters=filters, units=units)
+    active, clear = registry_chips(page.args)
+    return render_template("agreements/index.html", page=page, filters=filters, units=units,
+                           chips=active, clear=clear,
+                           hidden={k: v for k, v in page.args.items() if k in DRILLDOWN})
 
 
 def _create(kind: str):
@@ -164,6 +169,7 @@ def show(agreement_id: int):
         declarations=declarations.for_agreement(agreement),
         commitment=declarations.commitment_of(agreement),
         history=events, history_personal=personal_parts(events),
+        history_rendered=render_events(events),
         documents=documents.for_agreement(agreement.id),
         status_form=StatusForm(formdata=None, **version),
         clause_form=ClauseForm(formdata=None, **version).for_kind(agreement.kind),

@@ -133,5 +133,6 @@ def _erase_records(agreement_id: int, user_id: int | None, day: date,
                                     purged_by_id=user_id))
     record(documents.RETENTION_PURGE, "Agreement", agreement_id,
            f"{agreement.reference}: personal data erased after the retention period",
-           {"counts": counts, "status": agreement.status}, actor=actor or current_actor())
+           {"counts": counts, "status": agreement.status}, actor=actor or current_actor(),
+           params={"reference": agreement.reference})
     return counts, files

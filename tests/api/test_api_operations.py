@@ -250,7 +250,7 @@ def test_openapi_document_and_reference_page(app, client) -> None:
     assert document["openapi"] == "3.1.0"
     operations = [(m, p) for p, item in document["paths"].items() for m in item
                   if m in ("get", "post", "patch")]
-    assert len(operations) == 17
+    assert len(operations) == 19
     assert "application/problem+json" in document["components"]["responses"]["DEFAULT_ERROR"][
         "content"]
     page = client.get("/api/v1/docs")

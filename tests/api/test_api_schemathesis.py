@@ -28,7 +28,7 @@ from tests.factories import new_counterparty
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
 EXAMPLES = 25
-OPERATIONS = 17  # every operation of the document
+OPERATIONS = 19  # every operation of the document
 
 
 def _records(officer: Bearer, manager: Bearer) -> None:

@@ -139,7 +139,7 @@ def test_an_emptied_trail_fails_every_check(app, client, signed_in, runner) -> N
     signed_in("auditor")
     german(client)
     page = client.get("/audit/verify").get_data(as_text=True)
-    assert 'role="alert"' in page and f"#{ident} (removed)" in page
+    assert 'role="alert"' in page and f"#{ident} (Einträge fehlen)" in page
 
 
 def test_deleting_the_newest_events_fails_against_the_anchor(app, runner) -> None:

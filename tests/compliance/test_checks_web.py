@@ -141,7 +141,7 @@ def test_outcome_hearing_measure_four_eyes(app, client, signed_in, make_user, lo
     assert {"compliance.outcome", "compliance.hearing", "compliance.decision",
             "compliance.measure.propose", "compliance.measure.approved"} <= actions
     # A further penalty finds the cap reached.
-    with pytest.raises(services.CheckError, match="have reached the cap of 5 %"):
+    with pytest.raises(services.CheckError, match="have reached the cap of 5\u00a0%"):
         services.propose_measure(due_check, services.MeasureInput("penalty", "x", breaches=1),
                                  colleague, date.today())
 

@@ -67,7 +67,7 @@ def test_terminating_over_http(client, signed_in, agreement) -> None:
     part = db.session.get(AuditPersonal, event.id)
     assert json.loads(part.content)["reason"] == "Insolvenz des Auftragnehmers"
     page = client.get(f"/agreements/{contract.id}").get_data(as_text=True)
-    assert "Insolvenz des Auftragnehmers" in page and "contract.status" in page
+    assert "Insolvenz des Auftragnehmers" in page and "→ Gekündigt" in page
     # Monitoring ended: the sweep schedules no routine check for it.
     sweep.run()
     assert db.session.scalar(select(ComplianceCheck).where(
