@@ -63,7 +63,8 @@ from clause_tracker.counterparties.models import Counterparty
 from clause_tracker.declarations import evidence
 from clause_tracker.declarations import services as declarations
 from clause_tracker.declarations.models import Declaration
-from clause_tracker.documents.generate import fill, template_bytes
+from clause_tracker.documents.generate import document_values, fill, template_bytes
+from clause_tracker.documents.grant_terms import FUNDING_KINDS, FUNDING_METHODS
 from clause_tracker.documents.web import services as desk
 from clause_tracker.extensions import db
 from clause_tracker.orgunits.models import OrgUnit
@@ -312,7 +313,9 @@ class _City:
             if story in ("below_threshold", "not_required_voided"):
                 value = Decimal(rnd.randint(300, 2400))
             values |= {"programme": programme, "subject": purpose.format(n=n), "value": value,
-                       "proof_due_on": end + timedelta(days=180)}
+                       "proof_due_on": end + timedelta(days=180),
+                       "funding_kind": rnd.choice(FUNDING_KINDS),
+                       "funding_method": rnd.choice(FUNDING_METHODS)}
         return agreements.create(kind, values, user, idempotency.new_token())
 
     # --- steps ----------------------------------------------------------------------------
@@ -401,16 +404,18 @@ class _City:
         return proposed
 
     def _documents_desk(self) -> None:
-        """Two contracts of the desk that had the clause inserted into an uploaded file."""
+        """Two contracts of the desk that had the clause inserted into an uploaded file (the
+        template filled with a recorded contract's values, as a draft before it)."""
         user = self.users[CONTRACT_OFFICERS["ZVS"]]
-        for n, kind in enumerate(("services", "supplies"), start=1):
-            data = fill(template_bytes(kind), {
-                "reference": f"ZVS-ENTWURF-{n}", "contracting_authority": "Stadt Jena",
-                "contracting_authority_address": "Am Anger 15, 07743 Jena",
-                "contractor": COMPANIES[n][0], "contractor_address": COMPANIES[n][1],
-                "subject": "Rahmenvertrag (Entwurf)", "value": Decimal("25000"),
-                "start_date": self.day, "end_date": self.day + timedelta(days=364),
-                "signature_date": self.day})
+        models = db.session.scalars(select(Agreement).where(
+            Agreement.kind == CONTRACT, Agreement.status != "draft",
+            Agreement.org_unit_id == user.org_unit_id).order_by(Agreement.id).limit(2))
+        for n, model in enumerate(models, start=1):
+            assert model.counterparty_id is not None
+            template, values = agreement_documents.template_values(
+                model, self.addresses[model.counterparty_id])
+            data = fill(template_bytes(template), document_values(
+                template, "de", values | {"reference": f"{model.reference}-ENTWURF"}))
             key, _location = desk.prepare_insert(data, "procurement", "de")
             desk.insert(key, f"rahmenvertrag_entwurf_{n}.docx", "procurement", "de", user)
             self.documents += 1
