@@ -24,6 +24,9 @@ from clause_tracker.extensions import db
 from clause_tracker.inbox.services import tasks_for
 from clause_tracker.orgunits.models import OrgUnit
 
+# The whole demo city through the services (several seconds): with the slow tests.
+pytestmark = pytest.mark.slow
+
 # Every reason the services can bring about. (Two are left out: "no_clause", an award
 # without the clause, and "no_declaration", the fallback: the award guard lets neither
 # happen through the app.)

@@ -25,6 +25,10 @@ from clause_tracker.jobs.heartbeat import SchedulerHeartbeat
 from clause_tracker.locks import Lock
 from tests.helpers import REPO
 
+# Real scheduler processes, mostly waiting on each other: run with the slow tests (CI
+# runs them on SQLite and on PostgreSQL), out of the README's quick command.
+pytestmark = pytest.mark.slow
+
 
 def _env(app, **extra: object) -> dict[str, str]:
     env = dict(os.environ)
