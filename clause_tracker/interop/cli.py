@@ -28,12 +28,14 @@ def export_ocds(output: Path, records: bool, uri: str) -> None:
     """Every contract as an OCDS 1.1 release package (or record package)."""
     build = ocds.record_package if records else ocds.release_package
     package = build(None, published=utcnow(), uri=uri or f"file:{output.name}")
+    count = len(package["records"] if records else package["releases"])
+    if count == 0:  # the OCDS schemas ask for at least one release or record in a package
+        raise click.ClickException("no contracts to export: an OCDS package holds at least one")
     text = json.dumps(package, ensure_ascii=False, indent=2) + "\n"
     if str(output) == "-":
         click.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
-    count = len(package["records"] if records else package["releases"])
     click.echo(f"wrote {count} {'record' if records else 'release'}(s) to {output}")
 
 

@@ -156,3 +156,12 @@ def test_cli_writes_both_packages(app, shapes, runner, tmp_path) -> None:
     out = runner.invoke(args=["export", "ocds", "-o", str(target), "--records"])
     assert out.exit_code == 0 and "wrote 4 record(s)" in out.output
     assert _errors(json.loads(target.read_text()), "record-package-schema.json") == []
+
+
+def test_cli_refuses_an_empty_package(app, runner, tmp_path) -> None:
+    """OCDS packages hold at least one release: with no contracts nothing is written."""
+    target = tmp_path / "ocds.json"
+    out = runner.invoke(args=["export", "ocds", "-o", str(target)])
+    assert out.exit_code == 1
+    assert "no contracts to export" in out.output
+    assert not target.exists()
