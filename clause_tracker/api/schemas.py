@@ -405,30 +405,28 @@ class SignedCopyListSchema(Schema):
 
 # --- OCDS ------------------------------------------------------------------------------------
 
-class OcdsPackageSchema(Schema):
+class OcdsPackageMetadataSchema(Schema):
+    """The metadata every OCDS 1.1 package carries, release or record package alike."""
+
+    uri = fields.String(required=True)
+    version = fields.String(required=True)
+    extensions = fields.List(fields.String())
+    publishedDate = fields.String(required=True)  # the standard's name
+    publisher = fields.Dict(required=True)
+    license = fields.String()
+    publicationPolicy = fields.String()  # the standard's name
+
+
+class OcdsPackageSchema(OcdsPackageMetadataSchema):
     """An OCDS 1.1 release package (https://standard.open-contracting.org/1.1/en/schema/
     release_package/); the releases as interop/ocds.py builds them."""
 
-    uri = fields.String(required=True)
-    version = fields.String(required=True)
-    extensions = fields.List(fields.String())
-    publishedDate = fields.String(required=True)  # the standard's name
-    publisher = fields.Dict(required=True)
-    license = fields.String()
-    publicationPolicy = fields.String()  # the standard's name
     releases = fields.List(fields.Dict(), required=True)
 
 
-class OcdsRecordPackageSchema(Schema):
+class OcdsRecordPackageSchema(OcdsPackageMetadataSchema):
     """An OCDS 1.1 record package: one record per contract, with its release and the
     compiled release."""
 
-    uri = fields.String(required=True)
-    version = fields.String(required=True)
-    extensions = fields.List(fields.String())
-    publishedDate = fields.String(required=True)  # the standard's name
-    publisher = fields.Dict(required=True)
-    license = fields.String()
-    publicationPolicy = fields.String()  # the standard's name
     packages = fields.List(fields.String())
     records = fields.List(fields.Dict(), required=True)
